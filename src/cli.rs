@@ -1,0 +1,213 @@
+//! The command line, as clap derive definitions and nothing else. Names here are public API.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ctrld-sync",
+    version,
+    about = "Plan and apply Control D folders and rules from blocklists kept in git",
+    long_about = "Plan and apply Control D folders and rules from blocklists kept in git.\n\n\
+        Keep a TOML file that says which folders each profile must have and where their rules come \
+        from; `plan` shows exactly what would change, `apply` makes it so with the fewest API calls \
+        and records what it did in state files you commit.",
+    after_help = "Examples:\n  ctrld-sync --sandbox apply              try it: the bundled emulator, no token\n  \
+        ctrld-sync validate                     check the config and sources offline\n  \
+        ctrld-sync plan --format markdown       a plan for a pull request\n  \
+        ctrld-sync apply                        make the profiles match the config"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The config file
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        default_value = "ctrld-sync.toml"
+    )]
+    pub config: PathBuf,
+
+    /// Where state files live [default: `state/` beside the config]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Control D API base URL [default: config's `api.base_url`, else https://api.controld.com]
+    #[arg(long, global = true, value_name = "URL", env = "CTRLD_API_URL")]
+    pub api_url: Option<String>,
+
+    /// Run against the bundled emulator on loopback instead of Control D (no token needed)
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+
+    /// More log lines on stderr (-vv for every request)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Never draw progress bars (they are drawn only on a terminal anyway)
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+
+    /// When to use colour
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a starter config
+    #[command(
+        after_help = "Examples:\n  ctrld-sync init\n  ctrld-sync init --from-profile 1abcdefgh2ij"
+    )]
+    Init(InitArgs),
+
+    /// Check the config and every source offline: no API call, no token
+    #[command(
+        after_help = "Examples:\n  ctrld-sync validate\n  ctrld-sync --config profiles.toml validate"
+    )]
+    Validate,
+
+    /// Show what apply would change
+    #[command(after_help = "Examples:\n  ctrld-sync plan\n  \
+        ctrld-sync plan --refresh none                   from state files only: no token, no API call\n  \
+        ctrld-sync plan --format markdown > plan.md      for a pull-request comment\n  \
+        ctrld-sync plan --out plan.json --detailed-exitcode")]
+    Plan(PlanArgs),
+
+    /// Make the profiles match the config, then save state
+    #[command(after_help = "Examples:\n  ctrld-sync apply\n  \
+        ctrld-sync apply plan.json                        apply a saved plan (refused if stale)\n  \
+        ctrld-sync apply --profile 1abcdefgh2ij --report report.json")]
+    Apply(ApplyArgs),
+
+    /// Inspect state files
+    #[command(subcommand)]
+    State(StateCommand),
+
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  ctrld-sync completions bash > /etc/bash_completion.d/ctrld-sync"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Read this profile's existing folders into config entries
+    #[arg(long, value_name = "ID")]
+    pub from_profile: Option<String>,
+
+    /// Overwrite an existing config file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Refresh {
+    /// One `GET /groups` per profile; folders whose count drifted, or new to the state, are read
+    #[default]
+    Auto,
+    /// Read every managed folder and the root
+    Full,
+    /// Plan from state files alone: no token, no API call
+    None,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    #[default]
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Only these profiles (repeatable) [default: every profile in the config]
+    #[arg(long = "profile", value_name = "ID")]
+    pub profiles: Vec<String>,
+
+    /// How much of the remote profile to read
+    #[arg(long, value_enum, default_value_t = Refresh::Auto)]
+    pub refresh: Refresh,
+
+    /// Save the plan for `apply PLANFILE`
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+
+    /// Output format on stdout
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+
+    /// Exit 0 when there is nothing to change, 2 when there is, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `plan --out`; refused if the state, config or remote moved since
+    #[arg(value_name = "PLANFILE")]
+    pub plan: Option<PathBuf>,
+
+    /// Only these profiles (repeatable) [default: every profile in the config]
+    #[arg(long = "profile", value_name = "ID")]
+    pub profiles: Vec<String>,
+
+    /// How much of the remote profile to read before planning
+    #[arg(long, value_enum, default_value_t = Refresh::Auto)]
+    pub refresh: Refresh,
+
+    /// Requests in flight at once [default: config's `api.parallelism`, else 4]
+    #[arg(long, value_name = "N")]
+    pub parallelism: Option<usize>,
+
+    /// Requests per second, all profiles together [default: config's `api.max_rps`, else 5]
+    #[arg(long, value_name = "R")]
+    pub max_rps: Option<f64>,
+
+    /// Allow deleting managed folders and removing more than `max_delete_percent` of a folder's rules
+    #[arg(long)]
+    pub allow_destroy: bool,
+
+    /// Re-read every touched folder at the end and fix any difference
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Also write the report as JSON to this file
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Print what the state files hold
+    Show {
+        /// Only these profiles (repeatable)
+        #[arg(long = "profile", value_name = "ID")]
+        profiles: Vec<String>,
+    },
+}

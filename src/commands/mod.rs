@@ -1,0 +1,84 @@
+//! Command logic, one module per command; `cli.rs` only parses.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::printer::{Printer, Verbosity};
+
+mod completions;
+
+/// What every command needs from the global flags.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub printer: Printer,
+    pub config_path: PathBuf,
+    pub state_dir: PathBuf,
+    pub api_url: Option<String>,
+    pub sandbox: bool,
+}
+
+impl Context {
+    pub fn from_args(global: &GlobalArgs) -> Self {
+        let printer = Printer::new(
+            verbosity(global),
+            global.no_progress,
+            use_color(global.color),
+        );
+        let state_dir = global
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| default_state_dir(&global.config));
+        Self {
+            printer,
+            config_path: global.config.clone(),
+            state_dir,
+            api_url: global.api_url.clone(),
+            sandbox: global.sandbox,
+        }
+    }
+}
+
+/// `state/` beside the config file.
+fn default_state_dir(config: &Path) -> PathBuf {
+    match config.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("state"),
+        _ => PathBuf::from("state"),
+    }
+}
+
+fn verbosity(global: &GlobalArgs) -> Verbosity {
+    match (global.quiet, global.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, 0) => Verbosity::Normal,
+        (false, 1) => Verbosity::Verbose,
+        (false, _) => Verbosity::Debug,
+    }
+}
+
+/// `--color`, then `NO_COLOR` (https://no-color.org), then whether stderr is a terminal.
+fn use_color(choice: ColorChoice) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitStatus> {
+    let context = Context::from_args(&cli.global);
+    match cli.command {
+        Command::Completions { shell } => completions::run(&context, shell),
+        Command::Init(_)
+        | Command::Validate
+        | Command::Plan(_)
+        | Command::Apply(_)
+        | Command::State(_) => Err(Error::Usage("this command is not yet implemented".into())),
+    }
+}

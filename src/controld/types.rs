@@ -1,0 +1,38 @@
+//! What the API returns, already decoded into the shared model.
+
+use crate::model::{FolderAction, FolderPk, Hostname, RuleAction};
+
+/// One profile from `GET /profiles`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteProfile {
+    /// The profile id (`PK`, a 12-13 character string).
+    pub id: String,
+    pub name: String,
+}
+
+/// One folder from `GET /profiles/{profile}/groups`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteFolder {
+    pub pk: FolderPk,
+    pub name: String,
+    pub action: FolderAction,
+    /// How many rules the folder holds; the cheap drift check.
+    pub count: u64,
+}
+
+/// One rule from `GET /profiles/{profile}/rules[/{folder}]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteRule {
+    pub hostname: Hostname,
+    pub action: RuleAction,
+    /// The folder the rule lives in; `None` for the root.
+    pub folder: Option<FolderPk>,
+}
+
+/// Where a PUT moves rules to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleTarget {
+    /// `group=0`
+    Root,
+    Folder(FolderPk),
+}

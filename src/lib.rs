@@ -1,0 +1,11 @@
+//! ctrld-sync: plan and apply Control D folders and rules from blocklists kept in git.
+//!
+//! The binary is a thin shell over this library so that tests and benchmarks can call each stage.
+
+pub mod cli;
+pub mod commands;
+pub mod controld;
+pub mod error;
+pub mod exit;
+pub mod model;
+pub mod printer;

@@ -1,0 +1,260 @@
+//! Domain types shared by every stage: actions, folders, and the desired state handed to the planner.
+//!
+//! Data flows one way: config -> sources -> [`DesiredProfile`]; state + remote -> current;
+//! (desired, current) -> plan -> apply -> state.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A hostname after normalisation (lowercase, no trailing dot, punycode). Sorted maps keep output stable.
+pub type Hostname = String;
+
+/// Control D's integer primary key of a folder ("group").
+pub type FolderPk = u64;
+
+/// What a rule does: Control D's `do` field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionKind {
+    /// `do = 0`
+    Block,
+    /// `do = 1` (Control D calls it BYPASS)
+    Allow,
+    /// `do = 2`, needs `via` (IP or CNAME target)
+    Spoof,
+    /// `do = 3`, needs `via` (proxy location id); paid plans only
+    Redirect,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 4] = [Self::Block, Self::Allow, Self::Spoof, Self::Redirect];
+
+    /// The API's `do` code.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Block => 0,
+            Self::Allow => 1,
+            Self::Spoof => 2,
+            Self::Redirect => 3,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Block => "block",
+            Self::Allow => "allow",
+            Self::Spoof => "spoof",
+            Self::Redirect => "redirect",
+        }
+    }
+
+    /// Spoof and redirect point somewhere; block and allow do not.
+    pub fn needs_via(self) -> bool {
+        matches!(self, Self::Spoof | Self::Redirect)
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ActionKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "block" => Ok(Self::Block),
+            "allow" | "bypass" => Ok(Self::Allow),
+            "spoof" => Ok(Self::Spoof),
+            "redirect" => Ok(Self::Redirect),
+            other => Err(format!(
+                "unknown action `{other}`: expected block, allow, spoof or redirect"
+            )),
+        }
+    }
+}
+
+/// The action of one rule. Every rule has a `do`; `status` is independent of it.
+///
+/// Serialised as one compact string so state files keep one hostname per line:
+/// `block`, `allow disabled`, `spoof via=1.2.3.4 via_v6=::1`, `redirect via=US-NYC`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleAction {
+    pub kind: ActionKind,
+    pub enabled: bool,
+    pub via: Option<String>,
+    pub via_v6: Option<String>,
+}
+
+impl RuleAction {
+    pub fn new(kind: ActionKind) -> Self {
+        Self {
+            kind,
+            enabled: true,
+            via: None,
+            via_v6: None,
+        }
+    }
+
+    pub fn block() -> Self {
+        Self::new(ActionKind::Block)
+    }
+
+    pub fn allow() -> Self {
+        Self::new(ActionKind::Allow)
+    }
+}
+
+impl fmt::Display for RuleAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.as_str())?;
+        if let Some(via) = &self.via {
+            write!(f, " via={via}")?;
+        }
+        if let Some(via_v6) = &self.via_v6 {
+            write!(f, " via_v6={via_v6}")?;
+        }
+        if !self.enabled {
+            f.write_str(" disabled")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for RuleAction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut words = s.split_whitespace();
+        let kind: ActionKind = words.next().ok_or("empty action")?.parse()?;
+        let mut action = RuleAction::new(kind);
+        for word in words {
+            if word == "disabled" {
+                action.enabled = false;
+            } else if let Some(via) = word.strip_prefix("via=") {
+                action.via = Some(via.to_string());
+            } else if let Some(via_v6) = word.strip_prefix("via_v6=") {
+                action.via_v6 = Some(via_v6.to_string());
+            } else {
+                return Err(format!("unexpected `{word}` in action `{s}`"));
+            }
+        }
+        Ok(action)
+    }
+}
+
+impl Serialize for RuleAction {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleAction {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The action of a folder. Unlike a rule's, `do` may be absent (e.g. hagezi's "Most Abused TLDs").
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FolderAction {
+    #[serde(rename = "do", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ActionKind>,
+    #[serde(default = "enabled_default")]
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+}
+
+fn enabled_default() -> bool {
+    true
+}
+
+impl FolderAction {
+    pub fn none() -> Self {
+        Self {
+            kind: None,
+            enabled: true,
+            via: None,
+        }
+    }
+
+    pub fn of(kind: ActionKind) -> Self {
+        Self {
+            kind: Some(kind),
+            enabled: true,
+            via: None,
+        }
+    }
+
+    /// The action a rule without its own inherits from this folder (block when the folder has no `do`).
+    pub fn rule_default(&self) -> RuleAction {
+        RuleAction {
+            kind: self.kind.unwrap_or(ActionKind::Block),
+            enabled: self.enabled,
+            via: self.via.clone(),
+            via_v6: None,
+        }
+    }
+}
+
+impl fmt::Display for FolderAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            Some(kind) => f.write_str(kind.as_str())?,
+            None => f.write_str("no action")?,
+        }
+        if let Some(via) = &self.via {
+            write!(f, " via={via}")?;
+        }
+        if !self.enabled {
+            f.write_str(" disabled")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a folder's rules came from, and what is needed to know next time that it did not change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    /// The URL, or the path as written in the config (relative to the config file).
+    pub location: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+    /// sha256 of the body, lowercase hex.
+    pub sha256: String,
+}
+
+/// One folder as the config and its source say it must be, for one profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredFolder {
+    /// The `[folder.<key>]` key in the config; the stable identity of a managed folder.
+    pub key: String,
+    /// The folder's name in Control D.
+    pub name: String,
+    pub action: FolderAction,
+    /// Every rule the source yields, each with its own action, before overlaps between folders are
+    /// resolved (that is the planner's job).
+    pub rules: BTreeMap<Hostname, RuleAction>,
+    /// What to record in the state so that an unchanged source is recognised next time.
+    pub source: SourceRecord,
+}
+
+/// One profile as the config says it must be. `folders` is in the profile's config order, which
+/// decides overlaps: the first folder that lists a hostname keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredProfile {
+    pub id: String,
+    pub name: Option<String>,
+    pub folders: Vec<DesiredFolder>,
+}

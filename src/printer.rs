@@ -1,0 +1,129 @@
+//! Everything the user sees: the product on stdout, logs and progress on stderr.
+//!
+//! Progress bars are drawn only on a terminal and never with `-q`/`--no-progress`; elsewhere (CI)
+//! plain log lines take their place.
+
+use std::io::{self, IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+    Debug,
+}
+
+#[derive(Clone, Debug)]
+pub struct Printer {
+    verbosity: Verbosity,
+    progress: bool,
+    color: bool,
+}
+
+impl Printer {
+    pub fn new(verbosity: Verbosity, no_progress: bool, color: bool) -> Self {
+        let progress = !no_progress && verbosity > Verbosity::Quiet && io::stderr().is_terminal();
+        Self {
+            verbosity,
+            progress,
+            color,
+        }
+    }
+
+    /// A printer that says nothing on stderr (for tests and library use).
+    pub fn silent() -> Self {
+        Self {
+            verbosity: Verbosity::Quiet,
+            progress: false,
+            color: false,
+        }
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
+    /// Whether progress bars are drawn; when false, callers log plain lines instead.
+    pub fn shows_progress(&self) -> bool {
+        self.progress
+    }
+
+    /// The command's product. A closed pipe (`| head`) is not an error: the caller stops quietly.
+    pub fn stdout(&self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+
+    /// A normal log line on stderr.
+    pub fn info(&self, message: impl AsRef<str>) {
+        if self.verbosity >= Verbosity::Normal {
+            self.line(message.as_ref());
+        }
+    }
+
+    /// A warning on stderr; shown unless `-q`.
+    pub fn warn(&self, message: impl AsRef<str>) {
+        if self.verbosity >= Verbosity::Normal {
+            let label = self.paint("warning:", "33");
+            self.line(&format!("{label} {}", message.as_ref()));
+        }
+    }
+
+    /// Shown with `-v`.
+    pub fn verbose(&self, message: impl AsRef<str>) {
+        if self.verbosity >= Verbosity::Verbose {
+            self.line(message.as_ref());
+        }
+    }
+
+    /// Shown with `-vv`.
+    pub fn debug(&self, message: impl AsRef<str>) {
+        if self.verbosity >= Verbosity::Debug {
+            self.line(message.as_ref());
+        }
+    }
+
+    /// An error on stderr; always shown.
+    pub fn error(&self, message: impl AsRef<str>) {
+        let label = self.paint("error:", "31");
+        self.line(&format!("{label} {}", message.as_ref()));
+    }
+
+    /// A bar on a terminal, a hidden one elsewhere.
+    pub fn progress_bar(&self, length: u64, prefix: impl Into<String>) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>14} [{bar:30}] {pos}/{len} {msg} ({per_sec}, eta {eta})",
+            )
+            .expect("the progress template is valid")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(prefix.into());
+        bar
+    }
+
+    /// Wraps `text` in an ANSI colour when colour is on.
+    pub fn paint(&self, text: &str, ansi: &str) -> String {
+        if self.color {
+            format!("\x1b[{ansi}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn line(&self, message: &str) {
+        // stderr may be closed too; nothing useful can be done about it.
+        let _ = writeln!(io::stderr().lock(), "{message}");
+    }
+}
