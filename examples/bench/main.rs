@@ -1,0 +1,120 @@
+//! Scenario benchmarks of the real `ctrld-sync` binary against the Control D emulator: API calls by
+//! method against the theoretical minimum, wall time and peak memory, plus a model of the old
+//! delete-and-repush tool on the same data.
+//!
+//!     cargo run --release --example bench                  # 10k, 20k and 50k rules, 50 ms latency
+//!     cargo run --release --example bench -- --quick       # small, fast; asserts exact call counts
+//!
+//! See BENCHMARKS.md ("Sync scenarios") for what each figure means and what limits it.
+
+pub mod data;
+pub mod error;
+pub mod gen;
+pub mod minimum;
+pub mod old_tool;
+pub mod quick;
+pub mod runner;
+pub mod scenarios;
+pub mod table;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+use self::error::BenchError;
+use self::scenarios::{Row, Settings, Size};
+
+/// The seed every list is generated from (change it to bench other data).
+pub const DEFAULT_SEED: u64 = 20_260_101;
+
+#[derive(Debug, Parser)]
+#[command(about = "Benchmark ctrld-sync against the Control D emulator")]
+struct Args {
+    /// Small sizes and 1 ms latency; exits non-zero when a call count regresses
+    #[arg(long)]
+    quick: bool,
+    /// Emulated latency per request [default: 50, or 1 with --quick]
+    #[arg(long, value_name = "N")]
+    latency_ms: Option<u64>,
+    /// The emulator's rate limit (requests per second; 429 + Retry-After past it) [default: none]
+    #[arg(long, value_name = "R")]
+    rps: Option<f64>,
+    /// ctrld-sync's `--max-rps` for every row but the one labelled "default --max-rps"
+    #[arg(long, value_name = "R", default_value_t = 1000.0)]
+    max_rps: f64,
+    /// Only these sizes (10k, 20k, 50k; repeatable) [default: all]
+    #[arg(long = "size", value_name = "SIZE")]
+    sizes: Vec<String>,
+    /// Seed of the synthetic lists
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    seed: u64,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), BenchError> {
+    let binary = runner::build_binary_beside_example()?;
+    eprintln!("bench: running {}", binary.display());
+    let rows = if args.quick {
+        let latency = Duration::from_millis(args.latency_ms.unwrap_or(1));
+        quick::run(&binary, latency)?
+    } else {
+        full(&binary, args)?
+    };
+    println!("{}", table::markdown(&rows));
+    let excess = table::excess_details(&rows);
+    if !excess.is_empty() {
+        println!("Calls above the minimum:\n{excess}");
+    }
+    Ok(())
+}
+
+/// The sizes of the issue: 10k rules in one profile, 20k over 2, 50k over 5 (each under 10,000).
+fn full_sizes() -> Vec<Size> {
+    [("10k", 1), ("20k", 2), ("50k", 5)]
+        .into_iter()
+        .map(|(label, profiles)| Size {
+            label: format!(
+                "{label}: {profiles} profile{}",
+                if profiles == 1 { "" } else { "s" }
+            ),
+            profiles,
+            folders: 25,
+            rules_per_profile: 10_000,
+        })
+        .collect()
+}
+
+fn full(binary: &Path, args: &Args) -> Result<Vec<Row>, BenchError> {
+    let mut rows = Vec::new();
+    for (index, size) in full_sizes().into_iter().enumerate() {
+        if !args.sizes.is_empty()
+            && !args
+                .sizes
+                .iter()
+                .any(|wanted| size.label.starts_with(wanted.as_str()))
+        {
+            continue;
+        }
+        let settings = Settings {
+            seed: args.seed,
+            latency: Duration::from_millis(args.latency_ms.unwrap_or(50)),
+            emulator_rps: args.rps,
+            max_rps: args.max_rps,
+            default_rps_row: index == 0,
+        };
+        rows.extend(scenarios::run_size(binary, &size, &settings)?);
+    }
+    Ok(rows)
+}
