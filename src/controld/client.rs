@@ -93,7 +93,9 @@ enum Failure {
     Timeout,
     /// The connection broke after the request was sent.
     Lost(String),
-    /// A definite answer that retrying cannot change (4xx, invalid response).
+    /// An answer that is not a Control D envelope; after a 2xx the change was probably made.
+    Unreadable { status: u16, reason: String },
+    /// A definite answer that retrying cannot change (4xx).
     Final(ApiError),
 }
 
@@ -110,14 +112,18 @@ impl Failure {
 
     /// The request may have been applied although no success came back.
     fn outcome_unknown(&self) -> bool {
-        matches!(self, Self::Server { .. } | Self::Timeout | Self::Lost(_))
+        match self {
+            Self::Server { .. } | Self::Timeout | Self::Lost(_) => true,
+            Self::Unreadable { status, .. } => (200..300).contains(status),
+            Self::RateLimited { .. } | Self::NotSent(_) | Self::Final(_) => false,
+        }
     }
 
     fn may_retry(&self, idempotent: bool) -> bool {
         match self {
             Self::RateLimited { .. } | Self::NotSent(_) => true,
             Self::Server { .. } | Self::Timeout | Self::Lost(_) => idempotent,
-            Self::Final(_) => false,
+            Self::Unreadable { .. } | Self::Final(_) => false,
         }
     }
 
@@ -165,6 +171,11 @@ impl Failure {
                 attempts,
                 reason,
             },
+            Self::Unreadable { status, reason } => ApiError::InvalidResponse {
+                call,
+                status,
+                reason,
+            },
             Self::Final(error) => error,
         }
     }
@@ -179,6 +190,7 @@ impl Failure {
             Self::Server { status, .. } => format!("HTTP {status}"),
             Self::Timeout => format!("no answer within {} s", timeout.as_secs_f64()),
             Self::Lost(reason) => format!("connection lost: {reason}"),
+            Self::Unreadable { status, reason } => format!("HTTP {status}, {reason}"),
             _ => "unknown".to_owned(),
         }
     }
@@ -487,11 +499,7 @@ impl Client {
                 code,
                 message,
             ))),
-            Answer::Invalid { status, reason } => Err(Failure::Final(ApiError::InvalidResponse {
-                call: call.clone(),
-                status,
-                reason,
-            })),
+            Answer::Invalid { status, reason } => Err(Failure::Unreadable { status, reason }),
         }
     }
 
