@@ -78,10 +78,10 @@ pub enum ApiError {
         message: String,
     },
 
-    #[error("{call}: rate limited by Control D (HTTP 429) after {attempts} attempts; lower --max-rps or try again later")]
+    #[error("{call}: rate limited by Control D (HTTP 429) after {}; lower --max-rps or try again later", count_attempts(*.attempts))]
     RateLimited { call: Call, attempts: u32 },
 
-    #[error("{call}: Control D server error (HTTP {status}) after {attempts} attempts{}", detail(.message))]
+    #[error("{call}: Control D server error (HTTP {status}) after {}{}", count_attempts(*.attempts), detail(.message))]
     Server {
         call: Call,
         status: u16,
@@ -89,14 +89,14 @@ pub enum ApiError {
         message: Option<String>,
     },
 
-    #[error("{call}: no answer within {} s after {attempts} attempts", .timeout.as_secs_f64())]
+    #[error("{call}: no answer within {} s after {}", .timeout.as_secs_f64(), count_attempts(*.attempts))]
     Timeout {
         call: Call,
         timeout: Duration,
         attempts: u32,
     },
 
-    #[error("{call}: connection failed after {attempts} attempts: {reason}")]
+    #[error("{call}: connection failed after {}: {reason}", count_attempts(*.attempts))]
     Connection {
         call: Call,
         attempts: u32,
@@ -127,6 +127,13 @@ pub enum ApiError {
          not repeated: read the profile back before continuing"
     )]
     Ambiguous { call: Call, reason: String },
+}
+
+fn count_attempts(count: u32) -> String {
+    match count {
+        1 => "1 attempt".to_owned(),
+        n => format!("{n} attempts"),
+    }
 }
 
 fn detail(message: &Option<String>) -> String {
