@@ -4,8 +4,10 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod controld;
 pub mod error;
 pub mod exit;
 pub mod model;
 pub mod printer;
+pub mod source;
