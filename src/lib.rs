@@ -8,4 +8,6 @@ pub mod controld;
 pub mod error;
 pub mod exit;
 pub mod model;
+pub mod plan;
 pub mod printer;
+pub mod state;
