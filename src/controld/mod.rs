@@ -1,7 +1,19 @@
 //! Typed Control D API client: envelope and error codes, pacing, retries, call counting.
 
 mod client;
+mod config;
+mod encode;
+mod endpoint;
+mod envelope;
+mod error;
+mod pacing;
+mod retry;
+mod stats;
 mod types;
+mod wire;
 
 pub use client::*;
+pub use config::{ClientConfig, Token};
+pub use error::{ApiError, Call};
+pub use stats::CallStats;
 pub use types::*;
