@@ -8,6 +8,12 @@ pub enum Error {
     #[error(transparent)]
     Api(#[from] crate::controld::ApiError),
 
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

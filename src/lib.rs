@@ -4,10 +4,12 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod controld;
 pub mod error;
 pub mod exit;
 pub mod model;
 pub mod plan;
 pub mod printer;
+pub mod source;
 pub mod state;

@@ -233,6 +233,10 @@ pub struct SourceRecord {
     pub last_modified: Option<String>,
     /// sha256 of the body, lowercase hex.
     pub sha256: String,
+    /// The folder settings' fingerprint ([`crate::config::FolderConfig::fingerprint`]): a cached
+    /// parse is reused only while these settings are unchanged.
+    #[serde(default)]
+    pub fingerprint: String,
 }
 
 /// One folder as the config and its source say it must be, for one profile.

@@ -8,6 +8,7 @@ use crate::exit::ExitStatus;
 use crate::printer::{Printer, Verbosity};
 
 mod completions;
+mod validate;
 
 /// What every command needs from the global flags.
 #[derive(Clone, Debug)]
@@ -75,10 +76,9 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
     let context = Context::from_args(&cli.global);
     match cli.command {
         Command::Completions { shell } => completions::run(&context, shell),
-        Command::Init(_)
-        | Command::Validate
-        | Command::Plan(_)
-        | Command::Apply(_)
-        | Command::State(_) => Err(Error::Usage("this command is not yet implemented".into())),
+        Command::Validate => validate::run(&context).await,
+        Command::Init(_) | Command::Plan(_) | Command::Apply(_) | Command::State(_) => {
+            Err(Error::Usage("this command is not yet implemented".into()))
+        }
     }
 }

@@ -1,0 +1,100 @@
+//! `ctrld-sync validate`: the config and every source, offline (no API call, no token).
+
+use std::fmt::Write as _;
+
+use super::Context;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::source::{self, FetchReport, FolderReport, SourceCache};
+
+pub async fn run(context: &Context) -> Result<ExitStatus> {
+    let printer = &context.printer;
+    let config = match Config::load(&context.config_path) {
+        Ok(config) => config,
+        Err(err) => return Ok(fail(context, err.lines())),
+    };
+    let keys: Vec<&str> = config.folders.iter().map(|f| f.key.as_str()).collect();
+    let loaded = match source::load_folders(&config, &keys, &SourceCache::default(), printer).await
+    {
+        Ok(loaded) => loaded,
+        Err(err) => return Ok(fail(context, err.lines())),
+    };
+    let text = render(&config, &loaded.report);
+    printer
+        .stdout(&text)
+        .map_err(|err| Error::io("<stdout>", err))?;
+    Ok(ExitStatus::Success)
+}
+
+/// One `error:` line per problem.
+fn fail(context: &Context, lines: Vec<String>) -> ExitStatus {
+    for line in lines {
+        context.printer.error(line);
+    }
+    ExitStatus::Error
+}
+
+fn render(config: &Config, report: &FetchReport) -> String {
+    let mut out = String::new();
+    for folder in &report.folders {
+        render_folder(&mut out, folder);
+    }
+    let rules: usize = report
+        .folders
+        .iter()
+        .flat_map(|folder| folder.rules_by_action.values())
+        .sum();
+    let unused: Vec<&str> = config
+        .folders
+        .iter()
+        .filter(|folder| {
+            !config
+                .profiles
+                .iter()
+                .any(|p| p.folders.contains(&folder.key))
+        })
+        .map(|folder| folder.key.as_str())
+        .collect();
+    if !unused.is_empty() {
+        let _ = writeln!(out, "not used by any profile: {}", unused.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "{}: ok, {} profiles, {} folders, {} rules, {} bytes downloaded",
+        config.path.display(),
+        config.profiles.len(),
+        report.folders.len(),
+        rules,
+        report.bytes_downloaded
+    );
+    out
+}
+
+fn render_folder(out: &mut String, folder: &FolderReport) {
+    let by_action: Vec<String> = folder
+        .rules_by_action
+        .iter()
+        .map(|(action, count)| format!("{action} {count}"))
+        .collect();
+    let _ = writeln!(out, "folder {}", folder.key);
+    let _ = writeln!(out, "  source:  {}", folder.location);
+    let _ = writeln!(out, "  format:  {}", folder.format);
+    let _ = writeln!(out, "  rules:   {}", by_action.join(", "));
+    if folder.skipped > 0 {
+        let _ = writeln!(out, "  skipped: {} invalid entries", folder.skipped);
+        for example in &folder.skipped_examples {
+            let _ = writeln!(out, "    {example}");
+        }
+    }
+    if folder.unsupported > 0 {
+        let _ = writeln!(
+            out,
+            "  unsupported: {} entries not applied",
+            folder.unsupported
+        );
+        for example in &folder.unsupported_examples {
+            let _ = writeln!(out, "    {example}");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! What was fetched before (the state files supply it), so an unchanged source is neither
+//! downloaded (HTTP 304) nor parsed (same sha256).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::model::{FolderAction, Hostname, RuleAction, SourceRecord};
+
+/// Keyed by (location, folder fingerprint): a parse is reused only while the folder's settings
+/// are the same as when it was made.
+#[derive(Clone, Debug, Default)]
+pub struct SourceCache {
+    entries: HashMap<(String, String), CachedSource>,
+}
+
+/// One folder's rules as derived last time from a source.
+#[derive(Clone, Debug)]
+pub struct CachedSource {
+    pub record: SourceRecord,
+    pub name: String,
+    pub action: FolderAction,
+    pub rules: BTreeMap<Hostname, RuleAction>,
+}
+
+impl SourceCache {
+    /// Records `cached` under its location and `fingerprint`.
+    pub fn insert(&mut self, fingerprint: &str, cached: CachedSource) {
+        let key = (cached.record.location.clone(), fingerprint.to_string());
+        self.entries.insert(key, cached);
+    }
+
+    pub fn get(&self, location: &str, fingerprint: &str) -> Option<&CachedSource> {
+        self.entries
+            .get(&(location.to_string(), fingerprint.to_string()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}

@@ -1,0 +1,102 @@
+//! What can go wrong while reading sources; every message names the URL or path, and the folder.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::format::ParseError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The source could not be fetched or read; `folders` are the folder keys that use it.
+    #[error("{location}: {problem} (used by folder {})", quoted(folders))]
+    Fetch {
+        location: String,
+        folders: Vec<String>,
+        problem: FetchProblem,
+    },
+
+    /// The source was read, but does not give this folder its rules.
+    #[error("folder `{key}` ({location}): {problem}")]
+    Folder {
+        key: String,
+        location: String,
+        problem: FolderProblem,
+    },
+
+    #[error("profile `{id}` is not in the config {}: add a [[profile]] with `id = \"{id}\"` or fix `--profile`", config.display())]
+    UnknownProfile { id: String, config: PathBuf },
+
+    #[error("cannot start the HTTP client: {0}")]
+    Client(String),
+
+    /// Several of the above; one line each.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<SourceError>),
+}
+
+impl SourceError {
+    /// One line per problem.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Self::Several(errors) => errors.iter().flat_map(SourceError::lines).collect(),
+            other => vec![other.to_string()],
+        }
+    }
+
+    /// `Ok` when there is nothing, the error itself when one, `Several` otherwise.
+    pub(crate) fn from_all(mut errors: Vec<SourceError>) -> Result<(), SourceError> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(Self::Several(errors)),
+        }
+    }
+}
+
+fn quoted(keys: &[String]) -> String {
+    keys.iter()
+        .map(|key| format!("`{key}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why a URL or file gave no body.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchProblem {
+    #[error("the server answered HTTP {0}")]
+    Status(reqwest::StatusCode),
+    #[error("timed out after {} s ([sources].timeout)", .0.as_secs_f64())]
+    Timeout(Duration),
+    #[error(
+        "larger than the {0}-byte limit; raise [sources].max_bytes if the list really is that big"
+    )]
+    TooLarge(u64),
+    #[error("the server sent `{found}` where {expected} was expected (an error or login page?)")]
+    WrongContentType {
+        found: String,
+        expected: &'static str,
+    },
+    #[error("request failed: {0}")]
+    Network(String),
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Why a read source gives a folder no rules.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderProblem {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("the source yielded no rules; an empty upstream list must never silently empty a folder: check the source, or remove the folder from the config")]
+    NoRules,
+    #[error("the source does not name the folder: add `name = \"...\"` under [folder.{0}]")]
+    NoName(String),
+    #[error("the server answered 304 Not Modified to a request that was not conditional")]
+    UnexpectedNotModified,
+    #[error("{count} invalid entries and `strict = true`: {}", examples.join("; "))]
+    Invalid { count: usize, examples: Vec<String> },
+}

@@ -1,0 +1,284 @@
+//! Reading one source: HTTPS (plain HTTP only to loopback) with a timeout, a size cap enforced
+//! while streaming, at most 5 redirects and never https -> http, conditional GET; or a local file.
+
+use std::time::Duration;
+
+use reqwest::header::{
+    HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+};
+use reqwest::{redirect, StatusCode};
+use sha2::{Digest, Sha256};
+
+use super::error::FetchProblem;
+use crate::config::{is_loopback, Format, SourceLocation, SourcesConfig};
+
+const MAX_REDIRECTS: usize = 5;
+
+/// Limits for fetching sources, from `[sources]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchOptions {
+    pub max_bytes: u64,
+    pub timeout: Duration,
+    pub concurrency: usize,
+}
+
+impl From<&SourcesConfig> for FetchOptions {
+    fn from(sources: &SourcesConfig) -> Self {
+        Self {
+            max_bytes: sources.max_bytes,
+            timeout: sources.timeout,
+            concurrency: sources.concurrency.max(1),
+        }
+    }
+}
+
+/// Validators recorded last time, sent as If-None-Match / If-Modified-Since.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// What a fetch gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fetched {
+    /// HTTP 304: the body is what was recorded; new validators if the server sent any.
+    NotModified(Validators),
+    Body {
+        bytes: Vec<u8>,
+        validators: Validators,
+        sha256: String,
+        /// Bytes that came over the network (0 for files).
+        downloaded: u64,
+    },
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    options: FetchOptions,
+}
+
+impl Fetcher {
+    pub fn new(options: FetchOptions) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("ctrld-sync/", env!("CARGO_PKG_VERSION")))
+            .redirect(redirect_policy())
+            .connect_timeout(options.timeout)
+            .build()
+            .map_err(|err| error_chain(&err))?;
+        Ok(Self { client, options })
+    }
+
+    pub fn options(&self) -> &FetchOptions {
+        &self.options
+    }
+
+    /// Fetches `location`, conditionally when `validators` are given; `format` is what the body is
+    /// expected to be (for the Content-Type check).
+    pub async fn fetch(
+        &self,
+        location: &SourceLocation,
+        validators: Option<&Validators>,
+        format: Format,
+    ) -> Result<Fetched, FetchProblem> {
+        match location {
+            SourceLocation::Url(url) => self.fetch_url(url, validators, format).await,
+            SourceLocation::Path { resolved, .. } => self.read_file(resolved).await,
+        }
+    }
+
+    async fn fetch_url(
+        &self,
+        url: &url::Url,
+        validators: Option<&Validators>,
+        format: Format,
+    ) -> Result<Fetched, FetchProblem> {
+        let mut request = self.client.get(url.clone()).timeout(self.options.timeout);
+        if let Some(validators) = validators {
+            if let Some(etag) = &validators.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(last_modified) = &validators.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, last_modified);
+            }
+        }
+        let mut response = request.send().await.map_err(|err| self.problem(&err))?;
+        let validators = validators_of(response.headers());
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified(validators));
+        }
+        if !response.status().is_success() {
+            return Err(FetchProblem::Status(response.status()));
+        }
+        check_content_type(response.headers(), format)?;
+        let cap = self.options.max_bytes;
+        if response.content_length().is_some_and(|length| length > cap) {
+            return Err(FetchProblem::TooLarge(cap));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|err| self.problem(&err))? {
+            if (bytes.len() + chunk.len()) as u64 > cap {
+                return Err(FetchProblem::TooLarge(cap));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let downloaded = bytes.len() as u64;
+        Ok(Fetched::Body {
+            sha256: sha256_hex(&bytes),
+            bytes,
+            validators,
+            downloaded,
+        })
+    }
+
+    async fn read_file(&self, path: &std::path::Path) -> Result<Fetched, FetchProblem> {
+        let read_error = |source| FetchProblem::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let cap = self.options.max_bytes;
+        let metadata = tokio::fs::metadata(path).await.map_err(read_error)?;
+        if metadata.len() > cap {
+            return Err(FetchProblem::TooLarge(cap));
+        }
+        let bytes = tokio::fs::read(path).await.map_err(read_error)?;
+        // The file may have grown between the two calls.
+        if bytes.len() as u64 > cap {
+            return Err(FetchProblem::TooLarge(cap));
+        }
+        Ok(Fetched::Body {
+            sha256: sha256_hex(&bytes),
+            bytes,
+            validators: Validators::default(),
+            downloaded: 0,
+        })
+    }
+
+    fn problem(&self, err: &reqwest::Error) -> FetchProblem {
+        if err.is_timeout() {
+            FetchProblem::Timeout(self.options.timeout)
+        } else {
+            FetchProblem::Network(error_chain(err))
+        }
+    }
+}
+
+/// At most [`MAX_REDIRECTS`], never from https to http, plain http only to loopback.
+fn redirect_policy() -> redirect::Policy {
+    redirect::Policy::custom(|attempt| {
+        // `previous()` holds every URL visited so far, the first request's included.
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        let next = attempt.url();
+        let from_https = attempt.previous().iter().any(|url| url.scheme() == "https");
+        if next.scheme() != "https" && from_https {
+            let refused = format!("refused a redirect from https to {next}");
+            return attempt.error(refused);
+        }
+        if next.scheme() != "https" && !(next.scheme() == "http" && is_loopback(next)) {
+            let refused = format!("refused a redirect to {next} (https only)");
+            return attempt.error(refused);
+        }
+        attempt.follow()
+    })
+}
+
+fn validators_of(headers: &HeaderMap) -> Validators {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    Validators {
+        etag: text(ETAG),
+        last_modified: text(LAST_MODIFIED),
+    }
+}
+
+/// An HTML page (or an image...) where a list or JSON was expected is refused before download;
+/// so is JSON where a text list was named.
+fn check_content_type(headers: &HeaderMap, format: Format) -> Result<(), FetchProblem> {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let never_a_list = essence == "text/html"
+        || essence == "application/xhtml+xml"
+        || ["image/", "audio/", "video/", "font/"]
+            .iter()
+            .any(|prefix| essence.starts_with(prefix));
+    let json_for_text = essence == "application/json"
+        && matches!(format, Format::Domains | Format::Hosts | Format::Adblock);
+    if never_a_list || json_for_text {
+        Err(FetchProblem::WrongContentType {
+            found: essence,
+            expected: expected_content(format),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn expected_content(format: Format) -> &'static str {
+    match format {
+        Format::Auto => "a list or a Control D folder file",
+        Format::Controld => "a Control D folder file (JSON)",
+        Format::Domains => "a domains list (text)",
+        Format::Hosts => "a hosts file (text)",
+        Format::Adblock => "an adblock list (text)",
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// reqwest's error and its causes in one line ("error sending request: connection refused").
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !message.contains(&cause_text) {
+            message.push_str(": ");
+            message.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn with_type(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn html_is_refused_and_text_or_json_accepted() {
+        assert!(
+            check_content_type(&with_type("text/html; charset=utf-8"), Format::Controld).is_err()
+        );
+        assert!(
+            check_content_type(&with_type("text/plain; charset=utf-8"), Format::Controld).is_ok()
+        );
+        assert!(check_content_type(&with_type("application/json"), Format::Auto).is_ok());
+        assert!(check_content_type(&HeaderMap::new(), Format::Auto).is_ok());
+        assert!(check_content_type(&with_type("application/json"), Format::Hosts).is_err());
+    }
+}

@@ -1,0 +1,434 @@
+//! Desired state: fetch every folder's source (once per unique source, concurrently), parse it,
+//! validate and normalise hostnames, resolve actions; reuse the cached rules when the source did
+//! not change (HTTP 304, or the same sha256).
+
+mod cache;
+pub mod derive;
+mod error;
+pub mod fetch;
+pub mod format;
+pub mod hostname;
+
+use std::collections::BTreeMap;
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+pub use cache::{CachedSource, SourceCache};
+pub use derive::DerivedFolder;
+pub use error::{FetchProblem, FolderProblem, SourceError};
+pub use fetch::FetchOptions;
+
+use crate::config::{Config, FolderConfig, Format, SourceLocation};
+use crate::model::{ActionKind, DesiredFolder, DesiredProfile, SourceRecord};
+use crate::printer::Printer;
+use fetch::{Fetched, Fetcher, Validators};
+
+/// Every selected profile as the config and its sources say it must be.
+#[derive(Clone, Debug)]
+pub struct Desired {
+    /// In config order.
+    pub profiles: Vec<DesiredProfile>,
+    pub report: FetchReport,
+}
+
+/// What fetching cost and found. Each unique source counts once in `fetched`, `not_modified` or
+/// `unchanged_by_hash`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FetchReport {
+    /// Sources downloaded (or read) and parsed.
+    pub fetched: usize,
+    /// Sources that answered HTTP 304: no download, no parse.
+    pub not_modified: usize,
+    /// Sources downloaded whose sha256 matched the cache: no parse.
+    pub unchanged_by_hash: usize,
+    pub bytes_downloaded: u64,
+    /// In the order the folders were first used.
+    pub folders: Vec<FolderReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FolderReport {
+    pub key: String,
+    pub location: String,
+    /// The format detected (or named); for a reused parse, the configured one.
+    pub format: Format,
+    pub origin: Origin,
+    pub rules_by_action: BTreeMap<ActionKind, usize>,
+    /// Invalid entries left out (0 when the parse was reused).
+    pub skipped: usize,
+    /// `location:line: reason`, at most five.
+    pub skipped_examples: Vec<String>,
+    /// Entries in syntax not applied (adblock options and exceptions).
+    pub unsupported: usize,
+    pub unsupported_examples: Vec<String>,
+}
+
+/// Where a folder's rules came from this time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    Fetched,
+    NotModified,
+    UnchangedByHash,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fetched => "fetched",
+            Self::NotModified => "not modified (HTTP 304)",
+            Self::UnchangedByHash => "unchanged (same sha256)",
+        }
+    }
+}
+
+/// Folders by key, with the report.
+#[derive(Clone, Debug)]
+pub struct LoadedFolders {
+    pub folders: BTreeMap<String, DesiredFolder>,
+    pub report: FetchReport,
+}
+
+/// The desired state of `profiles` (empty = every profile in the config).
+pub async fn load_desired(
+    config: &Config,
+    profiles: &[String],
+    cache: &SourceCache,
+    printer: &Printer,
+) -> Result<Desired, SourceError> {
+    let selected = select_profiles(config, profiles)?;
+    let mut keys: Vec<&str> = Vec::new();
+    for profile in &selected {
+        for key in &profile.folders {
+            if !keys.contains(&key.as_str()) {
+                keys.push(key);
+            }
+        }
+    }
+    let loaded = load_folders(config, &keys, cache, printer).await?;
+    let profiles = selected
+        .iter()
+        .map(|profile| DesiredProfile {
+            id: profile.id.clone(),
+            name: profile.name.clone(),
+            folders: profile
+                .folders
+                .iter()
+                .filter_map(|key| loaded.folders.get(key).cloned())
+                .collect(),
+        })
+        .collect();
+    Ok(Desired {
+        profiles,
+        report: loaded.report,
+    })
+}
+
+fn select_profiles<'a>(
+    config: &'a Config,
+    ids: &[String],
+) -> Result<Vec<&'a crate::config::ProfileConfig>, SourceError> {
+    if ids.is_empty() {
+        return Ok(config.profiles.iter().collect());
+    }
+    let mut errors = Vec::new();
+    for id in ids {
+        if config.profile(id).is_none() {
+            errors.push(SourceError::UnknownProfile {
+                id: id.clone(),
+                config: config.path.clone(),
+            });
+        }
+    }
+    SourceError::from_all(errors)?;
+    Ok(config
+        .profiles
+        .iter()
+        .filter(|profile| ids.contains(&profile.id))
+        .collect())
+}
+
+/// Loads the folders named by `keys` (unknown keys are ignored): each unique source fetched once,
+/// at most `[sources].concurrency` at a time. Every problem is reported, one per source or folder.
+pub async fn load_folders(
+    config: &Config,
+    keys: &[&str],
+    cache: &SourceCache,
+    printer: &Printer,
+) -> Result<LoadedFolders, SourceError> {
+    let fetcher = Fetcher::new(FetchOptions::from(&config.sources)).map_err(SourceError::Client)?;
+    let jobs = group_by_source(config, keys);
+    let bar = printer.progress_bar(jobs.len() as u64, "sources");
+    let results: Vec<_> = stream::iter(jobs.iter())
+        .map(|job| {
+            let fetcher = &fetcher;
+            let bar = &bar;
+            async move {
+                let validators = job.validators(cache);
+                let result = fetcher
+                    .fetch(job.location, validators.as_ref(), job.expected_format())
+                    .await;
+                bar.inc(1);
+                result
+            }
+        })
+        .buffered(fetcher.options().concurrency)
+        .collect()
+        .await;
+    bar.finish_and_clear();
+    let mut outcome = Outcome::default();
+    for (job, result) in jobs.iter().zip(results) {
+        match result {
+            Ok(fetched) => outcome.settle(job, fetched, cache, printer),
+            Err(problem) => outcome.errors.push(SourceError::Fetch {
+                location: job.location.to_string(),
+                folders: job.folders.iter().map(|f| f.key.clone()).collect(),
+                problem,
+            }),
+        }
+    }
+    SourceError::from_all(outcome.errors)?;
+    Ok(LoadedFolders {
+        folders: outcome.folders,
+        report: outcome.report,
+    })
+}
+
+/// Parses a body for one folder: decode, detect or apply the format, derive the rules.
+pub fn parse_source(
+    bytes: &[u8],
+    folder: &FolderConfig,
+    location: &str,
+) -> Result<(Format, DerivedFolder), FolderProblem> {
+    let text = format::decode(bytes)?;
+    let (format, list) = format::parse(text, folder.format)?;
+    let derived = derive::derive(list, folder, location)?;
+    Ok((format, derived))
+}
+
+/// One unique source and the folders that use it.
+struct SourceJob<'a> {
+    location: &'a SourceLocation,
+    folders: Vec<&'a FolderConfig>,
+}
+
+impl SourceJob<'_> {
+    /// Conditional GET only when every folder has a cached parse of the same body to fall back on.
+    fn validators(&self, cache: &SourceCache) -> Option<Validators> {
+        let location = self.location.as_str();
+        let cached: Option<Vec<&CachedSource>> = self
+            .folders
+            .iter()
+            .map(|folder| cache.get(location, &folder.fingerprint))
+            .collect();
+        let cached = cached?;
+        let first = &cached.first()?.record;
+        let same_body = cached.iter().all(|c| c.record.sha256 == first.sha256);
+        let has_validators = first.etag.is_some() || first.last_modified.is_some();
+        (same_body && has_validators).then(|| Validators {
+            etag: first.etag.clone(),
+            last_modified: first.last_modified.clone(),
+        })
+    }
+
+    /// The format the folders expect, when they agree on one.
+    fn expected_format(&self) -> Format {
+        let first = self.folders.first().map_or(Format::Auto, |f| f.format);
+        if self.folders.iter().all(|folder| folder.format == first) {
+            first
+        } else {
+            Format::Auto
+        }
+    }
+}
+
+fn group_by_source<'a>(config: &'a Config, keys: &[&str]) -> Vec<SourceJob<'a>> {
+    let mut jobs: Vec<SourceJob<'a>> = Vec::new();
+    for folder in keys.iter().filter_map(|key| config.folder(key)) {
+        match jobs.iter_mut().find(|job| *job.location == folder.location) {
+            Some(job) => job.folders.push(folder),
+            None => jobs.push(SourceJob {
+                location: &folder.location,
+                folders: vec![folder],
+            }),
+        }
+    }
+    jobs
+}
+
+/// Results gathered source by source.
+#[derive(Default)]
+struct Outcome {
+    folders: BTreeMap<String, DesiredFolder>,
+    report: FetchReport,
+    errors: Vec<SourceError>,
+}
+
+impl Outcome {
+    fn settle(
+        &mut self,
+        job: &SourceJob<'_>,
+        fetched: Fetched,
+        cache: &SourceCache,
+        printer: &Printer,
+    ) {
+        let location = job.location.as_str();
+        match fetched {
+            Fetched::NotModified(validators) => {
+                printer.verbose(format!("{location}: not modified"));
+                self.report.not_modified += 1;
+                for folder in &job.folders {
+                    // `validators()` asked conditionally only when every folder is cached.
+                    if let Some(cached) = cache.get(location, &folder.fingerprint) {
+                        let record = SourceRecord {
+                            etag: validators.etag.clone().or(cached.record.etag.clone()),
+                            last_modified: validators
+                                .last_modified
+                                .clone()
+                                .or(cached.record.last_modified.clone()),
+                            ..record_of(folder, &cached.record.sha256)
+                        };
+                        self.reuse(folder, cached, record, Origin::NotModified);
+                    } else {
+                        self.errors.push(SourceError::Folder {
+                            key: folder.key.clone(),
+                            location: location.to_string(),
+                            problem: FolderProblem::UnexpectedNotModified,
+                        });
+                    }
+                }
+            }
+            Fetched::Body {
+                bytes,
+                validators,
+                sha256,
+                downloaded,
+            } => {
+                printer.verbose(format!("{location}: {} bytes", bytes.len()));
+                self.report.bytes_downloaded += downloaded;
+                let mut parsed_any = false;
+                for folder in &job.folders {
+                    let record = SourceRecord {
+                        etag: validators.etag.clone(),
+                        last_modified: validators.last_modified.clone(),
+                        ..record_of(folder, &sha256)
+                    };
+                    match cache.get(location, &folder.fingerprint) {
+                        Some(cached) if cached.record.sha256 == sha256 => {
+                            self.reuse(folder, cached, record, Origin::UnchangedByHash);
+                        }
+                        _ => {
+                            parsed_any = true;
+                            self.parse(folder, &bytes, record, printer);
+                        }
+                    }
+                }
+                if parsed_any {
+                    self.report.fetched += 1;
+                } else {
+                    self.report.unchanged_by_hash += 1;
+                }
+            }
+        }
+    }
+
+    fn reuse(
+        &mut self,
+        folder: &FolderConfig,
+        cached: &CachedSource,
+        record: SourceRecord,
+        origin: Origin,
+    ) {
+        self.report.folders.push(FolderReport {
+            key: folder.key.clone(),
+            location: record.location.clone(),
+            format: folder.format,
+            origin,
+            rules_by_action: count_by_action(&cached.rules),
+            skipped: 0,
+            skipped_examples: Vec::new(),
+            unsupported: 0,
+            unsupported_examples: Vec::new(),
+        });
+        self.folders.insert(
+            folder.key.clone(),
+            DesiredFolder {
+                key: folder.key.clone(),
+                name: cached.name.clone(),
+                action: cached.action.clone(),
+                rules: cached.rules.clone(),
+                source: record,
+            },
+        );
+    }
+
+    fn parse(
+        &mut self,
+        folder: &FolderConfig,
+        bytes: &[u8],
+        record: SourceRecord,
+        printer: &Printer,
+    ) {
+        let (format, derived) = match parse_source(bytes, folder, &record.location) {
+            Ok(parsed) => parsed,
+            Err(problem) => {
+                self.errors.push(SourceError::Folder {
+                    key: folder.key.clone(),
+                    location: record.location.clone(),
+                    problem,
+                });
+                return;
+            }
+        };
+        if derived.skipped > 0 {
+            printer.warn(format!(
+                "folder `{}`: skipped {} invalid entries, e.g. {}",
+                folder.key,
+                derived.skipped,
+                derived.skipped_examples.first().map_or("", String::as_str)
+            ));
+        }
+        self.report.folders.push(FolderReport {
+            key: folder.key.clone(),
+            location: record.location.clone(),
+            format,
+            origin: Origin::Fetched,
+            rules_by_action: count_by_action(&derived.rules),
+            skipped: derived.skipped,
+            skipped_examples: derived.skipped_examples,
+            unsupported: derived.unsupported,
+            unsupported_examples: derived.unsupported_examples,
+        });
+        self.folders.insert(
+            folder.key.clone(),
+            DesiredFolder {
+                key: folder.key.clone(),
+                name: derived.name,
+                action: derived.action,
+                rules: derived.rules,
+                source: record,
+            },
+        );
+    }
+}
+
+fn record_of(folder: &FolderConfig, sha256: &str) -> SourceRecord {
+    SourceRecord {
+        location: folder.location.as_str().to_string(),
+        etag: None,
+        last_modified: None,
+        sha256: sha256.to_string(),
+        fingerprint: folder.fingerprint.clone(),
+    }
+}
+
+fn count_by_action(
+    rules: &BTreeMap<crate::model::Hostname, crate::model::RuleAction>,
+) -> BTreeMap<ActionKind, usize> {
+    let mut counts = BTreeMap::new();
+    for rule in rules.values() {
+        *counts.entry(rule.kind).or_insert(0) += 1;
+    }
+    counts
+}
