@@ -21,6 +21,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+
+    #[error(transparent)]
+    PlanFile(#[from] crate::plan::PlanFileError),
+
     /// A command that cannot run as asked; the message says what to do instead.
     #[error("{0}")]
     Usage(String),

@@ -9,5 +9,7 @@ pub mod controld;
 pub mod error;
 pub mod exit;
 pub mod model;
+pub mod plan;
 pub mod printer;
 pub mod source;
+pub mod state;

@@ -1,0 +1,54 @@
+//! The remote profile as refresh saw it: the planner's "current" input.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::controld::RemoteFolder;
+use crate::model::{FolderAction, FolderPk, Hostname, RuleAction};
+
+/// One profile as it is now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrentProfile {
+    pub profile: String,
+    /// Every folder from `GET /groups` (from the state with `--refresh none`).
+    pub remote_folders: Vec<RemoteFolder>,
+    /// Managed folders that exist, by config key: from the state, or adopted by name.
+    pub managed: BTreeMap<String, CurrentFolder>,
+    /// Hostnames held by the root and unmanaged folders; known only with `--refresh full`.
+    pub unmanaged_rules: Option<BTreeMap<Hostname, Holder>>,
+    /// Scratch folders to delete (left by an interrupted apply).
+    pub scratch: Vec<FolderPk>,
+    /// sha256 of the sorted `GET /groups` answer (pk, name, action, count).
+    pub fingerprint: String,
+}
+
+/// One managed folder as it is now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrentFolder {
+    pub pk: FolderPk,
+    pub name: String,
+    pub action: FolderAction,
+    pub rules: BTreeMap<Hostname, RuleAction>,
+    /// Taken over by name this run (not yet in the state).
+    pub adopted: bool,
+}
+
+/// Who holds a hostname ctrld-sync does not manage.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Holder {
+    /// The profile's root (rules outside any folder).
+    Root,
+    /// A folder that no config key manages.
+    Folder { pk: FolderPk, name: String },
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Root => f.write_str("the root"),
+            Self::Folder { pk, name } => write!(f, "unmanaged folder \"{name}\" (PK {pk})"),
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! Refresh: how much of the remote profile is read to know what is there now.
+//!
+//! - `auto`: one `GET /groups`; managed folders whose PK, name, action and count match the state are
+//!   trusted; a drifted folder, or a desired one adopted by name, has its rules read.
+//! - `full`: also reads every managed folder, every unmanaged folder and the root.
+//! - `none`: the state files alone; no request.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256};
+
+use super::current::{CurrentFolder, CurrentProfile, Holder};
+use super::error::PlanError;
+use super::SCRATCH_PREFIX;
+use crate::cli::Refresh;
+use crate::controld::{Client, RemoteFolder, RemoteRule};
+use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction};
+use crate::state::{FolderState, ProfileState};
+
+/// Reads the remote profile as `mode` says. `client` may be `None` only with [`Refresh::None`].
+pub async fn refresh(
+    mode: Refresh,
+    client: Option<&Client>,
+    desired: &DesiredProfile,
+    state: Option<&ProfileState>,
+) -> Result<CurrentProfile, PlanError> {
+    let client = match (mode, client) {
+        (Refresh::None, _) | (_, None) => return Ok(from_state(&desired.id, state)),
+        (_, Some(client)) => client,
+    };
+    let profile = desired.id.as_str();
+    let api = |source| PlanError::Refresh {
+        profile: profile.to_string(),
+        source,
+    };
+    let remote = client.list_folders(profile).await.map_err(api)?;
+    let matched = match_folders(profile, desired, state, &remote)?;
+    let full = mode == Refresh::Full;
+    let mut managed = BTreeMap::new();
+    for (key, mut found) in matched {
+        let rules = match found.trusted.take() {
+            Some(rules) if !full => rules,
+            _ => read_rules(client, profile, Some(found.remote.pk))
+                .await
+                .map_err(api)?,
+        };
+        managed.insert(key, found.into_current(rules));
+    }
+    let scratch = scratch_folders(state, &remote);
+    let unmanaged_rules = if full {
+        Some(
+            read_unmanaged(client, profile, &remote, &managed, &scratch)
+                .await
+                .map_err(api)?,
+        )
+    } else {
+        None
+    };
+    Ok(CurrentProfile {
+        profile: profile.to_string(),
+        fingerprint: fingerprint(&remote),
+        remote_folders: remote,
+        managed,
+        unmanaged_rules,
+        scratch,
+    })
+}
+
+/// `--refresh none`: what the state says, without asking.
+pub fn from_state(profile: &str, state: Option<&ProfileState>) -> CurrentProfile {
+    let mut remote_folders = Vec::new();
+    let mut managed = BTreeMap::new();
+    for (key, folder) in state.map(|s| &s.folders).into_iter().flatten() {
+        remote_folders.push(remote_of(folder));
+        managed.insert(key.clone(), current_of(folder, folder.rules.clone()));
+    }
+    remote_folders.sort_by_key(|folder| folder.pk);
+    CurrentProfile {
+        profile: profile.to_string(),
+        fingerprint: fingerprint(&remote_folders),
+        remote_folders,
+        managed,
+        unmanaged_rules: None,
+        scratch: state.map(|s| s.scratch.clone()).unwrap_or_default(),
+    }
+}
+
+/// A managed folder found remotely: by its state PK, or adopted by name.
+struct Found<'a> {
+    remote: &'a RemoteFolder,
+    /// The state's rules, when the folder matches the state exactly (no drift).
+    trusted: Option<BTreeMap<Hostname, RuleAction>>,
+    adopted: bool,
+}
+
+impl Found<'_> {
+    fn into_current(self, rules: BTreeMap<Hostname, RuleAction>) -> CurrentFolder {
+        CurrentFolder {
+            pk: self.remote.pk,
+            name: self.remote.name.clone(),
+            action: self.remote.action.clone(),
+            rules,
+            adopted: self.adopted,
+        }
+    }
+}
+
+/// Pairs config keys with remote folders: state folders by PK (a PK gone remotely is absent), then
+/// desired folders not yet found by name (adoption). Two candidates of one name is an error.
+fn match_folders<'a>(
+    profile: &str,
+    desired: &DesiredProfile,
+    state: Option<&ProfileState>,
+    remote: &'a [RemoteFolder],
+) -> Result<BTreeMap<String, Found<'a>>, PlanError> {
+    let by_pk: BTreeMap<FolderPk, &RemoteFolder> = remote.iter().map(|f| (f.pk, f)).collect();
+    let mut found = BTreeMap::new();
+    for (key, folder) in state.map(|s| &s.folders).into_iter().flatten() {
+        if let Some(remote) = by_pk.get(&folder.pk) {
+            let trusted = unchanged(folder, remote).then(|| folder.rules.clone());
+            let adopted = false;
+            found.insert(
+                key.clone(),
+                Found {
+                    remote,
+                    trusted,
+                    adopted,
+                },
+            );
+        }
+    }
+    let claimed: BTreeSet<FolderPk> = found.values().map(|f| f.remote.pk).collect();
+    let mut adopted_pks = BTreeSet::new();
+    for folder in &desired.folders {
+        if found.contains_key(&folder.key) {
+            continue;
+        }
+        let candidates: Vec<&RemoteFolder> = remote
+            .iter()
+            .filter(|r| r.name == folder.name && !is_scratch_name(&r.name))
+            .filter(|r| !claimed.contains(&r.pk) && !adopted_pks.contains(&r.pk))
+            .collect();
+        match candidates.as_slice() {
+            [] => {}
+            [remote] => {
+                adopted_pks.insert(remote.pk);
+                let entry = Found {
+                    remote,
+                    trusted: None,
+                    adopted: true,
+                };
+                found.insert(folder.key.clone(), entry);
+            }
+            many => {
+                return Err(PlanError::AmbiguousFolder {
+                    profile: profile.to_string(),
+                    name: folder.name.clone(),
+                    pks: many.iter().map(|r| r.pk).collect(),
+                })
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// No drift: same PK (already matched), name, action and rule count as the state says.
+fn unchanged(state: &FolderState, remote: &RemoteFolder) -> bool {
+    remote.name == state.name
+        && remote.action == state.action
+        && remote.count == state.rules.len() as u64
+}
+
+pub fn is_scratch_name(name: &str) -> bool {
+    name.starts_with(SCRATCH_PREFIX)
+}
+
+/// Scratch folders to delete: those the state remembers that still exist, and any named as one.
+fn scratch_folders(state: Option<&ProfileState>, remote: &[RemoteFolder]) -> Vec<FolderPk> {
+    let remembered: BTreeSet<FolderPk> = state
+        .map(|s| s.scratch.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let mut scratch: Vec<FolderPk> = remote
+        .iter()
+        .filter(|f| remembered.contains(&f.pk) || is_scratch_name(&f.name))
+        .map(|f| f.pk)
+        .collect();
+    scratch.sort_unstable();
+    scratch.dedup();
+    scratch
+}
+
+async fn read_rules(
+    client: &Client,
+    profile: &str,
+    folder: Option<FolderPk>,
+) -> Result<BTreeMap<Hostname, RuleAction>, crate::controld::ApiError> {
+    let rules = client.list_rules(profile, folder).await?;
+    Ok(rules
+        .into_iter()
+        .map(
+            |RemoteRule {
+                 hostname, action, ..
+             }| (hostname, action),
+        )
+        .collect())
+}
+
+/// `full`: who holds each hostname outside the managed folders (root and unmanaged folders).
+async fn read_unmanaged(
+    client: &Client,
+    profile: &str,
+    remote: &[RemoteFolder],
+    managed: &BTreeMap<String, CurrentFolder>,
+    scratch: &[FolderPk],
+) -> Result<BTreeMap<Hostname, Holder>, crate::controld::ApiError> {
+    let managed_pks: BTreeSet<FolderPk> = managed.values().map(|f| f.pk).collect();
+    let mut held = BTreeMap::new();
+    for hostname in read_rules(client, profile, None).await?.into_keys() {
+        held.insert(hostname, Holder::Root);
+    }
+    for folder in remote {
+        if managed_pks.contains(&folder.pk) || scratch.contains(&folder.pk) {
+            continue;
+        }
+        let holder = Holder::Folder {
+            pk: folder.pk,
+            name: folder.name.clone(),
+        };
+        for hostname in read_rules(client, profile, Some(folder.pk))
+            .await?
+            .into_keys()
+        {
+            held.insert(hostname, holder.clone());
+        }
+    }
+    Ok(held)
+}
+
+fn remote_of(folder: &FolderState) -> RemoteFolder {
+    RemoteFolder {
+        pk: folder.pk,
+        name: folder.name.clone(),
+        action: folder.action.clone(),
+        count: folder.rules.len() as u64,
+    }
+}
+
+fn current_of(folder: &FolderState, rules: BTreeMap<Hostname, RuleAction>) -> CurrentFolder {
+    CurrentFolder {
+        pk: folder.pk,
+        name: folder.name.clone(),
+        action: folder.action.clone(),
+        rules,
+        adopted: false,
+    }
+}
+
+/// sha256 over the sorted folder list (pk, name, action, count): the remote snapshot a plan was
+/// computed from.
+pub fn fingerprint(folders: &[RemoteFolder]) -> String {
+    let mut lines: Vec<String> = folders
+        .iter()
+        .map(|f| {
+            format!(
+                "{}\t{}\t{}\t{}",
+                f.pk,
+                f.name,
+                serde_json::to_string(&f.action).unwrap_or_default(),
+                f.count
+            )
+        })
+        .collect();
+    lines.sort();
+    let mut hasher = Sha256::new();
+    for line in lines {
+        hasher.update(line.as_bytes());
+        hasher.update(b"\n");
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}

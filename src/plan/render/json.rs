@@ -1,0 +1,9 @@
+//! `--format json`: the [`Plan`] as documented JSON (`format_version: 1`), without the bulky target.
+
+use crate::plan::Plan;
+
+pub fn render_json(plan: &Plan) -> String {
+    let mut text = serde_json::to_string_pretty(plan).expect("a plan serialises to JSON");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,75 @@
+//! Plan renderers: text for people, JSON for machines, Markdown for pull-request comments.
+
+mod json;
+mod lines;
+mod markdown;
+mod text;
+
+pub use json::render_json;
+pub use markdown::{render_markdown, MARKDOWN_BUDGET};
+pub use text::render_text;
+
+use super::types::{Plan, Summary};
+use crate::cli::PlanFormat;
+
+/// The plan in the asked format, ready for stdout.
+pub fn render(plan: &Plan, format: PlanFormat) -> String {
+    match format {
+        PlanFormat::Text => render_text(plan),
+        PlanFormat::Json => render_json(plan),
+        PlanFormat::Markdown => render_markdown(plan),
+    }
+}
+
+/// "Plan: 2 folders to create, 1 to update, 0 to delete; 1,204 rules to add, 12 to move, 3 to change,
+/// 40 to remove; ~9 API calls"
+pub fn summary_line(summary: &Summary) -> String {
+    format!(
+        "Plan: {} {} to create, {} to update, {} to delete; {} {} to add, {} to move, {} to change, {} to remove; ~{} API {}",
+        thousands(summary.folders_to_create as u64),
+        plural(summary.folders_to_create, "folder", "folders"),
+        thousands(summary.folders_to_update as u64),
+        thousands(summary.folders_to_delete as u64),
+        thousands(summary.rules_to_add as u64),
+        plural(summary.rules_to_add, "rule", "rules"),
+        thousands(summary.rules_to_move as u64),
+        thousands(summary.rules_to_change as u64),
+        thousands(summary.rules_to_remove as u64),
+        thousands(summary.api_calls),
+        plural(summary.api_calls as usize, "call", "calls"),
+    )
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// 1234567 -> "1,234,567"
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_204), "1,204");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+}

@@ -1,0 +1,72 @@
+//! `--format text`: a Terraform-like summary, then each profile's folder changes.
+
+use std::fmt::Write;
+
+use super::lines::{capped, folder_counts, folder_heading, notes, rule_lines};
+use super::summary_line;
+use crate::plan::{Estimate, Plan, ProfilePlan};
+
+/// Rule lines shown per folder before "... and N more".
+pub const TEXT_LINES_PER_FOLDER: usize = 20;
+
+pub fn render_text(plan: &Plan) -> String {
+    let mut out = String::new();
+    for profile in &plan.profiles {
+        render_profile(&mut out, profile);
+    }
+    if plan.has_changes() {
+        out.push_str(&summary_line(&plan.summary()));
+        out.push('\n');
+    }
+    out
+}
+
+fn render_profile(out: &mut String, profile: &ProfilePlan) {
+    if !profile.has_changes() {
+        let _ = writeln!(
+            out,
+            "No changes. Profile {} matches the config.",
+            profile.profile
+        );
+        write_notes(out, profile);
+        return;
+    }
+    let _ = writeln!(out, "Profile {}:", profile.profile);
+    for folder in profile.folders.iter().filter(|f| f.has_changes()) {
+        let _ = writeln!(out, "  {}", folder_heading(folder));
+        let _ = writeln!(out, "      {}", folder_counts(folder));
+        for line in capped(rule_lines(folder), TEXT_LINES_PER_FOLDER) {
+            let _ = writeln!(out, "      {line}");
+        }
+    }
+    if profile.removals_first {
+        let _ = writeln!(
+            out,
+            "  removals go first: adding first would pass the limit of rules per profile"
+        );
+    }
+    write_notes(out, profile);
+    let _ = writeln!(out, "  {}", estimate_line(&profile.estimate));
+    out.push('\n');
+}
+
+fn write_notes(out: &mut String, profile: &ProfilePlan) {
+    for note in capped(notes(profile), TEXT_LINES_PER_FOLDER) {
+        let _ = writeln!(out, "  {note}");
+    }
+}
+
+/// "API calls: ~9 (DELETE 1, GET 1, POST 5, PUT 2); minimum 8"
+pub fn estimate_line(estimate: &Estimate) -> String {
+    let methods: Vec<String> = estimate
+        .by_method
+        .iter()
+        .map(|(method, n)| format!("{method} {n}"))
+        .collect();
+    format!(
+        "API calls: ~{} ({}); minimum {}",
+        estimate.total,
+        methods.join(", "),
+        estimate.minimum
+    )
+}

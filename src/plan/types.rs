@@ -1,0 +1,281 @@
+//! The plan's data: stable, documented, serialised as JSON with `format_version: 1`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::cost::Estimate;
+use super::current::Holder;
+use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, SourceRecord};
+
+/// The JSON schema version of [`Plan`] and of saved plan files.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// Every profile's plan, in config order, and the total estimated cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Always [`PLAN_FORMAT_VERSION`].
+    pub format_version: u32,
+    pub profiles: Vec<ProfilePlan>,
+    /// The sum of the profiles' estimates.
+    pub estimate: Estimate,
+}
+
+impl Plan {
+    pub fn new(profiles: Vec<ProfilePlan>) -> Self {
+        let estimate = Estimate::sum(profiles.iter().map(|profile| &profile.estimate));
+        Self {
+            format_version: PLAN_FORMAT_VERSION,
+            profiles,
+            estimate,
+        }
+    }
+
+    /// Whether applying would send any write.
+    pub fn has_changes(&self) -> bool {
+        self.profiles.iter().any(ProfilePlan::has_changes)
+    }
+
+    /// Counts over every profile, for the summary line.
+    pub fn summary(&self) -> Summary {
+        let mut total = Summary::default();
+        for profile in &self.profiles {
+            total.add(&profile.summary());
+        }
+        total
+    }
+}
+
+/// One profile's plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfilePlan {
+    /// The Control D profile id.
+    pub profile: String,
+    /// Per managed folder (desired ones in config order, then those to delete), what changes.
+    pub folders: Vec<FolderChange>,
+    /// The writes, in the order apply must respect; each step is one request, except that
+    /// [`Step::DeleteRule`] is one request per hostname it names (always one).
+    pub steps: Vec<Step>,
+    /// Hostnames listed by several folders: the first in config order keeps them.
+    pub overlaps: Vec<Overlap>,
+    /// Hostnames held by rules ctrld-sync does not manage: left alone.
+    pub unmanaged_skipped: Vec<UnmanagedSkip>,
+    /// Whether removals were ordered before additions to stay under the rule limit mid-apply.
+    pub removals_first: bool,
+    /// Rules in the profile before and after (managed, plus unmanaged where known).
+    pub rules_before: usize,
+    pub rules_after: usize,
+    pub estimate: Estimate,
+    /// What the state will hold once every step succeeded. Not part of the JSON plan (bulky); saved
+    /// plan files carry it beside the plan.
+    #[serde(skip)]
+    pub target: ProfileTarget,
+}
+
+impl ProfilePlan {
+    pub fn has_changes(&self) -> bool {
+        !self.steps.is_empty()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for folder in &self.folders {
+            match folder.kind {
+                FolderChangeKind::Create => summary.folders_to_create += 1,
+                FolderChangeKind::Update { .. } => summary.folders_to_update += 1,
+                FolderChangeKind::Delete => summary.folders_to_delete += 1,
+                FolderChangeKind::Keep => {}
+            }
+            summary.rules_to_add += folder.add.len();
+            summary.rules_to_move += folder.move_in.len();
+            summary.rules_to_change += folder.change.len();
+            summary.rules_to_remove += folder.remove.len();
+        }
+        summary.api_calls = self.estimate.total;
+        summary
+    }
+}
+
+/// Counts for the one-line summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub folders_to_create: usize,
+    pub folders_to_update: usize,
+    pub folders_to_delete: usize,
+    pub rules_to_add: usize,
+    pub rules_to_move: usize,
+    pub rules_to_change: usize,
+    pub rules_to_remove: usize,
+    pub api_calls: u64,
+}
+
+impl Summary {
+    fn add(&mut self, other: &Summary) {
+        self.folders_to_create += other.folders_to_create;
+        self.folders_to_update += other.folders_to_update;
+        self.folders_to_delete += other.folders_to_delete;
+        self.rules_to_add += other.rules_to_add;
+        self.rules_to_move += other.rules_to_move;
+        self.rules_to_change += other.rules_to_change;
+        self.rules_to_remove += other.rules_to_remove;
+        self.api_calls += other.api_calls;
+    }
+}
+
+/// What happens to one managed folder and its rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderChange {
+    /// The `[folder.<key>]` config key.
+    pub key: String,
+    /// The folder's name after the apply (its current name for a folder being deleted).
+    pub name: String,
+    /// `None` for a folder to create.
+    pub pk: Option<FolderPk>,
+    pub action: FolderAction,
+    pub kind: FolderChangeKind,
+    /// Adopted: an existing folder of the same name, not yet in the state, taken over as is.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub adopted: bool,
+    /// Rules to create here.
+    pub add: BTreeMap<Hostname, RuleAction>,
+    /// Rules already here whose action changes.
+    pub change: BTreeMap<Hostname, ActionChange>,
+    /// Rules moved here from another managed folder (with their new action).
+    pub move_in: BTreeMap<Hostname, MoveIn>,
+    /// Rules removed from the profile (for a folder being deleted: the rules that go with it).
+    pub remove: BTreeMap<Hostname, RuleAction>,
+    /// Rules here that stay as they are.
+    pub unchanged: usize,
+}
+
+impl FolderChange {
+    pub fn has_changes(&self) -> bool {
+        self.kind != FolderChangeKind::Keep
+            || !self.add.is_empty()
+            || !self.change.is_empty()
+            || !self.move_in.is_empty()
+            || !self.remove.is_empty()
+    }
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FolderChangeKind {
+    Create,
+    /// Name or action changes; the old ones are kept here.
+    Update {
+        from_name: String,
+        from_action: FolderAction,
+    },
+    Delete,
+    Keep,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionChange {
+    pub from: RuleAction,
+    pub to: RuleAction,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveIn {
+    /// The managed folder (config key) the rule leaves.
+    pub from_key: String,
+    pub from_action: RuleAction,
+    pub action: RuleAction,
+}
+
+/// A hostname listed by more than one folder of the profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overlap {
+    pub hostname: Hostname,
+    /// The folder (config key) that keeps it: first in the profile's config order.
+    pub kept_by: String,
+    /// The folder that lists it too and does not get it.
+    pub dropped_from: String,
+}
+
+/// A desired hostname left alone because a rule ctrld-sync does not manage already holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmanagedSkip {
+    pub hostname: Hostname,
+    /// The managed folder (config key) that lists it.
+    pub key: String,
+    pub held_by: Holder,
+}
+
+/// One write request, in order. Steps naming a folder about to be created name it by `key`; apply
+/// resolves its PK from the `CreateFolder` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// `POST /profiles/{profile}/groups`
+    CreateFolder {
+        key: String,
+        name: String,
+        action: FolderAction,
+    },
+    /// `PUT /profiles/{profile}/groups/{folder}`
+    UpdateFolder {
+        key: String,
+        pk: FolderPk,
+        name: String,
+        action: FolderAction,
+    },
+    /// `POST /profiles/{profile}/rules` into the folder, at most 500 hostnames.
+    AddRules {
+        key: String,
+        action: RuleAction,
+        hostnames: Vec<Hostname>,
+    },
+    /// `PUT /profiles/{profile}/rules` on rules already in the folder, at most 500 hostnames.
+    ChangeRules {
+        key: String,
+        action: RuleAction,
+        hostnames: Vec<Hostname>,
+    },
+    /// `PUT /profiles/{profile}/rules` with `group`: moves rules from other managed folders here,
+    /// setting their action; at most 500 hostnames.
+    MoveRules {
+        to_key: String,
+        action: RuleAction,
+        hostnames: Vec<Hostname>,
+    },
+    /// `DELETE /profiles/{profile}/rules/{hostname}`
+    DeleteRule { hostname: Hostname },
+    /// `POST /profiles/{profile}/groups` named [`super::SCRATCH_PREFIX`], no action.
+    CreateScratch,
+    /// `PUT /profiles/{profile}/rules` with `group` = the scratch folder; at most 500 hostnames. The
+    /// action sent does not matter (the rules are deleted with the folder): apply sends block.
+    MoveToScratch { hostnames: Vec<Hostname> },
+    /// `DELETE /profiles/{profile}/groups/{scratch}`: deletes the moved rules with it.
+    DeleteScratch,
+    /// `DELETE /profiles/{profile}/groups/{folder}`: the folder and whatever rules are still in it.
+    DeleteFolder { key: String, pk: FolderPk },
+    /// `DELETE /profiles/{profile}/groups/{folder}` of a scratch folder an interrupted apply left.
+    DeleteLeftoverScratch { pk: FolderPk },
+}
+
+/// What the state holds once every step succeeded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileTarget {
+    /// Desired folders by config key.
+    pub folders: BTreeMap<String, TargetFolder>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetFolder {
+    /// `None` until the folder is created.
+    pub pk: Option<FolderPk>,
+    pub name: String,
+    pub action: FolderAction,
+    pub rules: BTreeMap<Hostname, RuleAction>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub excluded: BTreeMap<Hostname, RuleAction>,
+    /// Recorded in the state once the folder is complete.
+    pub source: SourceRecord,
+}

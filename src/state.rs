@@ -1,0 +1,401 @@
+//! State files: one JSON file per profile, `state/<profile id>.json`, committed to git.
+//!
+//! They are deterministic (sorted maps, one rule per line, no timestamps), self-sufficient for
+//! planning (folder PK, name, action, every rule and where each folder's rules came from), free of
+//! secrets, and written atomically. `serial` moves only when the content changes, so a no-op save
+//! leaves the file byte-identical and `git status` clean.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, SourceRecord};
+
+/// The state file format this build reads and writes.
+pub const STATE_VERSION: u32 = 1;
+
+/// The lock file inside the state directory; git-ignored.
+const LOCK_FILE: &str = ".lock";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path}:{line}:{column}: not a valid state file: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error(
+        "{path}: state file version {found} is not supported by this build (it reads version {STATE_VERSION}); \
+         use the ctrld-sync release that wrote it"
+    )]
+    UnsupportedVersion { path: PathBuf, found: u64 },
+
+    #[error("{path}: the file is for profile `{found}`, expected `{expected}`")]
+    WrongProfile {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+
+    #[error(
+        "state dir {dir} is locked by {holder} (another ctrld-sync run); wait for it or remove the lock \
+         if that process is gone"
+    )]
+    Locked { dir: PathBuf, holder: String },
+}
+
+impl StateError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Everything ctrld-sync knows about one profile's managed folders.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileState {
+    /// Always [`STATE_VERSION`].
+    pub version: u32,
+    /// Random 16 hex digits, set when the file is first made; never changes afterwards.
+    pub lineage: String,
+    /// Moves by one each time the content changes.
+    pub serial: u64,
+    /// The Control D profile id.
+    pub profile: String,
+    /// Managed folders by their `[folder.<key>]` config key.
+    pub folders: BTreeMap<String, FolderState>,
+    /// Scratch folders left by an interrupted apply; the next plan deletes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scratch: Vec<FolderPk>,
+}
+
+/// One managed folder as it is in Control D.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderState {
+    pub pk: FolderPk,
+    pub name: String,
+    pub action: FolderAction,
+    /// What is in the folder in Control D.
+    pub rules: BTreeMap<Hostname, RuleAction>,
+    /// In the source but not applied: lost an overlap, or held by an unmanaged rule.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub excluded: BTreeMap<Hostname, RuleAction>,
+    /// Present only when `rules` ∪ `excluded` is exactly what this source yields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRecord>,
+}
+
+impl ProfileState {
+    /// A fresh state for a profile never synced before: new lineage, serial 0 (the first save makes it 1).
+    pub fn new(profile: impl Into<String>) -> Self {
+        Self {
+            version: STATE_VERSION,
+            lineage: new_lineage(),
+            serial: 0,
+            profile: profile.into(),
+            folders: BTreeMap::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The file's exact bytes: pretty JSON, 2-space indent, sorted maps, trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("state serialises to JSON");
+        text.push('\n');
+        text
+    }
+
+    /// Whether two states hold the same content, whatever their serials.
+    pub fn same_content(&self, other: &ProfileState) -> bool {
+        self.version == other.version
+            && self.lineage == other.lineage
+            && self.profile == other.profile
+            && self.folders == other.folders
+            && self.scratch == other.scratch
+    }
+
+    /// Parses a state file's text; `path` only names the file in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, StateError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|err| parse_error(path, &err))?;
+        let version = value.get("version").and_then(serde_json::Value::as_u64);
+        if let Some(found) = version.filter(|found| *found != u64::from(STATE_VERSION)) {
+            return Err(StateError::UnsupportedVersion {
+                path: path.to_path_buf(),
+                found,
+            });
+        }
+        serde_json::from_str(text).map_err(|err| parse_error(path, &err))
+    }
+}
+
+fn parse_error(path: &Path, err: &serde_json::Error) -> StateError {
+    StateError::Parse {
+        path: path.to_path_buf(),
+        line: err.line(),
+        column: err.column(),
+        message: err.to_string(),
+    }
+}
+
+fn new_lineage() -> String {
+    let value: u64 = rand::thread_rng().gen();
+    format!("{value:016x}")
+}
+
+/// The state directory, locked for the life of this value.
+#[derive(Debug)]
+pub struct StateStore {
+    dir: PathBuf,
+    /// Held for its OS lock; the lock dies with the process, so a crash never leaves a stale lock.
+    _lock: File,
+}
+
+impl StateStore {
+    /// Opens (creating if needed) the state directory and takes its lock.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, StateError> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|err| StateError::io(&dir, err))?;
+        ensure_gitignore(&dir)?;
+        let lock = take_lock(&dir)?;
+        Ok(Self { dir, _lock: lock })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `state/<profile>.json`
+    pub fn path(&self, profile: &str) -> PathBuf {
+        self.dir.join(format!("{profile}.json"))
+    }
+
+    /// The profile's state, or `None` when it was never synced.
+    pub fn load(&self, profile: &str) -> Result<Option<ProfileState>, StateError> {
+        let path = self.path(profile);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(StateError::io(&path, err)),
+        };
+        let state = ProfileState::parse(&path, &text)?;
+        if state.profile != profile {
+            return Err(StateError::WrongProfile {
+                path,
+                found: state.profile,
+                expected: profile.to_string(),
+            });
+        }
+        Ok(Some(state))
+    }
+
+    /// Saves atomically. Unchanged content leaves the file byte-identical (and `state.serial` as on
+    /// disk); changed content moves the serial by one. Returns whether the file was written.
+    pub fn save(&self, state: &mut ProfileState) -> Result<bool, StateError> {
+        let on_disk = self.load(&state.profile)?;
+        if let Some(existing) = &on_disk {
+            if existing.same_content(state) {
+                state.serial = existing.serial;
+                return Ok(false);
+            }
+        }
+        let previous = on_disk.map_or(state.serial, |existing| existing.serial.max(state.serial));
+        state.serial = previous + 1;
+        write_atomically(&self.path(&state.profile), state.to_json().as_bytes())?;
+        Ok(true)
+    }
+
+    /// The profile ids that have a state file, sorted.
+    pub fn profiles(&self) -> Result<Vec<String>, StateError> {
+        let entries = fs::read_dir(&self.dir).map_err(|err| StateError::io(&self.dir, err))?;
+        let mut profiles = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|err| StateError::io(&self.dir, err))?.path();
+            let is_json = path.extension().is_some_and(|ext| ext == "json");
+            match path.file_stem().and_then(|stem| stem.to_str()) {
+                Some(stem) if is_json && !stem.starts_with('.') => profiles.push(stem.to_string()),
+                _ => {}
+            }
+        }
+        profiles.sort();
+        Ok(profiles)
+    }
+}
+
+/// Temp file in the same directory, write, fsync, rename over the target, fsync the directory.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|err| StateError::io(dir, err))?;
+    temp.write_all(bytes)
+        .map_err(|err| StateError::io(path, err))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|err| StateError::io(path, err))?;
+    temp.persist(path)
+        .map_err(|err| StateError::io(path, err.error))?;
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StateError> {
+    // Directories cannot be opened for fsync on every platform; where they can, it makes the rename durable.
+    if let Ok(handle) = File::open(dir) {
+        handle.sync_all().map_err(|err| StateError::io(dir, err))?;
+    }
+    Ok(())
+}
+
+/// Keeps the lock file out of git, which holds the state files themselves.
+fn ensure_gitignore(dir: &Path) -> Result<(), StateError> {
+    let path = dir.join(".gitignore");
+    if path.exists() {
+        return Ok(());
+    }
+    fs::write(&path, format!("{LOCK_FILE}\n")).map_err(|err| StateError::io(&path, err))
+}
+
+#[allow(clippy::incompatible_msrv)] // File::try_lock is std since Rust 1.89.
+fn take_lock(dir: &Path) -> Result<File, StateError> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|err| StateError::io(&path, err))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            return Err(StateError::Locked {
+                dir: dir.to_path_buf(),
+                holder: describe_holder(&holder),
+            });
+        }
+        Err(fs::TryLockError::Error(err)) => return Err(StateError::io(&path, err)),
+    }
+    write_holder(&mut file).map_err(|err| StateError::io(&path, err))?;
+    Ok(file)
+}
+
+fn write_holder(file: &mut File) -> std::io::Result<()> {
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    let since = httpdate::fmt_http_date(std::time::SystemTime::now());
+    writeln!(file, "pid={}", std::process::id())?;
+    writeln!(file, "host={}", host_name())?;
+    writeln!(file, "since={since}")?;
+    file.sync_all()
+}
+
+/// "pid N on HOST since T" from the lock file's `key=value` lines.
+fn describe_holder(text: &str) -> String {
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+            .unwrap_or("?")
+            .to_string()
+    };
+    format!(
+        "pid {} on {} since {}",
+        field("pid"),
+        field("host"),
+        field("since")
+    )
+}
+
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| fs::read_to_string("/etc/hostname").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "an unknown host".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ActionKind;
+
+    fn sample() -> ProfileState {
+        let mut state = ProfileState::new("p1");
+        let mut rules = BTreeMap::new();
+        rules.insert("b.example".to_string(), RuleAction::block());
+        rules.insert("a.example".to_string(), RuleAction::allow());
+        state.folders.insert(
+            "ads".into(),
+            FolderState {
+                pk: 7,
+                name: "Ads".into(),
+                action: FolderAction::of(ActionKind::Block),
+                rules,
+                excluded: BTreeMap::new(),
+                source: None,
+            },
+        );
+        state
+    }
+
+    #[test]
+    fn json_is_sorted_one_rule_per_line_with_trailing_newline() {
+        let text = sample().to_json();
+        assert!(text.ends_with("}\n"));
+        let a = text.find("\"a.example\": \"allow\"").unwrap();
+        let b = text.find("\"b.example\": \"block\"").unwrap();
+        assert!(a < b);
+    }
+
+    #[test]
+    fn save_moves_serial_only_on_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::open(dir.path()).unwrap();
+        let mut state = sample();
+        assert!(store.save(&mut state).unwrap());
+        assert_eq!(state.serial, 1);
+        let before = fs::read(store.path("p1")).unwrap();
+        assert!(!store.save(&mut state.clone()).unwrap());
+        assert_eq!(fs::read(store.path("p1")).unwrap(), before);
+        state.folders.get_mut("ads").unwrap().name = "Ads 2".into();
+        assert!(store.save(&mut state).unwrap());
+        assert_eq!(store.load("p1").unwrap().unwrap().serial, 2);
+        assert_eq!(store.profiles().unwrap(), vec!["p1".to_string()]);
+    }
+
+    #[test]
+    fn second_store_on_same_dir_is_refused_with_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = StateStore::open(dir.path()).unwrap();
+        let err = StateStore::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is locked by pid"), "{err}");
+        assert!(err.contains(&std::process::id().to_string()), "{err}");
+    }
+
+    #[test]
+    fn unknown_version_is_a_clear_error() {
+        let err = ProfileState::parse(Path::new("state/p1.json"), r#"{"version": 9}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("version 9 is not supported"), "{err}");
+    }
+}
