@@ -15,6 +15,7 @@ use super::runner::TOKEN;
 
 const BATCH: usize = 500;
 const WORKERS: usize = 3;
+const MAX_ATTEMPTS: usize = 20;
 
 /// Syncs every profile the old way; returns the wall time.
 pub fn sync(base_url: &str, profiles: &[ProfileLists]) -> Result<Duration, BenchError> {
@@ -106,20 +107,44 @@ fn folder_batches(pk: u64, folder: &EffectiveFolder) -> Vec<Vec<(&'static str, S
     batches
 }
 
+/// Sends once, and again after `Retry-After` while the answer is 429 (as the old tool's HTTP
+/// library did); any other failure ends the sync.
 async fn send(request: reqwest::RequestBuilder, url: &str) -> Result<Value, BenchError> {
     let http = |source| BenchError::Http {
         url: url.to_string(),
         source,
     };
-    let response = request.bearer_auth(TOKEN).send().await.map_err(http)?;
-    let status = response.status();
-    let body: Value = response.json().await.map_err(http)?;
-    if status.is_success() && body["success"] == Value::Bool(true) {
-        Ok(body)
-    } else {
-        Err(BenchError::Failed(format!(
+    let request = request.bearer_auth(TOKEN);
+    for _ in 0..MAX_ATTEMPTS {
+        let attempt = request
+            .try_clone()
+            .ok_or_else(|| BenchError::Failed(format!("{url}: body cannot be resent")))?;
+        let response = attempt.send().await.map_err(http)?;
+        let status = response.status();
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            tokio::time::sleep(retry_after(&response)).await;
+            continue;
+        }
+        let body: Value = response.json().await.map_err(http)?;
+        if status.is_success() && body["success"] == Value::Bool(true) {
+            return Ok(body);
+        }
+        return Err(BenchError::Failed(format!(
             "{url}: HTTP {status}: {}",
             body["error"]
-        )))
+        )));
     }
+    Err(BenchError::Failed(format!(
+        "{url}: still 429 after {MAX_ATTEMPTS} attempts"
+    )))
+}
+
+fn retry_after(response: &reqwest::Response) -> Duration {
+    let seconds = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(1);
+    Duration::from_secs(seconds)
 }
