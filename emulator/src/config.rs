@@ -1,0 +1,55 @@
+//! The emulator's knobs: who may call it, which profiles exist, and how hostile it is.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything that shapes an emulator; `Default` is a friendly, fast, fault-free free-plan account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmulatorConfig {
+    /// The only bearer token accepted.
+    pub token: String,
+    /// Profile ids created empty at start (unless the state file already holds them).
+    pub profiles: Vec<String>,
+    /// Sleep per API request (async, so concurrent requests overlap).
+    pub latency: Duration,
+    /// Token-bucket refill rate over all API requests; `None` = unlimited.
+    pub rps: Option<f64>,
+    /// Token-bucket capacity; 0 means "one second's worth of `rps`" (at least 1).
+    pub burst: u32,
+    /// Probability in [0, 1] that an API request is faulted.
+    pub fail_rate: f64,
+    /// Seed of the fault-injection RNG.
+    pub seed: u64,
+    /// Rules per profile, root and all folders together.
+    pub max_rules: usize,
+    /// Paid plan: REDIRECT (`do=3`) allowed instead of 402/40201.
+    pub allow_redirect: bool,
+    /// Directory served at `/_lists/NAME`.
+    pub serve_dir: Option<PathBuf>,
+    /// Dump file loaded at start and saved after every successful change.
+    pub state_file: Option<PathBuf>,
+}
+
+/// Control D's documented per-profile custom rule limit.
+pub const DEFAULT_MAX_RULES: usize = 10_000;
+
+/// The token accepted when none is configured.
+pub const DEFAULT_TOKEN: &str = "test-token";
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            token: DEFAULT_TOKEN.to_string(),
+            profiles: vec!["p1".to_string()],
+            latency: Duration::ZERO,
+            rps: None,
+            burst: 0,
+            fail_rate: 0.0,
+            seed: 0,
+            max_rules: DEFAULT_MAX_RULES,
+            allow_redirect: false,
+            serve_dir: None,
+            state_file: None,
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The state one emulator's requests share: data, counters, limiter and fault RNG.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::api_error::ApiError;
+use crate::config::EmulatorConfig;
+use crate::dump::Dump;
+use crate::error::EmulatorError;
+use crate::faults::{Fault, FaultInjector};
+use crate::fields::{FolderFields, RuleFields};
+use crate::form::Body;
+use crate::limiter::TokenBucket;
+use crate::persist;
+use crate::route::Route;
+use crate::stats::Stats;
+use crate::store::{Limits, Store, ROOT};
+
+pub struct Shared {
+    pub token: String,
+    pub latency: Duration,
+    pub serve_dir: Option<PathBuf>,
+    state_file: Option<PathBuf>,
+    store: Mutex<Store>,
+    stats: Mutex<Stats>,
+    limiter: Option<Mutex<TokenBucket>>,
+    faults: Mutex<FaultInjector>,
+}
+
+/// A poisoned lock only means another request panicked; the data is still usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    /// Builds the initial data: the state file's content if it exists, plus the configured profiles.
+    pub fn new(config: EmulatorConfig) -> Result<Self, EmulatorError> {
+        let limits = Limits {
+            max_rules: config.max_rules,
+            allow_redirect: config.allow_redirect,
+        };
+        let mut store = Store::new(limits, &[]);
+        if let Some(path) = &config.state_file {
+            if let Some(dump) = persist::load(path)? {
+                store.load(dump);
+            }
+        }
+        store.ensure_profiles(&config.profiles);
+        Ok(Self {
+            token: config.token,
+            latency: config.latency,
+            serve_dir: config.serve_dir,
+            state_file: config.state_file,
+            store: Mutex::new(store),
+            stats: Mutex::new(Stats::default()),
+            limiter: config
+                .rps
+                .map(|rps| Mutex::new(TokenBucket::new(rps, config.burst))),
+            faults: Mutex::new(FaultInjector::new(config.fail_rate, config.seed)),
+        })
+    }
+
+    pub fn stats(&self) -> Stats {
+        lock(&self.stats).clone()
+    }
+
+    pub fn reset_stats(&self) {
+        *lock(&self.stats) = Stats::default();
+    }
+
+    pub fn dump(&self) -> Dump {
+        lock(&self.store).dump()
+    }
+
+    pub fn load(&self, dump: Dump) {
+        let mut store = lock(&self.store);
+        store.load(dump);
+        self.save(&store);
+    }
+
+    pub fn set_fail_rate(&self, rate: f64) {
+        lock(&self.faults).set_rate(rate);
+    }
+
+    pub fn record(&self, method: &str, route: &Route) {
+        lock(&self.stats).record(method, route.template());
+    }
+
+    /// Takes a rate-limit token, or counts the refusal and says how long to wait.
+    pub fn take_token(&self) -> Result<(), Duration> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        let taken = lock(limiter).try_take(Instant::now());
+        if taken.is_err() {
+            lock(&self.stats).rate_limited += 1;
+        }
+        taken
+    }
+
+    pub fn decide_fault(&self, route: &Route) -> Fault {
+        let fault = lock(&self.faults).decide(route.is_write());
+        if fault != Fault::None {
+            lock(&self.stats).faults += 1;
+        }
+        fault
+    }
+
+    /// Runs one API request against the data; saves the state file after a successful write.
+    pub fn execute(&self, route: &Route, body: Result<Body, ApiError>) -> Result<Value, ApiError> {
+        let mut store = lock(&self.store);
+        let answer = dispatch(&mut store, route, body)?;
+        if route.is_write() {
+            self.save(&store);
+        }
+        Ok(answer)
+    }
+
+    fn save(&self, store: &Store) {
+        if let Some(path) = &self.state_file {
+            if let Err(error) = persist::save(path, &store.dump()) {
+                eprintln!("controld-emulator: {error}");
+            }
+        }
+    }
+}
+
+fn folder_pk(text: &str) -> Result<u64, ApiError> {
+    text.parse().map_err(|_| ApiError::no_such_group())
+}
+
+fn dispatch(
+    store: &mut Store,
+    route: &Route,
+    body: Result<Body, ApiError>,
+) -> Result<Value, ApiError> {
+    let answer = match route {
+        Route::ListProfiles => json!({"profiles": store.list_profiles()}),
+        Route::ListFolders { profile } => json!({"groups": store.list_folders(profile)?}),
+        Route::CreateFolder { profile } => {
+            let fields = FolderFields::from_body(&body?)?;
+            json!({"groups": [store.create_folder(profile, fields)?]})
+        }
+        Route::UpdateFolder { profile, group } => {
+            let fields = FolderFields::from_body(&body?)?;
+            json!({"groups": [store.update_folder(profile, folder_pk(group)?, fields)?]})
+        }
+        Route::DeleteFolder { profile, group } => {
+            store.delete_folder(profile, folder_pk(group)?)?;
+            json!([])
+        }
+        Route::ListRootRules { profile } => json!({"rules": store.list_rules(profile, ROOT)?}),
+        Route::ListFolderRules { profile, group } => {
+            json!({"rules": store.list_rules(profile, folder_pk(group)?)?})
+        }
+        Route::CreateRules { profile } => {
+            let fields = RuleFields::from_body(&body?)?;
+            json!({"rules": store.create_rules(profile, fields)?})
+        }
+        Route::UpdateRules { profile } => {
+            let fields = RuleFields::from_body(&body?)?;
+            json!({"rules": store.update_rules(profile, fields)?})
+        }
+        Route::DeleteRule { profile, hostname } => {
+            store.delete_rule(profile, hostname)?;
+            json!([])
+        }
+        // The real API answers success with an empty body on paths it does not have.
+        Route::Other => json!([]),
+    };
+    Ok(answer)
+}

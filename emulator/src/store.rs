@@ -1,0 +1,593 @@
+//! The data and the API's semantics, free of HTTP: profiles, folders with integer PKs, rules with
+//! profile-wide unique hostnames, whole-request atomicity and the rule limit.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::api_error::ApiError;
+use crate::dump::{ActionDump, Dump, FolderDump, ProfileDump, RuleDump};
+use crate::fields::{FolderFields, RuleFields};
+use crate::views::{FolderView, ProfileCounts, ProfileView, RuleView};
+
+/// The folder PK of the root, as the API writes it.
+pub const ROOT: u64 = 0;
+
+const MAX_HOSTNAME_LEN: usize = 253;
+
+/// What the plan allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_rules: usize,
+    pub allow_redirect: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    limits: Limits,
+    next_pk: u64,
+    next_order: u64,
+    profiles: BTreeMap<String, Profile>,
+}
+
+#[derive(Clone, Debug)]
+struct Profile {
+    name: String,
+    updated: u64,
+    folders: BTreeMap<u64, Folder>,
+    rules: HashMap<String, Rule>,
+}
+
+#[derive(Clone, Debug)]
+struct Folder {
+    name: String,
+    action: ActionDump,
+}
+
+#[derive(Clone, Debug)]
+struct Rule {
+    group: u64,
+    action: ActionDump,
+    order: u64,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}
+
+impl Profile {
+    fn new(name: String) -> Self {
+        Self {
+            name,
+            updated: now(),
+            folders: BTreeMap::new(),
+            rules: HashMap::new(),
+        }
+    }
+
+    fn touch(&mut self) {
+        self.updated = now();
+    }
+
+    fn require_group(&self, group: u64) -> Result<(), ApiError> {
+        if group == ROOT || self.folders.contains_key(&group) {
+            Ok(())
+        } else {
+            Err(ApiError::no_such_group())
+        }
+    }
+
+    fn count_in(&self, group: u64) -> usize {
+        self.rules
+            .values()
+            .filter(|rule| rule.group == group)
+            .count()
+    }
+
+    fn folder_view(&self, pk: u64) -> Option<FolderView> {
+        self.folders.get(&pk).map(|folder| FolderView {
+            pk,
+            group: folder.name.clone(),
+            action: folder.action.clone(),
+            count: self.count_in(pk),
+        })
+    }
+
+    fn rule_view(&self, hostname: &str) -> Option<RuleView> {
+        self.rules.get(hostname).map(|rule| RuleView {
+            hostname: hostname.to_string(),
+            order: rule.order,
+            group: rule.group,
+            action: rule.action.clone(),
+        })
+    }
+
+    fn rules_dump(&self, group: u64) -> Vec<RuleDump> {
+        let mut rules: Vec<RuleDump> = self
+            .rules
+            .iter()
+            .filter(|(_, rule)| rule.group == group)
+            .map(|(hostname, rule)| RuleDump {
+                hostname: hostname.clone(),
+                action: rule.action.clone(),
+            })
+            .collect();
+        rules.sort_by(|a, b| a.hostname.cmp(&b.hostname));
+        rules
+    }
+}
+
+/// Only these characters appear in hostnames the real API accepts (wildcards included).
+pub fn validate_hostname(hostname: &str) -> Result<(), ApiError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '*' | '-');
+    if hostname.is_empty() || hostname.len() > MAX_HOSTNAME_LEN || !hostname.chars().all(allowed) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid hostname: {hostname:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Spoof and redirect point somewhere and need `via`.
+fn needs_via(kind: Option<u8>) -> bool {
+    matches!(kind, Some(2) | Some(3))
+}
+
+impl Store {
+    /// A store with the given profiles, each empty and named after its id.
+    pub fn new(limits: Limits, profile_ids: &[String]) -> Self {
+        let mut store = Self {
+            limits,
+            next_pk: 1,
+            next_order: 1,
+            profiles: BTreeMap::new(),
+        };
+        store.ensure_profiles(profile_ids);
+        store
+    }
+
+    /// Adds the profiles that do not exist yet, empty.
+    pub fn ensure_profiles(&mut self, profile_ids: &[String]) {
+        for id in profile_ids {
+            self.profiles
+                .entry(id.clone())
+                .or_insert_with(|| Profile::new(id.clone()));
+        }
+    }
+
+    fn profile(&self, id: &str) -> Result<&Profile, ApiError> {
+        self.profiles.get(id).ok_or_else(ApiError::no_such_profile)
+    }
+
+    fn profile_mut(&mut self, id: &str) -> Result<&mut Profile, ApiError> {
+        self.profiles
+            .get_mut(id)
+            .ok_or_else(ApiError::no_such_profile)
+    }
+
+    fn check_plan(&self, kind: Option<u8>) -> Result<(), ApiError> {
+        if kind == Some(3) && !self.limits.allow_redirect {
+            return Err(ApiError::needs_paid_plan());
+        }
+        Ok(())
+    }
+
+    pub fn list_profiles(&self) -> Vec<ProfileView> {
+        self.profiles
+            .iter()
+            .map(|(id, profile)| ProfileView {
+                pk: id.clone(),
+                name: profile.name.clone(),
+                updated: profile.updated,
+                profile: ProfileCounts::new(profile.rules.len(), profile.folders.len()),
+            })
+            .collect()
+    }
+
+    pub fn list_folders(&self, profile_id: &str) -> Result<Vec<FolderView>, ApiError> {
+        let profile = self.profile(profile_id)?;
+        Ok(profile
+            .folders
+            .keys()
+            .filter_map(|&pk| profile.folder_view(pk))
+            .collect())
+    }
+
+    pub fn create_folder(
+        &mut self,
+        profile_id: &str,
+        fields: FolderFields,
+    ) -> Result<FolderView, ApiError> {
+        self.profile(profile_id)?;
+        let name = fields.name.ok_or_else(|| ApiError::missing("name"))?;
+        self.check_plan(fields.kind)?;
+        let action = ActionDump {
+            kind: fields.kind,
+            status: fields.status.unwrap_or(1),
+            via: fields.via,
+            via_v6: None,
+        };
+        let pk = self.next_pk;
+        self.next_pk += 1;
+        let profile = self.profile_mut(profile_id)?;
+        profile.folders.insert(pk, Folder { name, action });
+        profile.touch();
+        Ok(profile.folder_view(pk).expect("folder just inserted"))
+    }
+
+    /// Merges the given fields into the folder; omitted fields are kept.
+    pub fn update_folder(
+        &mut self,
+        profile_id: &str,
+        pk: u64,
+        fields: FolderFields,
+    ) -> Result<FolderView, ApiError> {
+        self.check_plan(fields.kind)?;
+        let profile = self.profile_mut(profile_id)?;
+        let folder = profile
+            .folders
+            .get_mut(&pk)
+            .ok_or_else(ApiError::no_such_group)?;
+        if let Some(name) = fields.name {
+            folder.name = name;
+        }
+        if fields.kind.is_some() {
+            folder.action.kind = fields.kind;
+        }
+        if let Some(status) = fields.status {
+            folder.action.status = status;
+        }
+        if fields.via.is_some() {
+            folder.action.via = fields.via;
+        }
+        profile.touch();
+        Ok(profile.folder_view(pk).expect("folder exists"))
+    }
+
+    /// Deletes the folder and every rule in it.
+    pub fn delete_folder(&mut self, profile_id: &str, pk: u64) -> Result<(), ApiError> {
+        let profile = self.profile_mut(profile_id)?;
+        profile
+            .folders
+            .remove(&pk)
+            .ok_or_else(ApiError::no_such_group)?;
+        profile.rules.retain(|_, rule| rule.group != pk);
+        profile.touch();
+        Ok(())
+    }
+
+    /// The rules of one folder, or of the root for [`ROOT`], in insertion order.
+    pub fn list_rules(&self, profile_id: &str, group: u64) -> Result<Vec<RuleView>, ApiError> {
+        let profile = self.profile(profile_id)?;
+        profile.require_group(group)?;
+        let mut rules: Vec<RuleView> = profile
+            .rules
+            .iter()
+            .filter(|(_, rule)| rule.group == group)
+            .filter_map(|(hostname, _)| profile.rule_view(hostname))
+            .collect();
+        rules.sort_by_key(|rule| rule.order);
+        Ok(rules)
+    }
+
+    /// Creates rules; the whole request fails, storing nothing, on any problem.
+    pub fn create_rules(
+        &mut self,
+        profile_id: &str,
+        fields: RuleFields,
+    ) -> Result<Vec<RuleView>, ApiError> {
+        let action = self.new_rule_action(&fields)?;
+        let group = fields.group.unwrap_or(ROOT);
+        let max_rules = self.limits.max_rules;
+        let profile = self.profile(profile_id)?;
+        profile.require_group(group)?;
+        check_new_hostnames(profile, &fields.hostnames)?;
+        if profile.rules.len() + fields.hostnames.len() > max_rules {
+            return Err(ApiError::bad_request(
+                "You have reached the maximum number of custom rules",
+            ));
+        }
+        let first_order = self.next_order;
+        self.next_order += fields.hostnames.len() as u64;
+        let profile = self.profile_mut(profile_id)?;
+        for (offset, hostname) in fields.hostnames.iter().enumerate() {
+            let rule = Rule {
+                group,
+                action: action.clone(),
+                order: first_order + offset as u64,
+            };
+            profile.rules.insert(hostname.clone(), rule);
+        }
+        profile.touch();
+        Ok(summary(profile, &fields.hostnames))
+    }
+
+    fn new_rule_action(&self, fields: &RuleFields) -> Result<ActionDump, ApiError> {
+        let kind = fields.kind.ok_or_else(|| ApiError::missing("do"))?;
+        let status = fields.status.ok_or_else(|| ApiError::missing("status"))?;
+        if fields.hostnames.is_empty() {
+            return Err(ApiError::missing("hostnames"));
+        }
+        self.check_plan(Some(kind))?;
+        if needs_via(Some(kind)) && fields.via.is_none() {
+            return Err(ApiError::missing("via"));
+        }
+        Ok(ActionDump {
+            kind: Some(kind),
+            status,
+            via: fields.via.clone(),
+            via_v6: fields.via_v6.clone(),
+        })
+    }
+
+    /// Merges actions into existing rules and moves them with `group`; all or nothing.
+    pub fn update_rules(
+        &mut self,
+        profile_id: &str,
+        fields: RuleFields,
+    ) -> Result<Vec<RuleView>, ApiError> {
+        if fields.hostnames.is_empty() {
+            return Err(ApiError::missing("hostnames"));
+        }
+        self.check_plan(fields.kind)?;
+        let profile = self.profile(profile_id)?;
+        if let Some(group) = fields.group {
+            profile.require_group(group)?;
+        }
+        let mut merged = Vec::with_capacity(fields.hostnames.len());
+        for hostname in &fields.hostnames {
+            let rule = profile.rules.get(hostname).ok_or_else(|| {
+                ApiError::bad_request(format!("Custom Rule does not exist: {hostname}"))
+            })?;
+            merged.push(merge_action(&rule.action, &fields)?);
+        }
+        let profile = self.profile_mut(profile_id)?;
+        for (hostname, action) in fields.hostnames.iter().zip(merged) {
+            let rule = profile.rules.get_mut(hostname).expect("checked above");
+            rule.action = action;
+            if let Some(group) = fields.group {
+                rule.group = group;
+            }
+        }
+        profile.touch();
+        Ok(summary(profile, &fields.hostnames))
+    }
+
+    /// Deletes one rule; a hostname that does not exist is not an error.
+    pub fn delete_rule(&mut self, profile_id: &str, hostname: &str) -> Result<(), ApiError> {
+        let profile = self.profile_mut(profile_id)?;
+        if profile.rules.remove(hostname).is_some() {
+            profile.touch();
+        }
+        Ok(())
+    }
+
+    pub fn dump(&self) -> Dump {
+        let profiles = self
+            .profiles
+            .iter()
+            .map(|(id, profile)| (id.clone(), profile_dump(profile)))
+            .collect();
+        Dump {
+            next_pk: self.next_pk,
+            profiles,
+        }
+    }
+
+    /// Replaces the whole data set.
+    pub fn load(&mut self, dump: Dump) {
+        let highest_pk = dump
+            .profiles
+            .values()
+            .flat_map(|profile| profile.folders.iter().map(|folder| folder.pk))
+            .max()
+            .unwrap_or(0);
+        self.next_pk = dump.next_pk.max(highest_pk + 1);
+        self.profiles.clear();
+        for (id, profile_dump) in dump.profiles {
+            let profile = self.profile_from_dump(profile_dump);
+            self.profiles.insert(id, profile);
+        }
+    }
+
+    fn profile_from_dump(&mut self, dump: ProfileDump) -> Profile {
+        let mut profile = Profile::new(dump.name);
+        let root = dump.root.into_iter().map(|rule| (ROOT, rule));
+        let mut all_rules: Vec<(u64, RuleDump)> = root.collect();
+        for folder in dump.folders {
+            all_rules.extend(folder.rules.into_iter().map(|rule| (folder.pk, rule)));
+            let meta = Folder {
+                name: folder.name,
+                action: folder.action,
+            };
+            profile.folders.insert(folder.pk, meta);
+        }
+        for (group, rule) in all_rules {
+            let order = self.next_order;
+            self.next_order += 1;
+            let stored = Rule {
+                group,
+                action: rule.action,
+                order,
+            };
+            profile.rules.insert(rule.hostname, stored);
+        }
+        profile
+    }
+}
+
+/// Every hostname must be valid, absent from the profile, and not repeated within the request.
+fn check_new_hostnames(profile: &Profile, hostnames: &[String]) -> Result<(), ApiError> {
+    let mut seen = HashSet::with_capacity(hostnames.len());
+    for hostname in hostnames {
+        validate_hostname(hostname)?;
+        if profile.rules.contains_key(hostname) || !seen.insert(hostname.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "Custom Rule already exists: {hostname}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The action after a PUT: given fields replace, omitted ones are kept.
+fn merge_action(current: &ActionDump, fields: &RuleFields) -> Result<ActionDump, ApiError> {
+    let mut action = current.clone();
+    if let Some(kind) = fields.kind {
+        if !needs_via(Some(kind)) && fields.via.is_none() {
+            // A block or allow has no target: switching to one drops the old spoof/redirect target.
+            action.via = None;
+            action.via_v6 = None;
+        }
+        action.kind = Some(kind);
+    }
+    if let Some(status) = fields.status {
+        action.status = status;
+    }
+    if fields.via.is_some() {
+        action.via = fields.via.clone();
+    }
+    if fields.via_v6.is_some() {
+        action.via_v6 = fields.via_v6.clone();
+    }
+    if needs_via(action.kind) && action.via.is_none() {
+        return Err(ApiError::missing("via"));
+    }
+    Ok(action)
+}
+
+/// The one-entry answer of rule writes: it cannot show what the server dropped.
+fn summary(profile: &Profile, hostnames: &[String]) -> Vec<RuleView> {
+    hostnames
+        .first()
+        .and_then(|hostname| profile.rule_view(hostname))
+        .into_iter()
+        .collect()
+}
+
+fn profile_dump(profile: &Profile) -> ProfileDump {
+    let folders = profile
+        .folders
+        .iter()
+        .map(|(&pk, folder)| FolderDump {
+            pk,
+            name: folder.name.clone(),
+            action: folder.action.clone(),
+            rules: profile.rules_dump(pk),
+        })
+        .collect();
+    ProfileDump {
+        name: profile.name.clone(),
+        root: profile.rules_dump(ROOT),
+        folders,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(max_rules: usize) -> Store {
+        let limits = Limits {
+            max_rules,
+            allow_redirect: false,
+        };
+        Store::new(limits, &["p1".to_string()])
+    }
+
+    fn rules(group: Option<u64>, hostnames: &[&str]) -> RuleFields {
+        RuleFields {
+            kind: Some(0),
+            status: Some(1),
+            group,
+            hostnames: hostnames.iter().map(|h| h.to_string()).collect(),
+            ..RuleFields::default()
+        }
+    }
+
+    fn folder(store: &mut Store, name: &str) -> u64 {
+        let fields = FolderFields {
+            name: Some(name.to_string()),
+            ..FolderFields::default()
+        };
+        store.create_folder("p1", fields).unwrap().pk
+    }
+
+    #[test]
+    fn folder_pks_increase_and_are_never_reused() {
+        let mut store = store(10);
+        let first = folder(&mut store, "a");
+        store.delete_folder("p1", first).unwrap();
+        let second = folder(&mut store, "a");
+        assert!(second > first);
+    }
+
+    #[test]
+    fn hostnames_are_unique_across_root_and_folders_and_failures_store_nothing() {
+        let mut store = store(10);
+        let pk = folder(&mut store, "f");
+        store
+            .create_rules("p1", rules(Some(pk), &["a.example"]))
+            .unwrap();
+        let error = store
+            .create_rules("p1", rules(None, &["b.example", "a.example"]))
+            .unwrap_err();
+        assert_eq!(error.code, 40003);
+        assert!(store.list_rules("p1", ROOT).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rule_limit_counts_root_and_folders() {
+        let mut store = store(3);
+        let pk = folder(&mut store, "f");
+        store
+            .create_rules("p1", rules(Some(pk), &["a", "b"]))
+            .unwrap();
+        let error = store
+            .create_rules("p1", rules(None, &["c", "d"]))
+            .unwrap_err();
+        assert!(error.message.contains("maximum number of custom rules"));
+        store.create_rules("p1", rules(None, &["c"])).unwrap();
+    }
+
+    #[test]
+    fn update_switching_to_block_drops_the_spoof_target() {
+        let mut store = store(10);
+        let mut spoof = rules(None, &["a"]);
+        spoof.kind = Some(2);
+        spoof.via = Some("1.2.3.4".into());
+        store.create_rules("p1", spoof).unwrap();
+        store.update_rules("p1", rules(None, &["a"])).unwrap();
+        let listed = store.list_rules("p1", ROOT).unwrap();
+        assert_eq!(listed[0].action.via, None);
+        assert_eq!(listed[0].action.kind, Some(0));
+    }
+
+    #[test]
+    fn dump_load_round_trip_keeps_everything() {
+        let mut store = store(10);
+        let pk = folder(&mut store, "f");
+        store
+            .create_rules("p1", rules(Some(pk), &["b", "a"]))
+            .unwrap();
+        store.create_rules("p1", rules(None, &["c"])).unwrap();
+        let dump = store.dump();
+        assert_eq!(dump.profiles["p1"].folders[0].rules[0].hostname, "a");
+        let mut other = Store::new(store.limits, &[]);
+        other.load(dump.clone());
+        assert_eq!(other.dump(), dump);
+    }
+
+    #[test]
+    fn hostname_validation() {
+        for good in ["example.com", "*.example.com", "api-*.x_y.example", "*.zip"] {
+            assert!(validate_hostname(good).is_ok(), "{good}");
+        }
+        let long = "a".repeat(254);
+        for bad in ["", "a b", "a%2e", "a?b", "ex/ample", long.as_str()] {
+            assert!(validate_hostname(bad).is_err(), "{bad}");
+        }
+    }
+}
