@@ -31,9 +31,10 @@ pub enum ApiError {
     Setup(String),
 
     #[error(
-        "{call}: the API token was rejected (code {code}): {message}. Check CTRLD_API_TOKEN \
+        "{call}: the API token was rejected (code {code}): {} Check CTRLD_API_TOKEN \
          (or the profile's token_env), that the token belongs to this account and that it is a \
-         write token"
+         write token.",
+        sentence(.message)
     )]
     Unauthorized {
         call: Call,
@@ -127,6 +128,11 @@ pub enum ApiError {
          not repeated: read the profile back before continuing"
     )]
     Ambiguous { call: Call, reason: String },
+}
+
+/// The message with exactly one final period, so that a sentence can follow it.
+fn sentence(message: &str) -> String {
+    format!("{}.", message.trim_end().trim_end_matches('.'))
 }
 
 fn count_attempts(count: u32) -> String {
@@ -258,7 +264,8 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("CTRLD_API_TOKEN"), "{text}");
-        assert!(text.contains("write token"), "{text}");
+        assert!(text.contains("please login again. Check"), "{text}");
+        assert!(text.ends_with("write token."), "{text}");
         assert_eq!(error.code(), Some(40001));
     }
 
