@@ -108,7 +108,7 @@ pub fn folder_sizes(folders: usize, total: usize) -> Vec<usize> {
     let sum: usize = shape.iter().sum();
     shape
         .iter()
-        .map(|weight| (weight * total / sum).max(5))
+        .map(|weight| ((weight * total + sum / 2) / sum).max(5))
         .collect()
 }
 
