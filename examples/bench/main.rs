@@ -72,6 +72,7 @@ fn run(args: &Args) -> Result<(), BenchError> {
     } else {
         full(&binary, args)?
     };
+    println!("{}\n", machine());
     println!("{}", table::markdown(&rows));
     let excess = table::excess_details(&rows);
     if !excess.is_empty() {
@@ -117,4 +118,21 @@ fn full(binary: &Path, args: &Args) -> Result<Vec<Row>, BenchError> {
         rows.extend(scenarios::run_size(binary, &size, &settings)?);
     }
     Ok(rows)
+}
+
+/// The machine the figures come from: cores, architecture, compiler.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .unwrap_or_default();
+    format!(
+        "Machine: {cores} cores, {} {}, {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        rustc.trim()
+    )
 }
