@@ -8,6 +8,9 @@ use crate::exit::ExitStatus;
 use crate::printer::{Printer, Verbosity};
 
 mod completions;
+pub mod plan;
+pub mod session;
+pub mod state;
 mod validate;
 
 /// What every command needs from the global flags.
@@ -77,7 +80,11 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Completions { shell } => completions::run(&context, shell),
         Command::Validate => validate::run(&context).await,
-        Command::Init(_) | Command::Plan(_) | Command::Apply(_) | Command::State(_) => {
+        Command::Plan(args) => plan::run(&context, args).await,
+        Command::State(crate::cli::StateCommand::Show { profiles }) => {
+            state::show(&context, &profiles)
+        }
+        Command::Init(_) | Command::Apply(_) => {
             Err(Error::Usage("this command is not yet implemented".into()))
         }
     }
