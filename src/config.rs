@@ -319,7 +319,20 @@ fn explain_toml_error(err: &toml::de::Error) -> String {
             );
         }
     }
-    message
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .and_then(explain_missing);
+    missing.unwrap_or(message)
+}
+
+/// "missing field `id`" -> what to add.
+fn explain_missing(field: &str) -> Option<String> {
+    let example = match field {
+        "id" => "id = \"1abcdefgh2ij\" (the profile id as Control D shows it)",
+        _ => return None,
+    };
+    Some(format!("missing field `{field}`: add {example}"))
 }
 
 fn unknown_field(message: &str) -> Option<&str> {
@@ -464,13 +477,19 @@ impl Checker<'_> {
         let api = self.api(raw.api);
         let sources = self.sources(raw.sources);
         let safety = self.safety(raw.safety);
+        let defined: Vec<String> = raw
+            .folder
+            .0
+            .iter()
+            .map(|(key, _)| key.get_ref().clone())
+            .collect();
         let folders: Vec<FolderConfig> = raw
             .folder
             .0
             .into_iter()
             .filter_map(|(key, folder)| self.folder(key, folder, sources.strict))
             .collect();
-        let profiles = self.profiles(raw.profile, &folders);
+        let profiles = self.profiles(raw.profile, &defined);
         Config {
             path: self.path.to_path_buf(),
             hash: sha256_hex(self.text.as_bytes()),
@@ -591,9 +610,9 @@ impl Checker<'_> {
     fn profiles(
         &mut self,
         raw: Vec<Spanned<RawProfile>>,
-        folders: &[FolderConfig],
+        defined: &[String],
     ) -> Vec<ProfileConfig> {
-        let known: HashSet<&str> = folders.iter().map(|folder| folder.key.as_str()).collect();
+        let known: HashSet<&str> = defined.iter().map(String::as_str).collect();
         let mut seen_ids = HashSet::new();
         let mut profiles = Vec::new();
         for profile in raw {

@@ -41,3 +41,15 @@ impl SourceCache {
         self.entries.is_empty()
     }
 }
+
+impl From<&crate::model::DesiredFolder> for CachedSource {
+    /// What to cache of a folder just derived (its `source` carries location and fingerprint).
+    fn from(folder: &crate::model::DesiredFolder) -> Self {
+        Self {
+            record: folder.source.clone(),
+            name: folder.name.clone(),
+            action: folder.action.clone(),
+            rules: folder.rules.clone(),
+        }
+    }
+}

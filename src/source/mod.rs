@@ -189,6 +189,8 @@ pub async fn load_folders(
         }
     }
     SourceError::from_all(outcome.errors)?;
+    let order = |report: &FolderReport| keys.iter().position(|key| *key == report.key);
+    outcome.report.folders.sort_by_key(order);
     Ok(LoadedFolders {
         folders: outcome.folders,
         report: outcome.report,

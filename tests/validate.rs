@@ -1,0 +1,181 @@
+//! `ctrld-sync validate` as a user runs it: the real binary on fixture configs.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+const CONFIGS: &str = "tests/fixtures/configs";
+
+fn validate(config: &str) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("ctrld-sync")
+        .unwrap()
+        .args(["--no-progress", "--color", "never", "--config"])
+        .arg(format!("{CONFIGS}/{config}"))
+        .arg("validate")
+        .env_remove("CTRLD_API_TOKEN")
+        .env_remove("CTRLD_API_URL")
+        .assert()
+}
+
+/// Fails with exit code 1, naming `needle` on stderr and printing nothing on stdout.
+fn fails_with(config: &str, needles: &[&str]) {
+    let mut assert = validate(config).code(1).stdout("");
+    for needle in needles {
+        assert = assert.stderr(contains(*needle));
+    }
+}
+
+#[test]
+fn a_good_config_reports_every_folder() {
+    validate("good.toml")
+        .success()
+        .stdout(contains("folder ads\n  source:  ../sources/ads-folder.json\n  format:  controld\n  rules:   block 4, allow 1\n"))
+        .stdout(contains("folder tlds\n  source:  ../sources/tlds-folder.json\n  format:  controld\n  rules:   block 2\n"))
+        .stdout(contains("folder hosts\n  source:  ../sources/hosts.txt\n  format:  hosts\n  rules:   block 4\n"))
+        .stdout(contains("folder allow\n  source:  ../sources/hosts.txt\n  format:  hosts\n  rules:   allow 4\n"))
+        .stdout(contains("folder adblock\n  source:  ../sources/adblock.txt\n  format:  adblock\n  rules:   block 2\n  unsupported: 3 entries not applied\n"))
+        .stdout(contains("folder domains\n  source:  ../sources/domains.txt\n  format:  domains\n  rules:   block 4\n  skipped: 2 invalid entries\n"))
+        .stdout(contains("../sources/domains.txt:7: `bad%20entry.example` contains `%`"))
+        .stdout(contains("../sources/domains.txt:8: `bad..dots.example` has an empty label"))
+        .stdout(contains("ok, 2 profiles, 6 folders, 21 rules"));
+}
+
+#[test]
+fn validate_needs_no_token_and_says_nothing_of_one() {
+    validate("good.toml")
+        .success()
+        .stderr(contains("token").not());
+}
+
+#[test]
+fn config_errors_name_file_line_and_column() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "unknown-key.toml",
+            &["unknown-key.toml:7:1:", "unknown field `fromat`"],
+        ),
+        (
+            "token.toml",
+            &["token.toml:3:1:", "CTRLD_API_TOKEN", "token_env"],
+        ),
+        (
+            "missing-id.toml",
+            &["missing-id.toml:1:1:", "missing field `id`"],
+        ),
+        (
+            "bad-action.toml",
+            &["bad-action.toml:7:10:", "block, allow, spoof or redirect"],
+        ),
+        (
+            "duplicate-key.toml",
+            &["duplicate-key.toml:7:1:", "duplicate key `path`"],
+        ),
+        (
+            "unknown-folder.toml",
+            &["unknown-folder.toml:3:19:", "add a [folder.malware] table"],
+        ),
+        (
+            "folder-twice.toml",
+            &["folder-twice.toml:3:19:", "lists folder `ads` twice"],
+        ),
+        (
+            "duplicate-profile.toml",
+            &[
+                "duplicate-profile.toml:6:6:",
+                "profile `home` is listed twice",
+            ],
+        ),
+        (
+            "url-and-path.toml",
+            &["url-and-path.toml:6:8:", "both `url` and `path`"],
+        ),
+        (
+            "no-source.toml",
+            &["no-source.toml:5:9:", "add `url = \"https://...\"`"],
+        ),
+        (
+            "spoof-without-via.toml",
+            &["spoof-without-via.toml:5:9:", "needs `via`"],
+        ),
+        (
+            "plain-http.toml",
+            &["plain-http.toml:6:7:", "write https://"],
+        ),
+    ];
+    for (config, needles) in cases {
+        fails_with(config, needles);
+    }
+}
+
+#[test]
+fn a_token_value_is_never_echoed() {
+    validate("token.toml")
+        .code(1)
+        .stderr(contains("not-a-real-token").not());
+}
+
+#[test]
+fn one_line_per_problem() {
+    let output = validate("url-and-path.toml").code(1).get_output().clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+}
+
+#[test]
+fn source_errors_name_the_folder_and_the_path() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "truncated-json.toml",
+            &[
+                "folder `ads` (../sources/truncated.json)",
+                "truncated JSON",
+                "line 3",
+            ],
+        ),
+        (
+            "malformed-json.toml",
+            &[
+                "folder `ads` (../sources/malformed.json)",
+                "malformed JSON at line 2 column 35",
+            ],
+        ),
+        (
+            "html-page.toml",
+            &["../sources/error-page.html", "HTML page"],
+        ),
+        (
+            "empty-list.toml",
+            &["../sources/empty.txt", "the source yielded no rules"],
+        ),
+        (
+            "not-utf8.toml",
+            &["../sources/latin1.txt", "not UTF-8", "line 2"],
+        ),
+        (
+            "missing-file.toml",
+            &["../sources/does-not-exist.txt", "cannot read"],
+        ),
+        (
+            "strict.toml",
+            &[
+                "../sources/invalid.txt",
+                "2 invalid entries and `strict = true`",
+                "invalid.txt:3:",
+            ],
+        ),
+        ("too-big.toml", &["../sources/hosts.txt", "64-byte limit"]),
+        (
+            "no-name.toml",
+            &["folder `ads`", "add `name = \"...\"` under [folder.ads]"],
+        ),
+    ];
+    for (config, needles) in cases {
+        fails_with(config, needles);
+    }
+}
+
+#[test]
+fn a_missing_config_says_how_to_make_one() {
+    fails_with("nope.toml", &["nope.toml", "ctrld-sync init"]);
+}
