@@ -484,3 +484,110 @@ fn profile_dump(profile: &Profile) -> ProfileDump {
         folders,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(max_rules: usize) -> Store {
+        let limits = Limits {
+            max_rules,
+            allow_redirect: false,
+        };
+        Store::new(limits, &["p1".to_string()])
+    }
+
+    fn rules(group: Option<u64>, hostnames: &[&str]) -> RuleFields {
+        RuleFields {
+            kind: Some(0),
+            status: Some(1),
+            group,
+            hostnames: hostnames.iter().map(|h| h.to_string()).collect(),
+            ..RuleFields::default()
+        }
+    }
+
+    fn folder(store: &mut Store, name: &str) -> u64 {
+        let fields = FolderFields {
+            name: Some(name.to_string()),
+            ..FolderFields::default()
+        };
+        store.create_folder("p1", fields).unwrap().pk
+    }
+
+    #[test]
+    fn folder_pks_increase_and_are_never_reused() {
+        let mut store = store(10);
+        let first = folder(&mut store, "a");
+        store.delete_folder("p1", first).unwrap();
+        let second = folder(&mut store, "a");
+        assert!(second > first);
+    }
+
+    #[test]
+    fn hostnames_are_unique_across_root_and_folders_and_failures_store_nothing() {
+        let mut store = store(10);
+        let pk = folder(&mut store, "f");
+        store
+            .create_rules("p1", rules(Some(pk), &["a.example"]))
+            .unwrap();
+        let error = store
+            .create_rules("p1", rules(None, &["b.example", "a.example"]))
+            .unwrap_err();
+        assert_eq!(error.code, 40003);
+        assert!(store.list_rules("p1", ROOT).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rule_limit_counts_root_and_folders() {
+        let mut store = store(3);
+        let pk = folder(&mut store, "f");
+        store
+            .create_rules("p1", rules(Some(pk), &["a", "b"]))
+            .unwrap();
+        let error = store
+            .create_rules("p1", rules(None, &["c", "d"]))
+            .unwrap_err();
+        assert!(error.message.contains("maximum number of custom rules"));
+        store.create_rules("p1", rules(None, &["c"])).unwrap();
+    }
+
+    #[test]
+    fn update_switching_to_block_drops_the_spoof_target() {
+        let mut store = store(10);
+        let mut spoof = rules(None, &["a"]);
+        spoof.kind = Some(2);
+        spoof.via = Some("1.2.3.4".into());
+        store.create_rules("p1", spoof).unwrap();
+        store.update_rules("p1", rules(None, &["a"])).unwrap();
+        let listed = store.list_rules("p1", ROOT).unwrap();
+        assert_eq!(listed[0].action.via, None);
+        assert_eq!(listed[0].action.kind, Some(0));
+    }
+
+    #[test]
+    fn dump_load_round_trip_keeps_everything() {
+        let mut store = store(10);
+        let pk = folder(&mut store, "f");
+        store
+            .create_rules("p1", rules(Some(pk), &["b", "a"]))
+            .unwrap();
+        store.create_rules("p1", rules(None, &["c"])).unwrap();
+        let dump = store.dump();
+        assert_eq!(dump.profiles["p1"].folders[0].rules[0].hostname, "a");
+        let mut other = Store::new(store.limits, &[]);
+        other.load(dump.clone());
+        assert_eq!(other.dump(), dump);
+    }
+
+    #[test]
+    fn hostname_validation() {
+        for good in ["example.com", "*.example.com", "api-*.x_y.example", "*.zip"] {
+            assert!(validate_hostname(good).is_ok(), "{good}");
+        }
+        let long = "a".repeat(254);
+        for bad in ["", "a b", "a%2e", "a?b", "ex/ample", long.as_str()] {
+            assert!(validate_hostname(bad).is_err(), "{bad}");
+        }
+    }
+}
