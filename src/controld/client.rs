@@ -6,15 +6,17 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use serde_json::Value;
-use url::{Host, Url};
+use url::Url;
 
 use crate::model::{FolderAction, FolderPk, RuleAction};
 
+use super::base_url;
 use super::config::{ClientConfig, Token};
-use super::encode::{path_segment, target_group, Form};
+use super::encode::{target_group, Form};
 use super::endpoint::Endpoint;
 use super::envelope::{self, Answer};
 use super::error::{ApiError, Call};
+use super::failure::{transport_reason, Failure};
 use super::pacing::Pacer;
 use super::retry::{parse_retry_after, Backoff};
 use super::stats::{CallStats, StatsRecorder};
@@ -76,145 +78,9 @@ impl Request {
     }
 }
 
-/// Why one attempt failed, before deciding whether to try again.
-#[derive(Debug)]
-enum Failure {
-    /// HTTP 429: not applied; always safe to repeat.
-    RateLimited { retry_after: Option<Duration> },
-    /// The connection could not be made: the request never reached the server.
-    NotSent(String),
-    /// HTTP 5xx: the server may or may not have applied the request.
-    Server {
-        status: u16,
-        message: Option<String>,
-        retry_after: Option<Duration>,
-    },
-    /// No complete answer in time after sending.
-    Timeout,
-    /// The connection broke after the request was sent.
-    Lost(String),
-    /// An answer that is not a Control D envelope; after a 2xx the change was probably made.
-    Unreadable { status: u16, reason: String },
-    /// A definite answer that retrying cannot change (4xx).
-    Final(ApiError),
-}
-
-impl Failure {
-    fn from_transport(error: reqwest::Error) -> Self {
-        if error.is_connect() {
-            Self::NotSent(transport_reason(error))
-        } else if error.is_timeout() {
-            Self::Timeout
-        } else {
-            Self::Lost(transport_reason(error))
-        }
-    }
-
-    /// The request may have been applied although no success came back.
-    fn outcome_unknown(&self) -> bool {
-        match self {
-            Self::Server { .. } | Self::Timeout | Self::Lost(_) => true,
-            Self::Unreadable { status, .. } => (200..300).contains(status),
-            Self::RateLimited { .. } | Self::NotSent(_) | Self::Final(_) => false,
-        }
-    }
-
-    fn may_retry(&self, idempotent: bool) -> bool {
-        match self {
-            Self::RateLimited { .. } | Self::NotSent(_) => true,
-            Self::Server { .. } | Self::Timeout | Self::Lost(_) => idempotent,
-            Self::Unreadable { .. } | Self::Final(_) => false,
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::RateLimited { retry_after } | Self::Server { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-
-    fn is_not_found(&self) -> bool {
-        matches!(self, Self::Final(error) if error.is_not_found())
-    }
-
-    fn into_error(
-        self,
-        call: Call,
-        attempts: u32,
-        idempotent: bool,
-        timeout: Duration,
-    ) -> ApiError {
-        if !idempotent && self.outcome_unknown() {
-            return ApiError::Ambiguous {
-                reason: self.unknown_outcome_reason(timeout),
-                call,
-            };
-        }
-        match self {
-            Self::RateLimited { .. } => ApiError::RateLimited { call, attempts },
-            Self::Server {
-                status, message, ..
-            } => ApiError::Server {
-                call,
-                status,
-                attempts,
-                message,
-            },
-            Self::Timeout => ApiError::Timeout {
-                call,
-                timeout,
-                attempts,
-            },
-            Self::NotSent(reason) | Self::Lost(reason) => ApiError::Connection {
-                call,
-                attempts,
-                reason,
-            },
-            Self::Unreadable { status, reason } => ApiError::InvalidResponse {
-                call,
-                status,
-                reason,
-            },
-            Self::Final(error) => error,
-        }
-    }
-
-    fn unknown_outcome_reason(&self, timeout: Duration) -> String {
-        match self {
-            Self::Server {
-                status,
-                message: Some(message),
-                ..
-            } => format!("HTTP {status}: {message}"),
-            Self::Server { status, .. } => format!("HTTP {status}"),
-            Self::Timeout => format!("no answer within {} s", timeout.as_secs_f64()),
-            Self::Lost(reason) => format!("connection lost: {reason}"),
-            Self::Unreadable { status, reason } => format!("HTTP {status}, {reason}"),
-            _ => "unknown".to_owned(),
-        }
-    }
-}
-
-/// The error's cause chain without the URL (the call already names it), e.g.
-/// "error sending request: connection refused".
-fn transport_reason(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut reason = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !reason.contains(&text) {
-            reason = format!("{reason}: {text}");
-        }
-        source = cause.source();
-    }
-    reason
-}
-
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
-        check_base_url(&config.base_url)?;
+        base_url::check(&config.base_url)?;
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .timeout(config.timeout)
@@ -478,41 +344,15 @@ impl Client {
                 other => other,
             }
         })?;
-        match envelope::read(status, content_type.as_deref(), &body) {
-            Answer::Success(body) => Ok(body),
-            Answer::RateLimited => {
-                inner.stats.rate_limited();
-                Err(Failure::RateLimited { retry_after })
-            }
-            Answer::ServerError { status, message } => Err(Failure::Server {
-                status,
-                message,
-                retry_after,
-            }),
-            Answer::Failure {
-                status,
-                code,
-                message,
-            } => Err(Failure::Final(envelope::failure_error(
-                call.clone(),
-                status,
-                code,
-                message,
-            ))),
-            Answer::Invalid { status, reason } => Err(Failure::Unreadable { status, reason }),
+        let answer = envelope::read(status, content_type.as_deref(), &body);
+        if matches!(answer, Answer::RateLimited) {
+            inner.stats.rate_limited();
         }
+        Failure::from_answer(answer, retry_after, call)
     }
 
-    /// The base URL with the encoded segments appended (a base path like `/api` is kept).
     fn url(&self, segments: &[String]) -> Url {
-        let mut url = self.0.base_url.clone();
-        let mut path = url.path().trim_end_matches('/').to_owned();
-        for segment in segments {
-            path.push('/');
-            path.push_str(&path_segment(segment));
-        }
-        url.set_path(&path);
-        url
+        base_url::join(&self.0.base_url, segments)
     }
 
     fn call(&self, request: &Request, url: &Url) -> Call {
@@ -546,44 +386,6 @@ fn default_headers(org_id: Option<&str>) -> Result<HeaderMap, ApiError> {
     Ok(headers)
 }
 
-/// `https://`, or plain `http://` to a loopback address only; no credentials in the URL.
-fn check_base_url(url: &Url) -> Result<(), ApiError> {
-    let invalid = |reason: &str| ApiError::InvalidBaseUrl {
-        url: without_credentials(url),
-        reason: reason.to_owned(),
-    };
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "it holds credentials; the token belongs in CTRLD_API_TOKEN",
-        ));
-    }
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
-        "http" => Err(invalid(
-            "plain http is only allowed to a loopback address; use https",
-        )),
-        _ => Err(invalid("the scheme must be https")),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-fn without_credentials(url: &Url) -> String {
-    let mut url = url.clone();
-    // Both only fail for URLs that cannot have credentials at all.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -591,23 +393,6 @@ mod tests {
     fn client(base: &str) -> Client {
         let config = ClientConfig::new(base.parse().unwrap(), Token::new("s3cret-token"));
         Client::new(config).unwrap()
-    }
-
-    fn segments(parts: &[&str]) -> Vec<String> {
-        parts.iter().map(|part| part.to_string()).collect()
-    }
-
-    #[test]
-    fn url_joins_base_path_and_encodes_hostnames() {
-        let client = client("https://api.example.test/api/");
-        let url = client.url(&segments(&["profiles", "p1", "rules", "*.ads.example"]));
-        assert_eq!(
-            url.as_str(),
-            "https://api.example.test/api/profiles/p1/rules/%2A.ads.example"
-        );
-        let client = self::client("http://127.0.0.1:8080");
-        let url = client.url(&segments(&["profiles"]));
-        assert_eq!(url.as_str(), "http://127.0.0.1:8080/profiles");
     }
 
     #[test]

@@ -31,9 +31,10 @@ pub enum ApiError {
     Setup(String),
 
     #[error(
-        "{call}: the API token was rejected (code {code}): {message}. Check CTRLD_API_TOKEN \
+        "{call}: the API token was rejected (code {code}): {} Check CTRLD_API_TOKEN \
          (or the profile's token_env), that the token belongs to this account and that it is a \
-         write token"
+         write token.",
+        sentence(.message)
     )]
     Unauthorized {
         call: Call,
@@ -78,10 +79,10 @@ pub enum ApiError {
         message: String,
     },
 
-    #[error("{call}: rate limited by Control D (HTTP 429) after {attempts} attempts; lower --max-rps or try again later")]
+    #[error("{call}: rate limited by Control D (HTTP 429) after {}; lower --max-rps or try again later", count_attempts(*.attempts))]
     RateLimited { call: Call, attempts: u32 },
 
-    #[error("{call}: Control D server error (HTTP {status}) after {attempts} attempts{}", detail(.message))]
+    #[error("{call}: Control D server error (HTTP {status}) after {}{}", count_attempts(*.attempts), detail(.message))]
     Server {
         call: Call,
         status: u16,
@@ -89,14 +90,14 @@ pub enum ApiError {
         message: Option<String>,
     },
 
-    #[error("{call}: no answer within {} s after {attempts} attempts", .timeout.as_secs_f64())]
+    #[error("{call}: no answer within {} s after {}", .timeout.as_secs_f64(), count_attempts(*.attempts))]
     Timeout {
         call: Call,
         timeout: Duration,
         attempts: u32,
     },
 
-    #[error("{call}: connection failed after {attempts} attempts: {reason}")]
+    #[error("{call}: connection failed after {}: {reason}", count_attempts(*.attempts))]
     Connection {
         call: Call,
         attempts: u32,
@@ -127,6 +128,18 @@ pub enum ApiError {
          not repeated: read the profile back before continuing"
     )]
     Ambiguous { call: Call, reason: String },
+}
+
+/// The message with exactly one final period, so that a sentence can follow it.
+fn sentence(message: &str) -> String {
+    format!("{}.", message.trim_end().trim_end_matches('.'))
+}
+
+fn count_attempts(count: u32) -> String {
+    match count {
+        1 => "1 attempt".to_owned(),
+        n => format!("{n} attempts"),
+    }
 }
 
 fn detail(message: &Option<String>) -> String {
@@ -251,7 +264,8 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("CTRLD_API_TOKEN"), "{text}");
-        assert!(text.contains("write token"), "{text}");
+        assert!(text.contains("please login again. Check"), "{text}");
+        assert!(text.ends_with("write token."), "{text}");
         assert_eq!(error.code(), Some(40001));
     }
 

@@ -1,11 +1,13 @@
 //! Typed Control D API client: envelope and error codes, pacing, retries, call counting.
 
+mod base_url;
 mod client;
 mod config;
 mod encode;
 mod endpoint;
 mod envelope;
 mod error;
+mod failure;
 mod pacing;
 mod retry;
 mod stats;
