@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::printer::{Printer, Verbosity};
 
+mod apply;
 mod completions;
 pub mod plan;
 pub mod session;
@@ -84,8 +85,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::State(crate::cli::StateCommand::Show { profiles }) => {
             state::show(&context, &profiles)
         }
-        Command::Init(_) | Command::Apply(_) => {
-            Err(Error::Usage("this command is not yet implemented".into()))
-        }
+        Command::Apply(args) => apply::run(&context, args).await,
+        Command::Init(_) => Err(Error::Usage("this command is not yet implemented".into())),
     }
 }
