@@ -14,6 +14,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, SourceRecord};
+use crate::source::{CachedSource, SourceCache};
 
 /// The state file format this build reads and writes.
 pub const STATE_VERSION: u32 = 1;
@@ -177,6 +178,13 @@ impl StateStore {
         Ok(Self { dir, _lock: lock })
     }
 
+    /// Opens the directory to read only (`state show`): no lock, nothing created.
+    pub fn open_read_only(dir: impl Into<PathBuf>) -> Result<Self, StateError> {
+        let dir = dir.into();
+        let lock = File::open(&dir).map_err(|err| StateError::io(&dir, err))?;
+        Ok(Self { dir, _lock: lock })
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -236,6 +244,28 @@ impl StateStore {
         profiles.sort();
         Ok(profiles)
     }
+}
+
+/// What the state files know about each folder's source, so an unchanged source is neither
+/// downloaded again (HTTP 304) nor parsed (same sha256). Only folders whose recorded source is
+/// complete (`source` is set) are cached, with their rules and excluded hostnames together.
+pub fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState>) -> SourceCache {
+    let mut cache = SourceCache::default();
+    for folder in states.into_iter().flat_map(|state| state.folders.values()) {
+        let Some(record) = &folder.source else {
+            continue;
+        };
+        let mut rules = folder.rules.clone();
+        rules.extend(folder.excluded.iter().map(|(h, a)| (h.clone(), a.clone())));
+        let cached = CachedSource {
+            record: record.clone(),
+            name: folder.name.clone(),
+            action: folder.action.clone(),
+            rules,
+        };
+        cache.insert(&record.fingerprint, cached);
+    }
+    cache
 }
 
 /// Temp file in the same directory, write, fsync, rename over the target, fsync the directory.

@@ -160,6 +160,7 @@ fn source() -> SourceRecord {
         etag: None,
         last_modified: None,
         sha256: "00".repeat(32),
+        fingerprint: "f".repeat(16),
     }
 }
 

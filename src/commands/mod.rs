@@ -7,7 +7,11 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::printer::{Printer, Verbosity};
 
+mod apply;
 mod completions;
+pub mod plan;
+pub mod session;
+pub mod state;
 mod validate;
 
 /// What every command needs from the global flags.
@@ -77,8 +81,11 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Completions { shell } => completions::run(&context, shell),
         Command::Validate => validate::run(&context).await,
-        Command::Init(_) | Command::Plan(_) | Command::Apply(_) | Command::State(_) => {
-            Err(Error::Usage("this command is not yet implemented".into()))
+        Command::Plan(args) => plan::run(&context, args).await,
+        Command::State(crate::cli::StateCommand::Show { profiles }) => {
+            state::show(&context, &profiles)
         }
+        Command::Apply(args) => apply::run(&context, args).await,
+        Command::Init(_) => Err(Error::Usage("this command is not yet implemented".into())),
     }
 }

@@ -12,8 +12,8 @@ use super::types::Step;
 /// `GET /profiles/{profile}/groups`: what refresh reads, and apply's final verification.
 pub const LIST_FOLDERS: &str = "GET /profiles/{profile}/groups";
 const CREATE_FOLDER: &str = "POST /profiles/{profile}/groups";
-const UPDATE_FOLDER: &str = "PUT /profiles/{profile}/groups/{folder}";
-const DELETE_FOLDER: &str = "DELETE /profiles/{profile}/groups/{folder}";
+const UPDATE_FOLDER: &str = "PUT /profiles/{profile}/groups/{group}";
+const DELETE_FOLDER: &str = "DELETE /profiles/{profile}/groups/{group}";
 const CREATE_RULES: &str = "POST /profiles/{profile}/rules";
 const UPDATE_RULES: &str = "PUT /profiles/{profile}/rules";
 const DELETE_RULE: &str = "DELETE /profiles/{profile}/rules/{hostname}";

@@ -40,6 +40,6 @@ pub enum PlanError {
     Refresh {
         profile: String,
         #[source]
-        source: crate::controld::ApiError,
+        source: Box<crate::controld::ApiError>,
     },
 }

@@ -61,7 +61,12 @@ pub fn plan_profile(
 ) -> Result<ProfilePlan, PlanError> {
     let resolved = resolve(desired, current);
     let folders = folder_changes(desired, current, &resolved);
-    check_safety(&desired.id, current, &folders, settings)?;
+    let destructive = destructive_changes(&desired.id, current, &folders, settings);
+    if !settings.allow_destroy && !destructive.is_empty() {
+        return Err(PlanError::Destructive {
+            offenses: destructive,
+        });
+    }
     let counts = count_rules(current, &resolved, &folders);
     if counts.after > settings.max_rules {
         return Err(PlanError::RuleLimit {
@@ -83,6 +88,7 @@ pub fn plan_profile(
         overlaps: resolved.overlaps,
         unmanaged_skipped: resolved.skipped,
         removals_first,
+        destructive,
         rules_before: counts.before,
         rules_after: counts.after,
         estimate,
@@ -259,16 +265,13 @@ fn removals(
         .collect()
 }
 
-/// Deleting a managed folder, or removing too large a share of one, needs `allow_destroy`.
-fn check_safety(
+/// Deleting a managed folder, or removing too large a share of one: each needs `allow_destroy`.
+fn destructive_changes(
     profile: &str,
     current: &CurrentProfile,
     folders: &[FolderChange],
     settings: &PlanSettings,
-) -> Result<(), PlanError> {
-    if settings.allow_destroy {
-        return Ok(());
-    }
+) -> Vec<String> {
     let mut offenses = Vec::new();
     for folder in folders {
         let Some(now) = current.managed.get(&folder.key) else {
@@ -295,11 +298,7 @@ fn check_safety(
             ));
         }
     }
-    if offenses.is_empty() {
-        Ok(())
-    } else {
-        Err(PlanError::Destructive { offenses })
-    }
+    offenses
 }
 
 struct RuleCounts {

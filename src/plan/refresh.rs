@@ -31,7 +31,7 @@ pub async fn refresh(
     let profile = desired.id.as_str();
     let api = |source| PlanError::Refresh {
         profile: profile.to_string(),
-        source,
+        source: Box::new(source),
     };
     let remote = client.list_folders(profile).await.map_err(api)?;
     let matched = match_folders(profile, desired, state, &remote)?;

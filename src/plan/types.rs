@@ -62,6 +62,10 @@ pub struct ProfilePlan {
     pub unmanaged_skipped: Vec<UnmanagedSkip>,
     /// Whether removals were ordered before additions to stay under the rule limit mid-apply.
     pub removals_first: bool,
+    /// Why this plan is destructive (a managed folder deleted, or more than `max_delete_percent` of
+    /// a folder's rules removed); empty when it is not. Apply refuses a destructive plan without
+    /// `--allow-destroy` (planning with `allow_destroy = false` already refuses it).
+    pub destructive: Vec<String>,
     /// Rules in the profile before and after (managed, plus unmanaged where known).
     pub rules_before: usize,
     pub rules_after: usize,
@@ -219,7 +223,7 @@ pub enum Step {
         name: String,
         action: FolderAction,
     },
-    /// `PUT /profiles/{profile}/groups/{folder}`
+    /// `PUT /profiles/{profile}/groups/{group}`
     UpdateFolder {
         key: String,
         pk: FolderPk,
@@ -254,9 +258,9 @@ pub enum Step {
     MoveToScratch { hostnames: Vec<Hostname> },
     /// `DELETE /profiles/{profile}/groups/{scratch}`: deletes the moved rules with it.
     DeleteScratch,
-    /// `DELETE /profiles/{profile}/groups/{folder}`: the folder and whatever rules are still in it.
+    /// `DELETE /profiles/{profile}/groups/{group}`: the folder and whatever rules are still in it.
     DeleteFolder { key: String, pk: FolderPk },
-    /// `DELETE /profiles/{profile}/groups/{folder}` of a scratch folder an interrupted apply left.
+    /// `DELETE /profiles/{profile}/groups/{group}` of a scratch folder an interrupted apply left.
     DeleteLeftoverScratch { pk: FolderPk },
 }
 

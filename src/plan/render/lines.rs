@@ -123,7 +123,11 @@ pub fn folder_counts(folder: &FolderChange) -> String {
 
 /// Overlap and unmanaged-skip lines of a profile.
 pub fn notes(profile: &ProfilePlan) -> Vec<String> {
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = profile
+        .destructive
+        .iter()
+        .map(|offense| format!("destructive, apply needs --allow-destroy: {offense}"))
+        .collect();
     for overlap in &profile.overlaps {
         notes.push(format!(
             "overlap: {} is kept by `{}`, dropped from `{}`",

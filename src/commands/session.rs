@@ -1,0 +1,154 @@
+//! The API session of a command: base URL, token per profile, and one shared client per token.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use url::Url;
+
+use super::Context;
+use crate::config::{is_loopback, Config, ProfileConfig};
+use crate::controld::{CallStats, Client, ClientConfig, Token};
+use crate::error::{Error, Result};
+
+/// Control D's API when neither `--api-url`, `CTRLD_API_URL` nor the config names another.
+pub const DEFAULT_API_URL: &str = "https://api.controld.com";
+
+/// The token variable used when a profile names none.
+pub const DEFAULT_TOKEN_ENV: &str = "CTRLD_API_TOKEN";
+
+pub const DEFAULT_MAX_RPS: f64 = 5.0;
+pub const DEFAULT_PARALLELISM: usize = 4;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Command-line overrides of the config's `[api]` settings (apply's `--max-rps`, `--parallelism`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ApiOverrides {
+    pub max_rps: Option<f64>,
+    pub parallelism: Option<usize>,
+}
+
+/// Builds clients lazily: profiles sharing a token variable share one client (one pacing budget).
+#[derive(Debug)]
+pub struct Session {
+    base_url: Url,
+    max_rps: f64,
+    parallelism: usize,
+    timeout: Duration,
+    clients: BTreeMap<String, Client>,
+}
+
+impl Session {
+    pub fn new(context: &Context, config: &Config, overrides: ApiOverrides) -> Result<Self> {
+        Ok(Self {
+            base_url: base_url(context.api_url.as_deref(), config.api.base_url.as_deref())?,
+            max_rps: overrides
+                .max_rps
+                .or(config.api.max_rps)
+                .unwrap_or(DEFAULT_MAX_RPS),
+            parallelism: overrides
+                .parallelism
+                .or(config.api.parallelism)
+                .unwrap_or(DEFAULT_PARALLELISM),
+            timeout: config.api.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            clients: BTreeMap::new(),
+        })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The client for `profile`, built on first use from its token variable.
+    pub fn client(&mut self, profile: &ProfileConfig) -> Result<Client> {
+        let variable = token_variable(profile);
+        if let Some(client) = self.clients.get(variable) {
+            return Ok(client.clone());
+        }
+        let token = read_token(profile, variable)?;
+        let mut config = ClientConfig::new(self.base_url.clone(), token);
+        config.max_rps = self.max_rps;
+        config.parallelism = self.parallelism;
+        config.timeout = self.timeout;
+        let client = Client::new(config)?;
+        self.clients.insert(variable.to_string(), client.clone());
+        Ok(client)
+    }
+
+    /// Calls made by every client of this session.
+    pub fn stats(&self) -> CallStats {
+        let mut total = CallStats::default();
+        for stats in self.clients.values().map(Client::stats) {
+            total.total += stats.total;
+            total.retries += stats.retries;
+            total.rate_limited += stats.rate_limited;
+            for (method, n) in stats.by_method {
+                *total.by_method.entry(method).or_default() += n;
+            }
+            for (endpoint, n) in stats.by_endpoint {
+                *total.by_endpoint.entry(endpoint).or_default() += n;
+            }
+        }
+        total
+    }
+}
+
+/// `--api-url` (or `CTRLD_API_URL`) > config `api.base_url` > [`DEFAULT_API_URL`]; plain http only
+/// for loopback hosts.
+pub fn base_url(flag: Option<&str>, config: Option<&str>) -> Result<Url> {
+    let (text, origin) = match (flag, config) {
+        (Some(url), _) => (url, "--api-url / CTRLD_API_URL"),
+        (None, Some(url)) => (url, "the config's api.base_url"),
+        (None, None) => (DEFAULT_API_URL, "the default"),
+    };
+    let url = Url::parse(text.trim()).map_err(|err| {
+        Error::Usage(format!(
+            "API URL `{text}` from {origin} is not a URL: {err}"
+        ))
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(Error::Usage(format!(
+            "API URL `{text}` from {origin} uses plain http, which is allowed only for 127.0.0.1, ::1 or \
+             localhost: use https://"
+        ))),
+        other => Err(Error::Usage(format!(
+            "API URL `{text}` from {origin} uses `{other}:`: use https://"
+        ))),
+    }
+}
+
+fn token_variable(profile: &ProfileConfig) -> &str {
+    profile.token_env.as_deref().unwrap_or(DEFAULT_TOKEN_ENV)
+}
+
+fn read_token(profile: &ProfileConfig, variable: &str) -> Result<Token> {
+    match std::env::var(variable) {
+        Ok(token) if !token.trim().is_empty() => Ok(Token::new(token.trim())),
+        _ => Err(Error::Usage(format!(
+            "profile {}: no API token in ${variable}; create an API token in the Control D dashboard under \
+             Preferences > API, then export {variable}=... (or plan from state files alone with \
+             --refresh none)",
+            profile.id
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_precedence_and_loopback_rule() {
+        let url = base_url(Some("http://127.0.0.1:8080"), Some("https://x.example")).unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:8080/");
+        let url = base_url(None, Some("https://x.example")).unwrap();
+        assert_eq!(url.host_str(), Some("x.example"));
+        assert_eq!(
+            base_url(None, None).unwrap().as_str(),
+            "https://api.controld.com/"
+        );
+        let err = base_url(Some("http://api.example.com"), None).unwrap_err();
+        assert!(err.to_string().contains("plain http"), "{err}");
+    }
+}
