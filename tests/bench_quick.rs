@@ -142,6 +142,9 @@ mod minimum {
         let desired = [want("A", &[("x.example".to_string(), Act::BLOCK)])];
         assert_eq!(change(&current, &desired, false).minimum_calls(), 1);
         assert_eq!(change(&current, &desired, true).minimum_calls(), 2);
+        let mut two_profiles = change(&current, &desired, false);
+        two_profiles.add(&change(&current, &desired, false));
+        assert_eq!(two_profiles.minimum_calls(), 2, "one read per profile");
     }
 
     #[test]

@@ -22,6 +22,10 @@ const BATCH: usize = 500;
 /// A change between two states of one profile, in rules and in minimum calls.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Change {
+    /// `GET /groups`: one per profile.
+    pub profile_reads: usize,
+    /// The final `GET /groups` of each profile with any write.
+    pub verifications: usize,
     pub folders_created: usize,
     pub folders_deleted: usize,
     pub folders_updated: usize,
@@ -40,13 +44,14 @@ impl Change {
         self.added + self.moved_or_changed + self.removed + self.dropped_with_folder
     }
 
-    /// Reads + writes + the verification read when anything was written.
+    /// Reads + writes + the verification reads of profiles with any write.
     pub fn minimum_calls(&self) -> usize {
-        let verification = usize::from(self.write_calls > 0);
-        1 + self.adopted_reads + self.write_calls + verification
+        self.profile_reads + self.adopted_reads + self.write_calls + self.verifications
     }
 
     pub fn add(&mut self, other: &Change) {
+        self.profile_reads += other.profile_reads;
+        self.verifications += other.verifications;
         self.folders_created += other.folders_created;
         self.folders_deleted += other.folders_deleted;
         self.folders_updated += other.folders_updated;
@@ -82,6 +87,8 @@ pub fn change(current: &[FolderDump], desired: &[EffectiveFolder], adopting: boo
     }
     count_folders(current, desired, &desired_names, adopting, &mut change);
     count_rules(current, desired, &where_now, &desired_names, &mut change);
+    change.profile_reads = 1;
+    change.verifications = usize::from(change.write_calls > 0);
     change
 }
 
