@@ -48,7 +48,7 @@ pub enum Fetched {
         bytes: Vec<u8>,
         validators: Validators,
         sha256: String,
-        /// Bytes that came over the network (0 for files).
+        /// Body bytes received over the network, after decompression (0 for files).
         downloaded: u64,
     },
 }
