@@ -50,6 +50,17 @@ struct Rule {
     order: u64,
 }
 
+impl Rule {
+    fn view(&self, hostname: &str) -> RuleView {
+        RuleView {
+            hostname: hostname.to_string(),
+            order: self.order,
+            group: self.group,
+            action: self.action.clone(),
+        }
+    }
+}
+
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -79,29 +90,31 @@ impl Profile {
         }
     }
 
-    fn count_in(&self, group: u64) -> usize {
-        self.rules
-            .values()
-            .filter(|rule| rule.group == group)
-            .count()
+    /// Rules per folder (and root), in one pass over the rules.
+    fn counts(&self) -> HashMap<u64, usize> {
+        let mut counts = HashMap::with_capacity(self.folders.len() + 1);
+        for rule in self.rules.values() {
+            *counts.entry(rule.group).or_default() += 1;
+        }
+        counts
     }
 
-    fn folder_view(&self, pk: u64) -> Option<FolderView> {
+    fn folder_view(&self, pk: u64, count: usize) -> Option<FolderView> {
         self.folders.get(&pk).map(|folder| FolderView {
             pk,
             group: folder.name.clone(),
             action: folder.action.clone(),
-            count: self.count_in(pk),
+            count,
         })
     }
 
+    fn folder_view_counted(&self, pk: u64) -> Option<FolderView> {
+        let count = self.rules.values().filter(|rule| rule.group == pk).count();
+        self.folder_view(pk, count)
+    }
+
     fn rule_view(&self, hostname: &str) -> Option<RuleView> {
-        self.rules.get(hostname).map(|rule| RuleView {
-            hostname: hostname.to_string(),
-            order: rule.order,
-            group: rule.group,
-            action: rule.action.clone(),
-        })
+        self.rules.get(hostname).map(|rule| rule.view(hostname))
     }
 
     fn rules_dump(&self, group: u64) -> Vec<RuleDump> {
@@ -188,10 +201,11 @@ impl Store {
 
     pub fn list_folders(&self, profile_id: &str) -> Result<Vec<FolderView>, ApiError> {
         let profile = self.profile(profile_id)?;
+        let counts = profile.counts();
         Ok(profile
             .folders
             .keys()
-            .filter_map(|&pk| profile.folder_view(pk))
+            .filter_map(|&pk| profile.folder_view(pk, counts.get(&pk).copied().unwrap_or(0)))
             .collect())
     }
 
@@ -214,7 +228,9 @@ impl Store {
         let profile = self.profile_mut(profile_id)?;
         profile.folders.insert(pk, Folder { name, action });
         profile.touch();
-        Ok(profile.folder_view(pk).expect("folder just inserted"))
+        Ok(profile
+            .folder_view_counted(pk)
+            .expect("folder just inserted"))
     }
 
     /// Merges the given fields into the folder; omitted fields are kept.
@@ -243,7 +259,7 @@ impl Store {
             folder.action.via = fields.via;
         }
         profile.touch();
-        Ok(profile.folder_view(pk).expect("folder exists"))
+        Ok(profile.folder_view_counted(pk).expect("folder exists"))
     }
 
     /// Deletes the folder and every rule in it.
@@ -266,7 +282,7 @@ impl Store {
             .rules
             .iter()
             .filter(|(_, rule)| rule.group == group)
-            .filter_map(|(hostname, _)| profile.rule_view(hostname))
+            .map(|(hostname, rule)| rule.view(hostname))
             .collect();
         rules.sort_by_key(|rule| rule.order);
         Ok(rules)
