@@ -50,15 +50,14 @@ impl Route {
                 .decode_utf8_lossy()
                 .into_owned()
         };
-        let route = match (method.as_str(), segments.as_slice()) {
+        match (method.as_str(), segments.as_slice()) {
             ("GET", ["profiles"]) => Route::ListProfiles,
             (_, ["profiles", profile, rest @ ..]) if !profile.is_empty() => {
                 let profile = decoded(profile);
                 profile_route(method, profile, rest, decoded)
             }
             _ => Route::Other,
-        };
-        route
+        }
     }
 
     /// The template counted in stats; the API client uses the same names.

@@ -35,6 +35,8 @@ struct Profile {
     updated: u64,
     folders: BTreeMap<u64, Folder>,
     rules: HashMap<String, Rule>,
+    /// Rules per group (root included), kept in step with `rules` so listings stay cheap.
+    counts: HashMap<u64, usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +50,17 @@ struct Rule {
     group: u64,
     action: ActionDump,
     order: u64,
+}
+
+impl Rule {
+    fn view(&self, hostname: &str) -> RuleView {
+        RuleView {
+            hostname: hostname.to_string(),
+            order: self.order,
+            group: self.group,
+            action: self.action.clone(),
+        }
+    }
 }
 
 fn now() -> u64 {
@@ -64,6 +77,7 @@ impl Profile {
             updated: now(),
             folders: BTreeMap::new(),
             rules: HashMap::new(),
+            counts: HashMap::new(),
         }
     }
 
@@ -79,11 +93,43 @@ impl Profile {
         }
     }
 
-    fn count_in(&self, group: u64) -> usize {
-        self.rules
-            .values()
-            .filter(|rule| rule.group == group)
-            .count()
+    fn count(&self, group: u64) -> usize {
+        self.counts.get(&group).copied().unwrap_or(0)
+    }
+
+    fn insert_rule(&mut self, hostname: String, rule: Rule) {
+        *self.counts.entry(rule.group).or_default() += 1;
+        if let Some(replaced) = self.rules.insert(hostname, rule) {
+            self.uncount(replaced.group);
+        }
+    }
+
+    fn remove_rule(&mut self, hostname: &str) -> bool {
+        let removed = self.rules.remove(hostname);
+        if let Some(rule) = &removed {
+            self.uncount(rule.group);
+        }
+        removed.is_some()
+    }
+
+    fn move_rule(&mut self, hostname: &str, group: u64) {
+        let Some(rule) = self.rules.get_mut(hostname) else {
+            return;
+        };
+        let from = std::mem::replace(&mut rule.group, group);
+        self.uncount(from);
+        *self.counts.entry(group).or_default() += 1;
+    }
+
+    fn remove_group_rules(&mut self, group: u64) {
+        self.rules.retain(|_, rule| rule.group != group);
+        self.counts.remove(&group);
+    }
+
+    fn uncount(&mut self, group: u64) {
+        if let Some(count) = self.counts.get_mut(&group) {
+            *count = count.saturating_sub(1);
+        }
     }
 
     fn folder_view(&self, pk: u64) -> Option<FolderView> {
@@ -91,17 +137,12 @@ impl Profile {
             pk,
             group: folder.name.clone(),
             action: folder.action.clone(),
-            count: self.count_in(pk),
+            count: self.count(pk),
         })
     }
 
     fn rule_view(&self, hostname: &str) -> Option<RuleView> {
-        self.rules.get(hostname).map(|rule| RuleView {
-            hostname: hostname.to_string(),
-            order: rule.order,
-            group: rule.group,
-            action: rule.action.clone(),
-        })
+        self.rules.get(hostname).map(|rule| rule.view(hostname))
     }
 
     fn rules_dump(&self, group: u64) -> Vec<RuleDump> {
@@ -253,7 +294,7 @@ impl Store {
             .folders
             .remove(&pk)
             .ok_or_else(ApiError::no_such_group)?;
-        profile.rules.retain(|_, rule| rule.group != pk);
+        profile.remove_group_rules(pk);
         profile.touch();
         Ok(())
     }
@@ -266,7 +307,7 @@ impl Store {
             .rules
             .iter()
             .filter(|(_, rule)| rule.group == group)
-            .filter_map(|(hostname, _)| profile.rule_view(hostname))
+            .map(|(hostname, rule)| rule.view(hostname))
             .collect();
         rules.sort_by_key(|rule| rule.order);
         Ok(rules)
@@ -298,7 +339,7 @@ impl Store {
                 action: action.clone(),
                 order: first_order + offset as u64,
             };
-            profile.rules.insert(hostname.clone(), rule);
+            profile.insert_rule(hostname.clone(), rule);
         }
         profile.touch();
         Ok(summary(profile, &fields.hostnames))
@@ -345,10 +386,11 @@ impl Store {
         }
         let profile = self.profile_mut(profile_id)?;
         for (hostname, action) in fields.hostnames.iter().zip(merged) {
-            let rule = profile.rules.get_mut(hostname).expect("checked above");
-            rule.action = action;
+            if let Some(rule) = profile.rules.get_mut(hostname) {
+                rule.action = action;
+            }
             if let Some(group) = fields.group {
-                rule.group = group;
+                profile.move_rule(hostname, group);
             }
         }
         profile.touch();
@@ -358,7 +400,7 @@ impl Store {
     /// Deletes one rule; a hostname that does not exist is not an error.
     pub fn delete_rule(&mut self, profile_id: &str, hostname: &str) -> Result<(), ApiError> {
         let profile = self.profile_mut(profile_id)?;
-        if profile.rules.remove(hostname).is_some() {
+        if profile.remove_rule(hostname) {
             profile.touch();
         }
         Ok(())
@@ -412,7 +454,7 @@ impl Store {
                 action: rule.action,
                 order,
             };
-            profile.rules.insert(rule.hostname, stored);
+            profile.insert_rule(rule.hostname, stored);
         }
         profile
     }
@@ -482,5 +524,137 @@ fn profile_dump(profile: &Profile) -> ProfileDump {
         name: profile.name.clone(),
         root: profile.rules_dump(ROOT),
         folders,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(max_rules: usize) -> Store {
+        let limits = Limits {
+            max_rules,
+            allow_redirect: false,
+        };
+        Store::new(limits, &["p1".to_string()])
+    }
+
+    fn rules(group: Option<u64>, hostnames: &[&str]) -> RuleFields {
+        RuleFields {
+            kind: Some(0),
+            status: Some(1),
+            group,
+            hostnames: hostnames.iter().map(|h| h.to_string()).collect(),
+            ..RuleFields::default()
+        }
+    }
+
+    fn folder(store: &mut Store, name: &str) -> u64 {
+        let fields = FolderFields {
+            name: Some(name.to_string()),
+            ..FolderFields::default()
+        };
+        store.create_folder("p1", fields).unwrap().pk
+    }
+
+    #[test]
+    fn folder_pks_increase_and_are_never_reused() {
+        let mut store = store(10);
+        let first = folder(&mut store, "a");
+        store.delete_folder("p1", first).unwrap();
+        let second = folder(&mut store, "a");
+        assert!(second > first);
+    }
+
+    #[test]
+    fn hostnames_are_unique_across_root_and_folders_and_failures_store_nothing() {
+        let mut store = store(10);
+        let pk = folder(&mut store, "f");
+        store
+            .create_rules("p1", rules(Some(pk), &["a.example"]))
+            .unwrap();
+        let error = store
+            .create_rules("p1", rules(None, &["b.example", "a.example"]))
+            .unwrap_err();
+        assert_eq!(error.code, 40003);
+        assert!(store.list_rules("p1", ROOT).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rule_limit_counts_root_and_folders() {
+        let mut store = store(3);
+        let pk = folder(&mut store, "f");
+        store
+            .create_rules("p1", rules(Some(pk), &["a", "b"]))
+            .unwrap();
+        let error = store
+            .create_rules("p1", rules(None, &["c", "d"]))
+            .unwrap_err();
+        assert!(error.message.contains("maximum number of custom rules"));
+        store.create_rules("p1", rules(None, &["c"])).unwrap();
+    }
+
+    #[test]
+    fn update_switching_to_block_drops_the_spoof_target() {
+        let mut store = store(10);
+        let mut spoof = rules(None, &["a"]);
+        spoof.kind = Some(2);
+        spoof.via = Some("1.2.3.4".into());
+        store.create_rules("p1", spoof).unwrap();
+        store.update_rules("p1", rules(None, &["a"])).unwrap();
+        let listed = store.list_rules("p1", ROOT).unwrap();
+        assert_eq!(listed[0].action.via, None);
+        assert_eq!(listed[0].action.kind, Some(0));
+    }
+
+    #[test]
+    fn dump_load_round_trip_keeps_everything() {
+        let mut store = store(10);
+        let pk = folder(&mut store, "f");
+        store
+            .create_rules("p1", rules(Some(pk), &["b", "a"]))
+            .unwrap();
+        store.create_rules("p1", rules(None, &["c"])).unwrap();
+        let dump = store.dump();
+        assert_eq!(dump.profiles["p1"].folders[0].rules[0].hostname, "a");
+        let mut other = Store::new(store.limits, &[]);
+        other.load(dump.clone());
+        assert_eq!(other.dump(), dump);
+    }
+
+    #[test]
+    fn folder_counts_follow_inserts_moves_and_deletes() {
+        let mut store = store(10);
+        let first = folder(&mut store, "a");
+        let second = folder(&mut store, "b");
+        store
+            .create_rules("p1", rules(Some(first), &["x", "y", "z"]))
+            .unwrap();
+        let mut moving = rules(Some(second), &["x", "y"]);
+        moving.kind = None;
+        moving.status = None;
+        store.update_rules("p1", moving).unwrap();
+        store.delete_rule("p1", "z").unwrap();
+        let counts: Vec<usize> = store
+            .list_folders("p1")
+            .unwrap()
+            .iter()
+            .map(|folder| folder.count)
+            .collect();
+        assert_eq!(counts, [0, 2]);
+        store.delete_folder("p1", second).unwrap();
+        assert_eq!(store.list_folders("p1").unwrap()[0].count, 0);
+        assert_eq!(store.list_profiles()[0].profile.rule.count, 0);
+    }
+
+    #[test]
+    fn hostname_validation() {
+        for good in ["example.com", "*.example.com", "api-*.x_y.example", "*.zip"] {
+            assert!(validate_hostname(good).is_ok(), "{good}");
+        }
+        let long = "a".repeat(254);
+        for bad in ["", "a b", "a%2e", "a?b", "ex/ample", long.as_str()] {
+            assert!(validate_hostname(bad).is_err(), "{bad}");
+        }
     }
 }

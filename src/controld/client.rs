@@ -1,130 +1,467 @@
-//! PLACEHOLDER: the API client's public surface; bodies are written by the client work.
+//! The Control D API client: one method per endpoint, over a shared retry, pacing and counting core.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use crate::controld::{RemoteFolder, RemoteProfile, RemoteRule, RuleTarget};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use serde_json::Value;
+use url::Url;
+
 use crate::model::{FolderAction, FolderPk, RuleAction};
+
+use super::base_url;
+use super::config::{ClientConfig, Token};
+use super::encode::{target_group, Form};
+use super::endpoint::Endpoint;
+use super::envelope::{self, Answer};
+use super::error::{ApiError, Call};
+use super::failure::{transport_reason, Failure};
+use super::pacing::Pacer;
+use super::retry::{parse_retry_after, Backoff};
+use super::stats::{CallStats, StatsRecorder};
+use super::types::{RemoteFolder, RemoteProfile, RemoteRule, RuleTarget};
+use super::wire::{self, GroupsBody, ProfilesBody, RulesBody};
 
 /// Most hostnames one write may carry: the server silently drops form variables past about 1,001.
 pub const MAX_HOSTNAMES_PER_REQUEST: usize = 500;
 
-/// The API token. Never printed: Debug and Display show `***`.
+const USER_AGENT: &str = concat!("ctrld-sync/", env!("CARGO_PKG_VERSION"));
+
+/// A Control D API client. Clones share one connection pool, pacing budget and call counters.
 #[derive(Clone)]
-pub struct Token(String);
+pub struct Client(Arc<Inner>);
 
-impl Token {
-    pub fn new(token: impl Into<String>) -> Self {
-        Self(token.into())
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    token: Token,
+    timeout: Duration,
+    max_retries: u32,
+    backoff: Backoff,
+    pacer: Pacer,
+    stats: StatsRecorder,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.0.base_url.as_str())
+            .finish_non_exhaustive()
     }
-    pub fn expose(&self) -> &str {
-        &self.0
+}
+
+/// One request before it is sent: which endpoint, for which profile, with which path and body.
+struct Request {
+    endpoint: Endpoint,
+    profile: Option<String>,
+    /// Path segments after the base URL, not yet percent-encoded.
+    segments: Vec<String>,
+    form: Option<String>,
+}
+
+impl Request {
+    fn new(endpoint: Endpoint, profile: &str, rest: &[String]) -> Self {
+        let mut segments = vec!["profiles".to_owned(), profile.to_owned()];
+        segments.extend_from_slice(rest);
+        Self {
+            endpoint,
+            profile: Some(profile.to_owned()),
+            segments,
+            form: None,
+        }
+    }
+
+    fn with_form(mut self, form: Form) -> Self {
+        self.form = Some(form.finish());
+        self
     }
 }
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token(***)")
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct ClientConfig {
-    /// e.g. `https://api.controld.com` or `http://127.0.0.1:PORT`
-    pub base_url: url::Url,
-    pub token: Token,
-    /// Client-side pacing shared by every request of this client (token bucket).
-    pub max_rps: f64,
-    /// Requests in flight at once.
-    pub parallelism: usize,
-    pub timeout: Duration,
-    /// Attempts after the first for a retryable failure.
-    pub max_retries: u32,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("placeholder")]
-    Placeholder,
-}
-
-/// Every request counted once per HTTP attempt, retries included.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct CallStats {
-    pub total: u64,
-    /// "GET" -> n
-    pub by_method: BTreeMap<String, u64>,
-    /// "GET /profiles/{profile}/groups" -> n (route templates, never ids or hostnames)
-    pub by_endpoint: BTreeMap<String, u64>,
-    pub retries: u64,
-    pub rate_limited: u64,
-}
-
-#[derive(Clone, Debug)]
-pub struct Client;
 
 impl Client {
-    pub fn new(_config: ClientConfig) -> Result<Self, ApiError> {
-        todo!()
+    pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
+        base_url::check(&config.base_url)?;
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .default_headers(default_headers(config.org_id.as_deref())?)
+            .build()
+            .map_err(|error| ApiError::Setup(transport_reason(error)))?;
+        let inner = Inner {
+            http,
+            base_url: config.base_url,
+            token: config.token,
+            timeout: config.timeout,
+            max_retries: config.max_retries,
+            backoff: Backoff {
+                base: config.retry_base_delay,
+                cap: config.retry_max_delay,
+            },
+            pacer: Pacer::new(config.max_rps, config.parallelism),
+            stats: StatsRecorder::default(),
+        };
+        Ok(Self(Arc::new(inner)))
     }
+
+    pub fn base_url(&self) -> &Url {
+        &self.0.base_url
+    }
+
     pub async fn list_profiles(&self) -> Result<Vec<RemoteProfile>, ApiError> {
-        todo!()
+        let request = Request {
+            endpoint: Endpoint::ListProfiles,
+            profile: None,
+            segments: vec!["profiles".to_owned()],
+            form: None,
+        };
+        self.fetch(request, |body: ProfilesBody| body.into_profiles())
+            .await
     }
-    pub async fn list_folders(&self, _profile: &str) -> Result<Vec<RemoteFolder>, ApiError> {
-        todo!()
+
+    pub async fn list_folders(&self, profile: &str) -> Result<Vec<RemoteFolder>, ApiError> {
+        let request = Request::new(Endpoint::ListFolders, profile, &["groups".to_owned()]);
+        self.fetch(request, |body: GroupsBody| body.into_folders())
+            .await
     }
+
+    /// POST; the answer already holds the new folder's PK. Not retried on an unknown outcome:
+    /// an [`ApiError::Ambiguous`] means "list the folders to see whether it was made".
     pub async fn create_folder(
         &self,
-        _profile: &str,
-        _name: &str,
-        _action: &FolderAction,
+        profile: &str,
+        name: &str,
+        action: &FolderAction,
     ) -> Result<RemoteFolder, ApiError> {
-        todo!()
+        let request = Request::new(Endpoint::CreateFolder, profile, &["groups".to_owned()])
+            .with_form(Form::folder(name, action));
+        let folders = self
+            .fetch(request, |body: GroupsBody| body.into_folders())
+            .await?;
+        // The answer's `body.groups[0]` already holds the new PK: no need to list again.
+        let created = folders.into_iter().next();
+        created.ok_or_else(|| self.created_folder_missing(profile, name))
     }
+
     pub async fn update_folder(
         &self,
-        _profile: &str,
-        _pk: FolderPk,
-        _name: &str,
-        _action: &FolderAction,
+        profile: &str,
+        pk: FolderPk,
+        name: &str,
+        action: &FolderAction,
     ) -> Result<(), ApiError> {
-        todo!()
+        let request = Request::new(Endpoint::UpdateFolder, profile, &folder_path(pk))
+            .with_form(Form::folder(name, action));
+        self.send(request).await
     }
-    pub async fn delete_folder(&self, _profile: &str, _pk: FolderPk) -> Result<(), ApiError> {
-        todo!()
+
+    /// Deletes the folder and every rule in it. A 404 after an earlier attempt whose answer was
+    /// lost counts as success (that attempt did the deletion).
+    pub async fn delete_folder(&self, profile: &str, pk: FolderPk) -> Result<(), ApiError> {
+        let request = Request::new(Endpoint::DeleteFolder, profile, &folder_path(pk));
+        self.send(request).await
     }
+
     /// `folder = None` lists the root's rules.
     pub async fn list_rules(
         &self,
-        _profile: &str,
-        _folder: Option<FolderPk>,
+        profile: &str,
+        folder: Option<FolderPk>,
     ) -> Result<Vec<RemoteRule>, ApiError> {
-        todo!()
+        let (endpoint, mut rest) = match folder {
+            None => (Endpoint::ListRootRules, Vec::new()),
+            Some(pk) => (Endpoint::ListFolderRules, vec![pk.to_string()]),
+        };
+        rest.insert(0, "rules".to_owned());
+        let request = Request::new(endpoint, profile, &rest);
+        self.fetch(request, |body: RulesBody| body.into_rules(folder))
+            .await
     }
-    /// POST; `folder = None` creates in the root. At most [`MAX_HOSTNAMES_PER_REQUEST`].
+
+    /// POST; `folder = None` creates in the root. At most [`MAX_HOSTNAMES_PER_REQUEST`];
+    /// an empty list sends nothing. Not retried on an unknown outcome (see [`ApiError::Ambiguous`]).
     pub async fn create_rules(
         &self,
-        _profile: &str,
-        _folder: Option<FolderPk>,
-        _action: &RuleAction,
-        _hostnames: &[String],
+        profile: &str,
+        folder: Option<FolderPk>,
+        action: &RuleAction,
+        hostnames: &[String],
     ) -> Result<(), ApiError> {
-        todo!()
+        let request = Request::new(Endpoint::CreateRules, profile, &["rules".to_owned()]);
+        self.check_batch(&request, hostnames)?;
+        if hostnames.is_empty() {
+            return Ok(());
+        }
+        let form = Form::rule(action, folder).hostnames(hostnames);
+        self.send(request.with_form(form)).await
     }
-    /// PUT: sets the action and, with `move_to`, moves the rules. At most [`MAX_HOSTNAMES_PER_REQUEST`].
+
+    /// PUT: sets the action and, with `move_to`, moves the rules. At most [`MAX_HOSTNAMES_PER_REQUEST`];
+    /// an empty list sends nothing.
     pub async fn update_rules(
         &self,
-        _profile: &str,
-        _move_to: Option<RuleTarget>,
-        _action: &RuleAction,
-        _hostnames: &[String],
+        profile: &str,
+        move_to: Option<RuleTarget>,
+        action: &RuleAction,
+        hostnames: &[String],
     ) -> Result<(), ApiError> {
-        todo!()
+        let request = Request::new(Endpoint::UpdateRules, profile, &["rules".to_owned()]);
+        self.check_batch(&request, hostnames)?;
+        if hostnames.is_empty() {
+            return Ok(());
+        }
+        let form = Form::rule(action, move_to.map(target_group)).hostnames(hostnames);
+        self.send(request.with_form(form)).await
     }
-    pub async fn delete_rule(&self, _profile: &str, _hostname: &str) -> Result<(), ApiError> {
-        todo!()
+
+    /// Deletes one hostname (`*` and other reserved characters percent-encoded). Deleting a
+    /// hostname that does not exist succeeds.
+    pub async fn delete_rule(&self, profile: &str, hostname: &str) -> Result<(), ApiError> {
+        let rest = ["rules".to_owned(), hostname.to_owned()];
+        let request = Request::new(Endpoint::DeleteRule, profile, &rest);
+        self.send(request).await
     }
+
+    /// A snapshot of the calls made so far by this client and its clones.
     pub fn stats(&self) -> CallStats {
-        todo!()
+        self.0.stats.snapshot()
+    }
+
+    pub fn reset_stats(&self) {
+        self.0.stats.reset();
+    }
+
+    fn check_batch(&self, request: &Request, hostnames: &[String]) -> Result<(), ApiError> {
+        if hostnames.len() <= MAX_HOSTNAMES_PER_REQUEST {
+            return Ok(());
+        }
+        Err(ApiError::TooManyHostnames {
+            call: self.call(request, &self.url(&request.segments)),
+            count: hostnames.len(),
+            max: MAX_HOSTNAMES_PER_REQUEST,
+        })
+    }
+
+    fn created_folder_missing(&self, profile: &str, name: &str) -> ApiError {
+        let request = Request::new(Endpoint::CreateFolder, profile, &["groups".to_owned()]);
+        ApiError::InvalidResponse {
+            call: self.call(&request, &self.url(&request.segments)),
+            status: 200,
+            reason: format!("the answer does not hold the new folder `{name}`"),
+        }
+    }
+
+    /// Runs the request and decodes its `body` with `convert`.
+    async fn fetch<B, T>(
+        &self,
+        request: Request,
+        convert: impl FnOnce(B) -> Result<T, String>,
+    ) -> Result<T, ApiError>
+    where
+        B: serde::de::DeserializeOwned + Default,
+    {
+        let url = self.url(&request.segments);
+        let call = self.call(&request, &url);
+        let body = self.execute(&request, &url, &call).await?;
+        wire::decode(body)
+            .and_then(convert)
+            .map_err(|reason| ApiError::InvalidResponse {
+                call,
+                status: 200,
+                reason,
+            })
+    }
+
+    /// Runs a request whose answer carries nothing needed.
+    async fn send(&self, request: Request) -> Result<(), ApiError> {
+        let url = self.url(&request.segments);
+        let call = self.call(&request, &url);
+        self.execute(&request, &url, &call).await.map(drop)
+    }
+
+    /// The retry loop. Hand-written (see `retry.rs` for why not `backon`).
+    async fn execute(&self, request: &Request, url: &Url, call: &Call) -> Result<Value, ApiError> {
+        let inner = &self.0;
+        let idempotent = request.endpoint.is_idempotent();
+        let mut retries = 0;
+        let mut outcome_unknown_before = false;
+        loop {
+            let failure = match self.attempt(request, url, call).await {
+                Ok(body) => return Ok(body),
+                Err(failure) => failure,
+            };
+            if outcome_unknown_before
+                && request.endpoint == Endpoint::DeleteFolder
+                && failure.is_not_found()
+            {
+                // An earlier attempt whose answer was lost did delete the folder.
+                return Ok(Value::Null);
+            }
+            if !failure.may_retry(idempotent) || retries >= inner.max_retries {
+                return Err(failure.into_error(
+                    call.clone(),
+                    retries + 1,
+                    idempotent,
+                    inner.timeout,
+                ));
+            }
+            outcome_unknown_before |= failure.outcome_unknown();
+            self.pause_before_retry(retries, &failure).await;
+            retries += 1;
+            inner.stats.retry();
+        }
+    }
+
+    /// Full-jitter backoff, at least the server's `Retry-After`; after a 429 the whole client
+    /// (every clone, every request in flight) holds off, not only this request.
+    async fn pause_before_retry(&self, retries: u32, failure: &Failure) {
+        let inner = &self.0;
+        let wait = inner
+            .backoff
+            .wait(retries, failure.retry_after(), &mut rand::thread_rng());
+        if matches!(failure, Failure::RateLimited { .. }) {
+            inner.pacer.hold_off(wait);
+        }
+        tokio::time::sleep(wait).await;
+    }
+
+    /// One HTTP attempt: waits for pacing, sends, reads the answer, counts it.
+    async fn attempt(&self, request: &Request, url: &Url, call: &Call) -> Result<Value, Failure> {
+        let inner = &self.0;
+        let _in_flight = inner.pacer.admit().await;
+        inner.stats.attempt(request.endpoint);
+        let mut builder = inner
+            .http
+            .request(request.endpoint.method(), url.clone())
+            .bearer_auth(inner.token.expose());
+        if let Some(form) = &request.form {
+            builder = builder
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form.clone());
+        }
+        let response = builder.send().await.map_err(Failure::from_transport)?;
+        let status = response.status().as_u16();
+        let retry_after = header_text(response.headers(), RETRY_AFTER)
+            .and_then(|value| parse_retry_after(&value, SystemTime::now()));
+        let content_type = header_text(response.headers(), CONTENT_TYPE);
+        let body = response.bytes().await.map_err(|error| {
+            // The status line came, the body did not: the request reached the server.
+            match Failure::from_transport(error) {
+                Failure::NotSent(reason) => Failure::Lost(reason),
+                other => other,
+            }
+        })?;
+        let answer = envelope::read(status, content_type.as_deref(), &body);
+        if matches!(answer, Answer::RateLimited) {
+            inner.stats.rate_limited();
+        }
+        Failure::from_answer(answer, retry_after, call)
+    }
+
+    fn url(&self, segments: &[String]) -> Url {
+        base_url::join(&self.0.base_url, segments)
+    }
+
+    fn call(&self, request: &Request, url: &Url) -> Call {
+        Call {
+            method: request.endpoint.method_name(),
+            route: request.endpoint.route(),
+            url: url.to_string(),
+            profile: request.profile.clone(),
+        }
+    }
+}
+
+fn folder_path(pk: FolderPk) -> [String; 2] {
+    ["groups".to_owned(), pk.to_string()]
+}
+
+fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    let value = headers.get(name)?.to_str().ok()?;
+    Some(value.to_owned())
+}
+
+fn default_headers(org_id: Option<&str>) -> Result<HeaderMap, ApiError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    if let Some(org_id) = org_id {
+        let value = HeaderValue::from_str(org_id).map_err(|_| {
+            ApiError::Setup(format!("the org id `{org_id}` is not a valid header value"))
+        })?;
+        headers.insert("X-Force-Org-Id", value);
+    }
+    Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> Client {
+        let config = ClientConfig::new(base.parse().unwrap(), Token::new("s3cret-token"));
+        Client::new(config).unwrap()
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for ok in [
+            "http://localhost:1",
+            "http://[::1]:1",
+            "https://api.controld.com",
+        ] {
+            let config = ClientConfig::new(ok.parse().unwrap(), Token::new("t"));
+            assert!(Client::new(config).is_ok(), "{ok}");
+        }
+        let config = ClientConfig::new("http://api.controld.com".parse().unwrap(), Token::new("t"));
+        let error = Client::new(config).unwrap_err().to_string();
+        assert!(
+            error.contains("plain http is only allowed to a loopback"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_refused_without_being_printed() {
+        let url = "https://user:hunter2@api.controld.com".parse().unwrap();
+        let error = Client::new(ClientConfig::new(url, Token::new("t"))).unwrap_err();
+        let text = format!("{error} {error:?}");
+        assert!(text.contains("holds credentials"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let client = client("https://api.controld.com");
+        assert!(!format!("{client:?}").contains("s3cret"));
+    }
+
+    #[tokio::test]
+    async fn too_many_hostnames_is_refused_before_sending() {
+        let client = client("http://127.0.0.1:9");
+        let hostnames: Vec<String> = (0..=MAX_HOSTNAMES_PER_REQUEST)
+            .map(|n| format!("h{n}.example"))
+            .collect();
+        let error = client
+            .create_rules("p1", None, &RuleAction::block(), &hostnames)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            ApiError::TooManyHostnames { count: 501, .. }
+        ));
+        assert!(error
+            .to_string()
+            .contains("501 hostnames in one request, at most 500"));
+        assert_eq!(client.stats().total, 0);
+    }
+
+    #[tokio::test]
+    async fn empty_batches_send_nothing() {
+        let client = client("http://127.0.0.1:9");
+        client
+            .update_rules("p1", None, &RuleAction::block(), &[])
+            .await
+            .unwrap();
+        assert_eq!(client.stats().total, 0);
     }
 }

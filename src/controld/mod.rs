@@ -1,7 +1,21 @@
 //! Typed Control D API client: envelope and error codes, pacing, retries, call counting.
 
+mod base_url;
 mod client;
+mod config;
+mod encode;
+mod endpoint;
+mod envelope;
+mod error;
+mod failure;
+mod pacing;
+mod retry;
+mod stats;
 mod types;
+mod wire;
 
 pub use client::*;
+pub use config::{ClientConfig, Token};
+pub use error::{ApiError, Call};
+pub use stats::CallStats;
 pub use types::*;

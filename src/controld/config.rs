@@ -1,0 +1,89 @@
+//! The client's settings and the API token.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The API token. Never printed: Debug and Display show `***`.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// e.g. `https://api.controld.com` or `http://127.0.0.1:PORT`
+    pub base_url: url::Url,
+    pub token: Token,
+    /// Client-side pacing shared by every request of this client (token bucket).
+    /// `<= 0` or infinite: unpaced.
+    pub max_rps: f64,
+    /// Requests in flight at once.
+    pub parallelism: usize,
+    /// Per-request timeout (connect, send and read the whole answer).
+    pub timeout: Duration,
+    /// Attempts after the first for a retryable failure.
+    pub max_retries: u32,
+    /// First backoff ceiling; retry `n` waits a random time in `[0, min(max, base * 2^n)]`.
+    pub retry_base_delay: Duration,
+    /// The largest backoff ceiling. A `Retry-After` from the server may ask for longer.
+    pub retry_max_delay: Duration,
+    /// Sent as `X-Force-Org-Id` to act in a sub-organisation.
+    pub org_id: Option<String>,
+}
+
+impl ClientConfig {
+    pub const DEFAULT_MAX_RPS: f64 = 10.0;
+    pub const DEFAULT_PARALLELISM: usize = 4;
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_MAX_RETRIES: u32 = 5;
+    pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(500);
+    pub const DEFAULT_RETRY_MAX_DELAY: Duration = Duration::from_secs(30);
+
+    /// The defaults above for everything but the URL and the token.
+    pub fn new(base_url: url::Url, token: Token) -> Self {
+        Self {
+            base_url,
+            token,
+            max_rps: Self::DEFAULT_MAX_RPS,
+            parallelism: Self::DEFAULT_PARALLELISM,
+            timeout: Self::DEFAULT_TIMEOUT,
+            max_retries: Self::DEFAULT_MAX_RETRIES,
+            retry_base_delay: Self::DEFAULT_RETRY_BASE_DELAY,
+            retry_max_delay: Self::DEFAULT_RETRY_MAX_DELAY,
+            org_id: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_never_prints() {
+        let token = Token::new("s3cret-value");
+        assert_eq!(format!("{token}"), "***");
+        let config = ClientConfig::new("https://api.controld.com".parse().unwrap(), token);
+        assert!(!format!("{config:?}").contains("s3cret"));
+        assert_eq!(config.token.expose(), "s3cret-value");
+    }
+}

@@ -1,0 +1,153 @@
+//! Request encoding: `application/x-www-form-urlencoded` bodies and URL path segments.
+//!
+//! The server parses at most about 1,001 form variables and silently drops the rest, so scalar
+//! fields always come first and hostnames (`hostnames[]`, bracket keys) after them.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::model::{FolderAction, FolderPk, RuleAction};
+
+use super::types::RuleTarget;
+
+/// Everything but RFC 3986 unreserved characters: `*` becomes `%2A`, `/` becomes `%2F`.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// One path segment, percent-encoded (a hostname like `*.example.com` -> `%2A.example.com`).
+pub(crate) fn path_segment(value: &str) -> String {
+    utf8_percent_encode(value, PATH_SEGMENT).to_string()
+}
+
+/// A form body built in the order fields are added.
+pub(crate) struct Form(form_urlencoded::Serializer<'static, String>);
+
+impl Form {
+    pub fn new() -> Self {
+        Self(form_urlencoded::Serializer::new(String::new()))
+    }
+
+    /// The fields of a rule write, in the order the server needs: do, status, via, via_v6, group.
+    pub fn rule(action: &RuleAction, group: Option<FolderPk>) -> Self {
+        let mut form = Self::new();
+        form.field("do", action.kind.code());
+        form.field("status", u8::from(action.enabled));
+        form.optional("via", action.via.as_deref());
+        form.optional("via_v6", action.via_v6.as_deref());
+        form.optional("group", group);
+        form
+    }
+
+    /// The fields of a folder write; `do` is omitted when the folder has no action.
+    pub fn folder(name: &str, action: &FolderAction) -> Self {
+        let mut form = Self::new();
+        form.optional("do", action.kind.map(|kind| kind.code()));
+        form.field("status", u8::from(action.enabled));
+        form.optional("via", action.via.as_deref());
+        form.field("name", name);
+        form
+    }
+
+    /// `hostnames[]=a&hostnames[]=b`: a bare repeated key fails with "hostnames must be an array".
+    pub fn hostnames(mut self, hostnames: &[String]) -> Self {
+        for hostname in hostnames {
+            self.field("hostnames[]", hostname);
+        }
+        self
+    }
+
+    pub fn finish(mut self) -> String {
+        self.0.finish()
+    }
+
+    fn field(&mut self, key: &str, value: impl ToString) {
+        self.0.append_pair(key, &value.to_string());
+    }
+
+    fn optional(&mut self, key: &str, value: Option<impl ToString>) {
+        if let Some(value) = value {
+            self.field(key, value);
+        }
+    }
+}
+
+/// The `group` field of a rule PUT: `0` moves to the root.
+pub(crate) fn target_group(target: RuleTarget) -> FolderPk {
+    match target {
+        RuleTarget::Root => 0,
+        RuleTarget::Folder(pk) => pk,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ActionKind;
+
+    fn keys(body: &str) -> Vec<String> {
+        form_urlencoded::parse(body.as_bytes())
+            .map(|(key, _)| key.into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn rule_form_puts_scalars_before_hostnames() {
+        let action = RuleAction {
+            kind: ActionKind::Spoof,
+            enabled: false,
+            via: Some("1.2.3.4".into()),
+            via_v6: Some("::1".into()),
+        };
+        let hosts = vec!["a.example".to_string(), "b.example".to_string()];
+        let body = Form::rule(&action, Some(42)).hostnames(&hosts).finish();
+        assert_eq!(
+            body,
+            "do=2&status=0&via=1.2.3.4&via_v6=%3A%3A1&group=42\
+             &hostnames%5B%5D=a.example&hostnames%5B%5D=b.example"
+        );
+        assert_eq!(
+            keys(&body),
+            [
+                "do",
+                "status",
+                "via",
+                "via_v6",
+                "group",
+                "hostnames[]",
+                "hostnames[]"
+            ]
+        );
+    }
+
+    #[test]
+    fn rule_form_without_group_targets_the_root() {
+        let body = Form::rule(&RuleAction::block(), None).finish();
+        assert_eq!(body, "do=0&status=1");
+    }
+
+    #[test]
+    fn folder_form_omits_do_without_action() {
+        let body = Form::folder("Most Abused TLDs", &FolderAction::none()).finish();
+        assert_eq!(body, "status=1&name=Most+Abused+TLDs");
+        let body = Form::folder("Ads", &FolderAction::of(ActionKind::Allow)).finish();
+        assert_eq!(body, "do=1&status=1&name=Ads");
+    }
+
+    #[test]
+    fn path_segment_encodes_wildcards_and_slashes() {
+        assert_eq!(path_segment("*.example.com"), "%2A.example.com");
+        assert_eq!(path_segment("a/b?c"), "a%2Fb%3Fc");
+        assert_eq!(
+            path_segment("xn--bcher-kva.example"),
+            "xn--bcher-kva.example"
+        );
+    }
+
+    #[test]
+    fn move_to_root_is_group_zero() {
+        assert_eq!(target_group(RuleTarget::Root), 0);
+        assert_eq!(target_group(RuleTarget::Folder(7)), 7);
+    }
+}

@@ -1,0 +1,94 @@
+//! The API's endpoints: method, route template (the name calls are counted under) and idempotency.
+
+/// One Control D endpoint this client calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    ListProfiles,
+    ListFolders,
+    CreateFolder,
+    UpdateFolder,
+    DeleteFolder,
+    ListRootRules,
+    ListFolderRules,
+    CreateRules,
+    UpdateRules,
+    DeleteRule,
+}
+
+impl Endpoint {
+    pub fn method(self) -> reqwest::Method {
+        match self {
+            Self::ListProfiles
+            | Self::ListFolders
+            | Self::ListRootRules
+            | Self::ListFolderRules => reqwest::Method::GET,
+            Self::CreateFolder | Self::CreateRules => reqwest::Method::POST,
+            Self::UpdateFolder | Self::UpdateRules => reqwest::Method::PUT,
+            Self::DeleteFolder | Self::DeleteRule => reqwest::Method::DELETE,
+        }
+    }
+
+    /// `"GET"`, `"POST"`, ...: the first word of the route.
+    pub fn method_name(self) -> &'static str {
+        self.route()
+            .split_once(' ')
+            .map_or("", |(method, _)| method)
+    }
+
+    /// The route template calls are counted under; the emulator counts with the same names.
+    pub fn route(self) -> &'static str {
+        match self {
+            Self::ListProfiles => "GET /profiles",
+            Self::ListFolders => "GET /profiles/{profile}/groups",
+            Self::CreateFolder => "POST /profiles/{profile}/groups",
+            Self::UpdateFolder => "PUT /profiles/{profile}/groups/{group}",
+            Self::DeleteFolder => "DELETE /profiles/{profile}/groups/{group}",
+            Self::ListRootRules => "GET /profiles/{profile}/rules",
+            Self::ListFolderRules => "GET /profiles/{profile}/rules/{group}",
+            Self::CreateRules => "POST /profiles/{profile}/rules",
+            Self::UpdateRules => "PUT /profiles/{profile}/rules",
+            Self::DeleteRule => "DELETE /profiles/{profile}/rules/{hostname}",
+        }
+    }
+
+    /// Whether sending the request twice leaves the same result as sending it once. A repeated
+    /// POST fails "already exists" (rules) or makes a second folder, so POSTs are not.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Self::CreateFolder | Self::CreateRules)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_starts_with_its_method() {
+        let all = [
+            Endpoint::ListProfiles,
+            Endpoint::ListFolders,
+            Endpoint::CreateFolder,
+            Endpoint::UpdateFolder,
+            Endpoint::DeleteFolder,
+            Endpoint::ListRootRules,
+            Endpoint::ListFolderRules,
+            Endpoint::CreateRules,
+            Endpoint::UpdateRules,
+            Endpoint::DeleteRule,
+        ];
+        for endpoint in all {
+            let prefix = format!("{} /profiles", endpoint.method());
+            assert!(endpoint.route().starts_with(&prefix), "{endpoint:?}");
+            assert_eq!(endpoint.method_name(), endpoint.method().as_str());
+        }
+    }
+
+    #[test]
+    fn only_posts_are_not_idempotent() {
+        assert!(!Endpoint::CreateRules.is_idempotent());
+        assert!(!Endpoint::CreateFolder.is_idempotent());
+        assert!(Endpoint::UpdateRules.is_idempotent());
+        assert!(Endpoint::DeleteFolder.is_idempotent());
+        assert!(Endpoint::ListFolders.is_idempotent());
+    }
+}
