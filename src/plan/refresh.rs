@@ -49,7 +49,9 @@ pub async fn refresh(
         .map_err(api)?
         .into_iter()
         .collect();
-    let scratch = scratch_folders(state, &remote);
+    let mut scratch = scratch_folders(state, &remote);
+    // A managed folder is never treated as scratch, whatever its name.
+    scratch.retain(|pk| managed.values().all(|folder| folder.pk != *pk));
     let unmanaged_rules = if full {
         Some(
             read_unmanaged(client, profile, &remote, &managed, &scratch)
