@@ -9,6 +9,7 @@ use crate::printer::{Printer, Verbosity};
 
 mod completions;
 pub mod plan;
+pub mod sandbox;
 pub mod session;
 pub mod state;
 mod validate;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::sandbox::Sandbox;
 use super::Context;
 use crate::config::{is_loopback, Config, ProfileConfig};
 use crate::controld::{CallStats, Client, ClientConfig, Token};
@@ -35,12 +36,22 @@ pub struct Session {
     parallelism: usize,
     timeout: Duration,
     clients: BTreeMap<String, Client>,
+    /// With `--sandbox`, the in-process emulator every client talks to; it lives as long as the session.
+    sandbox: Option<Sandbox>,
 }
 
 impl Session {
     pub fn new(context: &Context, config: &Config, overrides: ApiOverrides) -> Result<Self> {
+        let sandbox = match context.sandbox {
+            true => Some(start_sandbox(context, config)?),
+            false => None,
+        };
+        let base_url = match &sandbox {
+            Some(sandbox) => base_url(Some(&sandbox.url()), None)?,
+            None => base_url(context.api_url.as_deref(), config.api.base_url.as_deref())?,
+        };
         Ok(Self {
-            base_url: base_url(context.api_url.as_deref(), config.api.base_url.as_deref())?,
+            base_url,
             max_rps: overrides
                 .max_rps
                 .or(config.api.max_rps)
@@ -51,6 +62,7 @@ impl Session {
                 .unwrap_or(DEFAULT_PARALLELISM),
             timeout: config.api.timeout.unwrap_or(DEFAULT_TIMEOUT),
             clients: BTreeMap::new(),
+            sandbox,
         })
     }
 
@@ -64,7 +76,10 @@ impl Session {
         if let Some(client) = self.clients.get(variable) {
             return Ok(client.clone());
         }
-        let token = read_token(profile, variable)?;
+        let token = match &self.sandbox {
+            Some(sandbox) => sandbox.token(),
+            None => read_token(profile, variable)?,
+        };
         let mut config = ClientConfig::new(self.base_url.clone(), token);
         config.max_rps = self.max_rps;
         config.parallelism = self.parallelism;
@@ -90,6 +105,16 @@ impl Session {
         }
         total
     }
+}
+
+fn start_sandbox(context: &Context, config: &Config) -> Result<Sandbox> {
+    if context.api_url.is_some() {
+        context.printer.warn(
+            "--sandbox ignores --api-url / CTRLD_API_URL: it talks only to the bundled emulator",
+        );
+    }
+    let profile_ids: Vec<String> = config.profiles.iter().map(|p| p.id.clone()).collect();
+    Sandbox::start(&context.state_dir, &profile_ids, &context.printer)
 }
 
 /// `--api-url` (or `CTRLD_API_URL`) > config `api.base_url` > [`DEFAULT_API_URL`]; plain http only
