@@ -8,6 +8,7 @@ use crate::exit::ExitStatus;
 use crate::printer::{Printer, Verbosity};
 
 mod completions;
+mod init;
 pub mod plan;
 pub mod sandbox;
 pub mod session;
@@ -85,8 +86,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::State(crate::cli::StateCommand::Show { profiles }) => {
             state::show(&context, &profiles)
         }
-        Command::Init(_) | Command::Apply(_) => {
-            Err(Error::Usage("this command is not yet implemented".into()))
-        }
+        Command::Init(args) => init::run(&context, args).await,
+        Command::Apply(_) => Err(Error::Usage("this command is not yet implemented".into())),
     }
 }
