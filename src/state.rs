@@ -302,7 +302,6 @@ fn ensure_gitignore(dir: &Path) -> Result<(), StateError> {
     fs::write(&path, format!("{LOCK_FILE}\n")).map_err(|err| StateError::io(&path, err))
 }
 
-#[allow(clippy::incompatible_msrv)] // File::try_lock is std since Rust 1.89.
 fn take_lock(dir: &Path) -> Result<File, StateError> {
     let path = dir.join(LOCK_FILE);
     let mut file = OpenOptions::new()
@@ -419,6 +418,34 @@ mod tests {
         let err = StateStore::open(dir.path()).unwrap_err().to_string();
         assert!(err.contains("is locked by pid"), "{err}");
         assert!(err.contains(&std::process::id().to_string()), "{err}");
+    }
+
+    #[test]
+    fn source_cache_holds_complete_folders_with_their_excluded_rules() {
+        let mut state = sample();
+        let mut complete = state.folders["ads"].clone();
+        complete
+            .excluded
+            .insert("c.example".into(), RuleAction::block());
+        complete.source = Some(SourceRecord {
+            location: "https://lists.example/ads.json".into(),
+            etag: Some("\"v1\"".into()),
+            last_modified: None,
+            sha256: "ab".repeat(32),
+            fingerprint: "0123456789abcdef".into(),
+        });
+        state.folders.insert("complete".into(), complete);
+        let cache = source_cache([&state]);
+        assert_eq!(
+            cache.len(),
+            1,
+            "the folder without a source record is not cached"
+        );
+        let cached = cache
+            .get("https://lists.example/ads.json", "0123456789abcdef")
+            .unwrap();
+        let hosts: Vec<&str> = cached.rules.keys().map(String::as_str).collect();
+        assert_eq!(hosts, ["a.example", "b.example", "c.example"]);
     }
 
     #[test]
