@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::printer::{Printer, Verbosity};
 
