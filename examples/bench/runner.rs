@@ -210,12 +210,16 @@ pub fn build_binary_beside_example() -> Result<PathBuf, BenchError> {
         Some(other) => other.to_string(),
         None => "release".to_string(),
     };
+    // With `--example bench` too, features unify as for `cargo run --example bench`, so shared
+    // dependencies are not rebuilt with another feature set on every run.
     let status = Command::new(env!("CARGO"))
         .args([
             "build",
             "--quiet",
             "--bin",
             "ctrld-sync",
+            "--example",
+            "bench",
             "--profile",
             &profile,
         ])
