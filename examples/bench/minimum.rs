@@ -36,6 +36,9 @@ pub struct Change {
     pub removed: usize,
     pub dropped_with_folder: usize,
     pub write_calls: usize,
+    /// Extra PUTs when moves into a (folder, action) and action changes within it are sent as
+    /// separate requests instead of one PUT with `group` (a diagnostic, not part of the minimum).
+    pub split_put_calls: usize,
 }
 
 impl Change {
@@ -61,6 +64,7 @@ impl Change {
         self.removed += other.removed;
         self.dropped_with_folder += other.dropped_with_folder;
         self.write_calls += other.write_calls;
+        self.split_put_calls += other.split_put_calls;
     }
 }
 
@@ -127,6 +131,7 @@ fn count_rules(
 ) {
     let mut posts: BTreeMap<(&str, Act), usize> = BTreeMap::new();
     let mut puts: BTreeMap<(&str, Act), usize> = BTreeMap::new();
+    let mut changes: BTreeMap<(&str, Act), usize> = BTreeMap::new();
     let mut wanted: HashSet<&str> = HashSet::new();
     for folder in desired {
         for (host, act) in &folder.rules {
@@ -134,7 +139,12 @@ fn count_rules(
             match where_now.get(host.as_str()) {
                 None => *posts.entry((folder.name.as_str(), *act)).or_default() += 1,
                 Some((there, have)) if *there == folder.name && have == act => {}
-                Some(_) => *puts.entry((folder.name.as_str(), *act)).or_default() += 1,
+                Some((there, _)) => {
+                    *puts.entry((folder.name.as_str(), *act)).or_default() += 1;
+                    if *there == folder.name {
+                        *changes.entry((folder.name.as_str(), *act)).or_default() += 1;
+                    }
+                }
             }
         }
     }
@@ -156,6 +166,13 @@ fn count_rules(
     let batches = |counts: &BTreeMap<(&str, Act), usize>| -> usize {
         counts.values().map(|n| n.div_ceil(BATCH)).sum()
     };
+    change.split_put_calls = puts
+        .iter()
+        .map(|(group, all)| {
+            let changed = changes.get(group).copied().unwrap_or(0);
+            (all - changed).div_ceil(BATCH) + changed.div_ceil(BATCH) - all.div_ceil(BATCH)
+        })
+        .sum();
     let k = change.removed;
     let removals = if k == 0 {
         0

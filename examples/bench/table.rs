@@ -63,12 +63,13 @@ pub fn excess_details(rows: &[Row]) -> String {
     {
         let _ = writeln!(
             out,
-            "- {} / {}: {} calls vs minimum {} ({:?}); by route: {:?}",
+            "- {} / {}: {} calls vs minimum {}; moves and action changes into the same (folder, \
+             action) as separate PUTs would cost {} more; by route: {:?}",
             row.size,
             row.scenario,
             row.total,
             row.minimum(),
-            row.change,
+            row.change.split_put_calls,
             row.routes
         );
     }
