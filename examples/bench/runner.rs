@@ -193,6 +193,17 @@ pub fn report_number(report: &serde_json::Value, key: &str) -> Option<u64> {
     }
 }
 
+/// Variables `cargo run` sets for the program it runs, not for builds.
+const RUN_ONLY_VARIABLES: [&str; 7] = [
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_PKG_",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "OUT_DIR",
+];
+
 /// Where the `ctrld-sync` binary is for an example: beside the example's own profile directory
 /// (`target/<profile>/examples/bench` -> `target/<profile>/ctrld-sync`). Cargo does not build a
 /// package's binaries for `cargo run --example` (`CARGO_BIN_EXE_*` exists only for tests and
@@ -212,7 +223,19 @@ pub fn build_binary_beside_example() -> Result<PathBuf, BenchError> {
     };
     // With `--example bench` too, features unify as for `cargo run --example bench`, so shared
     // dependencies are not rebuilt with another feature set on every run.
-    let status = Command::new(env!("CARGO"))
+    let mut build = Command::new(env!("CARGO"));
+    // `cargo run` hands its program the package's CARGO_MANIFEST_DIR, CARGO_PKG_* and so on; some
+    // build scripts (ring's) track those, so passing them on would rebuild TLS crates every run.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if RUN_ONLY_VARIABLES
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+        {
+            build.env_remove(name.as_ref());
+        }
+    }
+    let status = build
         .args([
             "build",
             "--quiet",
