@@ -33,14 +33,6 @@ use crate::printer::Printer;
 use crate::state::{ProfileState, StateStore};
 use run::ProfileRun;
 
-/// Default requests in flight when neither `--parallelism` nor `api.parallelism` say.
-pub const DEFAULT_PARALLELISM: usize = 4;
-
-/// Default requests per second when neither `--max-rps` nor `api.max_rps` say. The API's limit is
-/// unknown; 5 rps keeps a 10,000-rule first sync (20 POSTs of 500) to a few seconds while staying
-/// far below the rates at which other tools report 429s.
-pub const DEFAULT_MAX_RPS: f64 = 5.0;
-
 /// One profile to apply: its client, its plan, and its state as loaded before planning.
 pub struct ProfileJob<'a> {
     pub client: &'a Client,

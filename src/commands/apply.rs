@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::controld::Client;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::plan::{self, refresh, Plan, PlanFile};
+use crate::plan::{self, refresh, Plan, PlanError, PlanFile, PlanFileProfile};
 use crate::source;
 use crate::state::{self, ProfileState, StateStore};
 
@@ -154,6 +154,7 @@ async fn load_saved(
         .iter()
         .filter(|profile| args.profiles.is_empty() || args.profiles.contains(&profile.profile))
         .collect();
+    refuse_destructive(config, args, &selected)?;
     let states = load_states(store, config, &[])?;
     for planned in &selected {
         let state = states.get(&planned.profile);
@@ -180,6 +181,27 @@ async fn load_saved(
         },
         sources: SourceCounts::default(),
     })
+}
+
+/// A saved plan records destructive changes (the plan command allows them to be shown); applying
+/// them still needs `--allow-destroy`.
+fn refuse_destructive(
+    config: &Config,
+    args: &ApplyArgs,
+    selected: &[&PlanFileProfile],
+) -> Result<()> {
+    if args.allow_destroy || config.safety.allow_destroy {
+        return Ok(());
+    }
+    let offenses: Vec<String> = selected
+        .iter()
+        .flat_map(|planned| planned.plan.destructive.iter().cloned())
+        .collect();
+    if offenses.is_empty() {
+        Ok(())
+    } else {
+        Err(PlanError::Destructive { offenses }.into())
+    }
 }
 
 fn profile_config<'a>(config: &'a Config, id: &str) -> Result<&'a crate::config::ProfileConfig> {
