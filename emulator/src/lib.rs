@@ -38,7 +38,6 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-pub use api_error::ApiError;
 pub use config::{EmulatorConfig, DEFAULT_MAX_RULES, DEFAULT_TOKEN};
 pub use dump::{ActionDump, Dump, FolderDump, ProfileDump, RuleDump};
 pub use error::EmulatorError;

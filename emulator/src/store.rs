@@ -35,6 +35,8 @@ struct Profile {
     updated: u64,
     folders: BTreeMap<u64, Folder>,
     rules: HashMap<String, Rule>,
+    /// Rules per group (root included), kept in step with `rules` so listings stay cheap.
+    counts: HashMap<u64, usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +50,17 @@ struct Rule {
     group: u64,
     action: ActionDump,
     order: u64,
+}
+
+impl Rule {
+    fn view(&self, hostname: &str) -> RuleView {
+        RuleView {
+            hostname: hostname.to_string(),
+            order: self.order,
+            group: self.group,
+            action: self.action.clone(),
+        }
+    }
 }
 
 fn now() -> u64 {
@@ -64,6 +77,7 @@ impl Profile {
             updated: now(),
             folders: BTreeMap::new(),
             rules: HashMap::new(),
+            counts: HashMap::new(),
         }
     }
 
@@ -79,11 +93,43 @@ impl Profile {
         }
     }
 
-    fn count_in(&self, group: u64) -> usize {
-        self.rules
-            .values()
-            .filter(|rule| rule.group == group)
-            .count()
+    fn count(&self, group: u64) -> usize {
+        self.counts.get(&group).copied().unwrap_or(0)
+    }
+
+    fn insert_rule(&mut self, hostname: String, rule: Rule) {
+        *self.counts.entry(rule.group).or_default() += 1;
+        if let Some(replaced) = self.rules.insert(hostname, rule) {
+            self.uncount(replaced.group);
+        }
+    }
+
+    fn remove_rule(&mut self, hostname: &str) -> bool {
+        let removed = self.rules.remove(hostname);
+        if let Some(rule) = &removed {
+            self.uncount(rule.group);
+        }
+        removed.is_some()
+    }
+
+    fn move_rule(&mut self, hostname: &str, group: u64) {
+        let Some(rule) = self.rules.get_mut(hostname) else {
+            return;
+        };
+        let from = std::mem::replace(&mut rule.group, group);
+        self.uncount(from);
+        *self.counts.entry(group).or_default() += 1;
+    }
+
+    fn remove_group_rules(&mut self, group: u64) {
+        self.rules.retain(|_, rule| rule.group != group);
+        self.counts.remove(&group);
+    }
+
+    fn uncount(&mut self, group: u64) {
+        if let Some(count) = self.counts.get_mut(&group) {
+            *count = count.saturating_sub(1);
+        }
     }
 
     fn folder_view(&self, pk: u64) -> Option<FolderView> {
@@ -91,17 +137,12 @@ impl Profile {
             pk,
             group: folder.name.clone(),
             action: folder.action.clone(),
-            count: self.count_in(pk),
+            count: self.count(pk),
         })
     }
 
     fn rule_view(&self, hostname: &str) -> Option<RuleView> {
-        self.rules.get(hostname).map(|rule| RuleView {
-            hostname: hostname.to_string(),
-            order: rule.order,
-            group: rule.group,
-            action: rule.action.clone(),
-        })
+        self.rules.get(hostname).map(|rule| rule.view(hostname))
     }
 
     fn rules_dump(&self, group: u64) -> Vec<RuleDump> {
@@ -253,7 +294,7 @@ impl Store {
             .folders
             .remove(&pk)
             .ok_or_else(ApiError::no_such_group)?;
-        profile.rules.retain(|_, rule| rule.group != pk);
+        profile.remove_group_rules(pk);
         profile.touch();
         Ok(())
     }
@@ -266,7 +307,7 @@ impl Store {
             .rules
             .iter()
             .filter(|(_, rule)| rule.group == group)
-            .filter_map(|(hostname, _)| profile.rule_view(hostname))
+            .map(|(hostname, rule)| rule.view(hostname))
             .collect();
         rules.sort_by_key(|rule| rule.order);
         Ok(rules)
@@ -298,7 +339,7 @@ impl Store {
                 action: action.clone(),
                 order: first_order + offset as u64,
             };
-            profile.rules.insert(hostname.clone(), rule);
+            profile.insert_rule(hostname.clone(), rule);
         }
         profile.touch();
         Ok(summary(profile, &fields.hostnames))
@@ -345,10 +386,11 @@ impl Store {
         }
         let profile = self.profile_mut(profile_id)?;
         for (hostname, action) in fields.hostnames.iter().zip(merged) {
-            let rule = profile.rules.get_mut(hostname).expect("checked above");
-            rule.action = action;
+            if let Some(rule) = profile.rules.get_mut(hostname) {
+                rule.action = action;
+            }
             if let Some(group) = fields.group {
-                rule.group = group;
+                profile.move_rule(hostname, group);
             }
         }
         profile.touch();
@@ -358,7 +400,7 @@ impl Store {
     /// Deletes one rule; a hostname that does not exist is not an error.
     pub fn delete_rule(&mut self, profile_id: &str, hostname: &str) -> Result<(), ApiError> {
         let profile = self.profile_mut(profile_id)?;
-        if profile.rules.remove(hostname).is_some() {
+        if profile.remove_rule(hostname) {
             profile.touch();
         }
         Ok(())
@@ -412,7 +454,7 @@ impl Store {
                 action: rule.action,
                 order,
             };
-            profile.rules.insert(rule.hostname, stored);
+            profile.insert_rule(rule.hostname, stored);
         }
         profile
     }
@@ -578,6 +620,31 @@ mod tests {
         let mut other = Store::new(store.limits, &[]);
         other.load(dump.clone());
         assert_eq!(other.dump(), dump);
+    }
+
+    #[test]
+    fn folder_counts_follow_inserts_moves_and_deletes() {
+        let mut store = store(10);
+        let first = folder(&mut store, "a");
+        let second = folder(&mut store, "b");
+        store
+            .create_rules("p1", rules(Some(first), &["x", "y", "z"]))
+            .unwrap();
+        let mut moving = rules(Some(second), &["x", "y"]);
+        moving.kind = None;
+        moving.status = None;
+        store.update_rules("p1", moving).unwrap();
+        store.delete_rule("p1", "z").unwrap();
+        let counts: Vec<usize> = store
+            .list_folders("p1")
+            .unwrap()
+            .iter()
+            .map(|folder| folder.count)
+            .collect();
+        assert_eq!(counts, [0, 2]);
+        store.delete_folder("p1", second).unwrap();
+        assert_eq!(store.list_folders("p1").unwrap()[0].count, 0);
+        assert_eq!(store.list_profiles()[0].profile.rule.count, 0);
     }
 
     #[test]
