@@ -306,16 +306,23 @@ impl Client {
                 ));
             }
             outcome_unknown_before |= failure.outcome_unknown();
-            let wait = inner
-                .backoff
-                .wait(retries, failure.retry_after(), &mut rand::thread_rng());
-            if matches!(failure, Failure::RateLimited { .. }) {
-                inner.pacer.hold_off(wait);
-            }
-            tokio::time::sleep(wait).await;
+            self.pause_before_retry(retries, &failure).await;
             retries += 1;
             inner.stats.retry();
         }
+    }
+
+    /// Full-jitter backoff, at least the server's `Retry-After`; after a 429 the whole client
+    /// (every clone, every request in flight) holds off, not only this request.
+    async fn pause_before_retry(&self, retries: u32, failure: &Failure) {
+        let inner = &self.0;
+        let wait = inner
+            .backoff
+            .wait(retries, failure.retry_after(), &mut rand::thread_rng());
+        if matches!(failure, Failure::RateLimited { .. }) {
+            inner.pacer.hold_off(wait);
+        }
+        tokio::time::sleep(wait).await;
     }
 
     /// One HTTP attempt: waits for pacing, sends, reads the answer, counts it.

@@ -133,6 +133,7 @@ fn describe_unparsable(content_type: Option<&str>, body: &[u8], parse_error: &st
 /// The typed error for an API failure answer; codes, not messages, decide the variant.
 pub(crate) fn failure_error(call: Call, status: u16, code: u32, message: String) -> ApiError {
     match code {
+        // Auth failures come as HTTP 400 with 40001, not as 401.
         40001 => ApiError::Unauthorized {
             call,
             code,
