@@ -96,10 +96,14 @@ pub fn folder_heading(folder: &FolderChange) -> String {
     );
     match &folder.kind {
         FolderChangeKind::Create => format!("+ {label}: create"),
-        FolderChangeKind::Delete => format!(
-            "- {label}: delete, with the {} rules still in it",
-            folder.remove.len()
-        ),
+        FolderChangeKind::Delete => match folder.remove.len() {
+            0 => format!("- {label}: delete (empty once its rules moved out)"),
+            1 => format!("- {label}: delete, with the 1 rule still in it"),
+            n => format!(
+                "- {label}: delete, with the {} rules still in it",
+                super::thousands(n as u64)
+            ),
+        },
         FolderChangeKind::Update {
             from_name,
             from_action,

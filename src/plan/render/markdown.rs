@@ -85,14 +85,19 @@ fn profile_blocks(profile: &ProfilePlan) -> Vec<String> {
     blocks.push(heading);
     for folder in profile.folders.iter().filter(|f| f.has_changes()) {
         let mut block = format!(
-            "<details><summary>{}: {}</summary>\n\n```diff\n",
+            "<details><summary>{}: {}</summary>\n\n",
             escape(&folder_heading(folder)),
             folder_counts(folder)
         );
-        for line in capped(rule_lines(folder), MARKDOWN_LINES_PER_FOLDER) {
-            let _ = writeln!(block, "{line}");
+        let lines = rule_lines(folder);
+        if !lines.is_empty() {
+            block.push_str("```diff\n");
+            for line in capped(lines, MARKDOWN_LINES_PER_FOLDER) {
+                let _ = writeln!(block, "{line}");
+            }
+            block.push_str("```\n\n");
         }
-        block.push_str("```\n\n</details>\n\n");
+        block.push_str("</details>\n\n");
         blocks.push(block);
     }
     let notes = notes(profile);

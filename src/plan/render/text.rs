@@ -11,17 +11,20 @@ pub const TEXT_LINES_PER_FOLDER: usize = 20;
 
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
-    for profile in &plan.profiles {
-        render_profile(&mut out, profile);
-    }
     if plan.has_changes() {
         out.push_str(&summary_line(&plan.summary()));
-        out.push('\n');
+        out.push_str("\n\n");
+    }
+    for profile in &plan.profiles {
+        render_profile(&mut out, profile);
     }
     out
 }
 
 fn render_profile(out: &mut String, profile: &ProfilePlan) {
+    if !out.is_empty() && !out.ends_with("\n\n") {
+        out.push('\n');
+    }
     if !profile.has_changes() {
         let _ = writeln!(
             out,
@@ -47,7 +50,6 @@ fn render_profile(out: &mut String, profile: &ProfilePlan) {
     }
     write_notes(out, profile);
     let _ = writeln!(out, "  {}", estimate_line(&profile.estimate));
-    out.push('\n');
 }
 
 fn write_notes(out: &mut String, profile: &ProfilePlan) {

@@ -1,0 +1,230 @@
+//! The three plan formats, pinned with insta snapshots over one scenario that has every kind of
+//! change; plus the plan JSON and determinism of the rendered bytes.
+
+use std::collections::BTreeMap;
+
+use ctrld_sync::cli::PlanFormat;
+use ctrld_sync::controld::RemoteFolder;
+use ctrld_sync::model::{
+    ActionKind, DesiredFolder, DesiredProfile, FolderAction, RuleAction, SourceRecord,
+};
+use ctrld_sync::plan::{
+    plan, render::render, CurrentFolder, CurrentProfile, Holder, Plan, PlanSettings,
+};
+
+fn rules(entries: &[(&str, RuleAction)]) -> BTreeMap<String, RuleAction> {
+    entries
+        .iter()
+        .map(|(host, action)| (host.to_string(), action.clone()))
+        .collect()
+}
+
+fn block() -> RuleAction {
+    RuleAction::block()
+}
+
+fn allow() -> RuleAction {
+    RuleAction::allow()
+}
+
+fn desired(key: &str, name: &str, entries: &[(&str, RuleAction)]) -> DesiredFolder {
+    DesiredFolder {
+        key: key.into(),
+        name: name.into(),
+        action: FolderAction::of(ActionKind::Block),
+        rules: rules(entries),
+        source: SourceRecord {
+            location: format!("https://lists.example/{key}.json"),
+            etag: Some("\"abc\"".into()),
+            last_modified: None,
+            sha256: "ab".repeat(32),
+            fingerprint: "0123456789abcdef".into(),
+        },
+    }
+}
+
+fn current(pk: u64, name: &str, entries: &[(&str, RuleAction)]) -> CurrentFolder {
+    CurrentFolder {
+        pk,
+        name: name.into(),
+        action: FolderAction::of(ActionKind::Block),
+        rules: rules(entries),
+        adopted: false,
+    }
+}
+
+/// p1: `ads` kept (add, change, move in, remove), `trackers` created, `tlds` renamed, `old`
+/// deleted; an overlap and an unmanaged hostname. p2: nothing to do.
+fn scenario() -> Plan {
+    let many: Vec<(String, RuleAction)> = (0..30)
+        .map(|i| (format!("new{i:02}.example"), block()))
+        .collect();
+    let mut trackers: Vec<(&str, RuleAction)> =
+        many.iter().map(|(h, a)| (h.as_str(), a.clone())).collect();
+    trackers.push(("moved.example", allow()));
+    trackers.push(("shared.example", block()));
+    let p1 = DesiredProfile {
+        id: "p1".into(),
+        name: Some("Home".into()),
+        folders: vec![
+            desired(
+                "ads",
+                "Ads",
+                &[
+                    ("keep.example", block()),
+                    ("flip.example", allow()),
+                    ("add.example", block()),
+                    ("shared.example", block()),
+                    ("mine.example", block()),
+                ],
+            ),
+            desired("trackers", "Trackers", &trackers),
+            desired("tlds", "Abused TLDs", &[("zip", block())]),
+        ],
+    };
+    let mut managed = BTreeMap::new();
+    managed.insert(
+        "ads".to_string(),
+        current(
+            10,
+            "Ads",
+            &[
+                ("keep.example", block()),
+                ("flip.example", block()),
+                ("gone.example", block()),
+            ],
+        ),
+    );
+    managed.insert("tlds".to_string(), current(11, "TLDs", &[("zip", block())]));
+    managed.insert(
+        "old".to_string(),
+        current(
+            12,
+            "Old",
+            &[("moved.example", block()), ("stale.example", block())],
+        ),
+    );
+    let remote_folders = vec![
+        remote(10, "Ads", 3),
+        remote(11, "TLDs", 1),
+        remote(12, "Old", 2),
+        remote(13, "Mine", 1),
+    ];
+    let unmanaged = BTreeMap::from([(
+        "mine.example".to_string(),
+        Holder::Folder {
+            pk: 13,
+            name: "Mine".into(),
+        },
+    )]);
+    let p1_current = CurrentProfile {
+        profile: "p1".into(),
+        remote_folders,
+        managed,
+        unmanaged_rules: Some(unmanaged),
+        scratch: vec![],
+        fingerprint: "f".repeat(64),
+    };
+    let p2 = DesiredProfile {
+        id: "p2".into(),
+        name: None,
+        folders: vec![desired("tlds", "Abused TLDs", &[("zip", block())])],
+    };
+    let p2_current = CurrentProfile {
+        profile: "p2".into(),
+        remote_folders: vec![remote(20, "Abused TLDs", 1)],
+        managed: BTreeMap::from([(
+            "tlds".to_string(),
+            current(20, "Abused TLDs", &[("zip", block())]),
+        )]),
+        unmanaged_rules: None,
+        scratch: vec![],
+        fingerprint: "e".repeat(64),
+    };
+    let settings = PlanSettings {
+        allow_destroy: true,
+        ..PlanSettings::default()
+    };
+    plan([(&p1, &p1_current), (&p2, &p2_current)], &settings).unwrap()
+}
+
+fn remote(pk: u64, name: &str, count: u64) -> RemoteFolder {
+    RemoteFolder {
+        pk,
+        name: name.into(),
+        action: FolderAction::of(ActionKind::Block),
+        count,
+    }
+}
+
+#[test]
+fn text_plan() {
+    insta::assert_snapshot!(render(&scenario(), PlanFormat::Text));
+}
+
+#[test]
+fn json_plan() {
+    insta::assert_snapshot!(render(&scenario(), PlanFormat::Json));
+}
+
+#[test]
+fn markdown_plan() {
+    let markdown = render(&scenario(), PlanFormat::Markdown);
+    assert!(markdown.len() < ctrld_sync::plan::render::MARKDOWN_BUDGET);
+    insta::assert_snapshot!(markdown);
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for format in [PlanFormat::Text, PlanFormat::Json, PlanFormat::Markdown] {
+        assert_eq!(render(&scenario(), format), render(&scenario(), format));
+    }
+}
+
+#[test]
+fn the_plan_json_round_trips() {
+    let plan = scenario();
+    let text = render(&plan, PlanFormat::Json);
+    let back: Plan = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.profiles[0].steps, plan.profiles[0].steps);
+    assert_eq!(back.estimate, plan.estimate);
+}
+
+#[test]
+fn a_huge_markdown_plan_is_cut_under_the_budget_with_a_note() {
+    let hosts: Vec<(String, RuleAction)> = (0..9_000)
+        .map(|i| (format!("host-number-{i:05}.example.com"), block()))
+        .collect();
+    let entries: Vec<(&str, RuleAction)> =
+        hosts.iter().map(|(h, a)| (h.as_str(), a.clone())).collect();
+    let folders = (0..40)
+        .map(|i| {
+            desired(
+                &format!("folder{i:02}"),
+                &format!("Folder {i}"),
+                &entries[i * 200..i * 200 + 200],
+            )
+        })
+        .collect();
+    let profile = DesiredProfile {
+        id: "big".into(),
+        name: None,
+        folders,
+    };
+    let current = CurrentProfile {
+        profile: "big".into(),
+        remote_folders: vec![],
+        managed: BTreeMap::new(),
+        unmanaged_rules: None,
+        scratch: vec![],
+        fingerprint: String::new(),
+    };
+    let plan = plan([(&profile, &current)], &PlanSettings::default()).unwrap();
+    let markdown = render(&plan, PlanFormat::Markdown);
+    assert!(
+        markdown.len() <= ctrld_sync::plan::render::MARKDOWN_BUDGET,
+        "{}",
+        markdown.len()
+    );
+    assert!(markdown.contains("Cut to fit a comment"));
+}
