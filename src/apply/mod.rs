@@ -17,6 +17,7 @@ mod run;
 pub mod stale;
 
 use futures_util::future::join_all;
+use indicatif::MultiProgress;
 
 pub use baseline::baseline;
 pub use error::ApplyError;
@@ -48,9 +49,10 @@ pub async fn apply_profiles(
     settings: RunSettings,
     printer: &Printer,
 ) -> Vec<ProfileOutcome> {
+    let bars = &MultiProgress::new();
     let runs = jobs.into_iter().map(|job| async move {
         let start = baseline(job.state, job.plan);
-        let run = ProfileRun::new(job.client, store, start, job.plan, settings, printer);
+        let run = ProfileRun::new(job.client, store, start, job.plan, settings, printer, bars);
         let outcome = run.run(&job.plan.steps).await;
         log_summary(printer, &outcome);
         outcome
