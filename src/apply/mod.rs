@@ -66,8 +66,12 @@ fn log_summary(printer: &Printer, outcome: &ProfileOutcome) {
         return;
     }
     let tally = &outcome.tally;
+    if outcome.ok() && *tally == Tally::default() {
+        printer.info(format!("profile {}: no changes", outcome.profile));
+        return;
+    }
     let line = format!(
-        "profile {}: {} rules added, {} removed, {} moved, {} changed; {} folders created, {} deleted ({:.1} s)",
+        "profile {}: rules: {} added, {} removed, {} moved, {} changed; folders: {} created, {} deleted ({:.1} s)",
         outcome.profile,
         tally.rules_added,
         tally.rules_removed,
