@@ -179,3 +179,50 @@ fn source_errors_name_the_folder_and_the_path() {
 fn a_missing_config_says_how_to_make_one() {
     fails_with("nope.toml", &["nope.toml", "ctrld-sync init"]);
 }
+
+#[test]
+fn urls_are_fetched_and_a_404_names_the_url() {
+    let lists = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        "tests/fixtures/sources/ads-folder.json",
+        lists.path().join("ads.json"),
+    )
+    .unwrap();
+    let emulator =
+        controld_emulator::Emulator::start_background(controld_emulator::EmulatorConfig {
+            serve_dir: Some(lists.path().to_path_buf()),
+            ..Default::default()
+        })
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ctrld-sync.toml");
+    let write = |name: &str| {
+        let text = format!(
+            "[[profile]]\nid = \"p1\"\nfolders = [\"ads\"]\n\n[folder.ads]\nurl = \"{}/_lists/{name}\"\n",
+            emulator.url()
+        );
+        std::fs::write(&config, text).unwrap();
+    };
+    let run = || {
+        Command::cargo_bin("ctrld-sync")
+            .unwrap()
+            .args(["--no-progress", "--color", "never", "--config"])
+            .arg(&config)
+            .arg("validate")
+            .env_remove("CTRLD_API_TOKEN")
+            .assert()
+    };
+    write("ads.json");
+    run()
+        .success()
+        .stdout(contains(format!(
+            "  source:  {}/_lists/ads.json\n",
+            emulator.url()
+        )))
+        .stdout(contains("rules:   block 4, allow 1"));
+    write("gone.json");
+    run()
+        .code(1)
+        .stderr(contains(format!("{}/_lists/gone.json", emulator.url())))
+        .stderr(contains("HTTP 404"));
+}

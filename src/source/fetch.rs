@@ -48,7 +48,7 @@ pub enum Fetched {
         bytes: Vec<u8>,
         validators: Validators,
         sha256: String,
-        /// Bytes that came over the network (0 for files).
+        /// Body bytes received over the network, after decompression (0 for files).
         downloaded: u64,
     },
 }
@@ -165,23 +165,30 @@ impl Fetcher {
 
 /// At most [`MAX_REDIRECTS`], never from https to http, plain http only to loopback.
 fn redirect_policy() -> redirect::Policy {
-    redirect::Policy::custom(|attempt| {
-        // `previous()` holds every URL visited so far, the first request's included.
-        if attempt.previous().len() > MAX_REDIRECTS {
-            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
-        }
-        let next = attempt.url();
-        let from_https = attempt.previous().iter().any(|url| url.scheme() == "https");
-        if next.scheme() != "https" && from_https {
-            let refused = format!("refused a redirect from https to {next}");
-            return attempt.error(refused);
-        }
-        if next.scheme() != "https" && !(next.scheme() == "http" && is_loopback(next)) {
-            let refused = format!("refused a redirect to {next} (https only)");
-            return attempt.error(refused);
-        }
-        attempt.follow()
-    })
+    redirect::Policy::custom(
+        |attempt| match redirect_verdict(attempt.previous(), attempt.url()) {
+            Ok(()) => attempt.follow(),
+            Err(refused) => attempt.error(refused),
+        },
+    )
+}
+
+/// `previous` holds every URL visited so far, the first request's included (as reqwest gives it).
+fn redirect_verdict(previous: &[url::Url], next: &url::Url) -> Result<(), String> {
+    if previous.len() > MAX_REDIRECTS {
+        return Err(format!("more than {MAX_REDIRECTS} redirects"));
+    }
+    if next.scheme() == "https" {
+        return Ok(());
+    }
+    if previous.iter().any(|url| url.scheme() == "https") {
+        return Err(format!("refused a redirect from https to {next}"));
+    }
+    if next.scheme() == "http" && is_loopback(next) {
+        Ok(())
+    } else {
+        Err(format!("refused a redirect to {next} (https only)"))
+    }
 }
 
 fn validators_of(headers: &HeaderMap) -> Validators {
@@ -267,6 +274,31 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_str(value).unwrap());
         headers
+    }
+
+    fn urls(texts: &[&str]) -> Vec<url::Url> {
+        texts.iter().map(|text| text.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn redirects_never_downgrade_and_stop_after_five() {
+        let https = urls(&["https://a.example/l"]);
+        let to_http: url::Url = "http://127.0.0.1/l".parse().unwrap();
+        let to_https: url::Url = "https://b.example/l".parse().unwrap();
+        assert!(redirect_verdict(&https, &to_http)
+            .unwrap_err()
+            .contains("from https"));
+        assert!(redirect_verdict(&https, &to_https).is_ok());
+        let loopback = urls(&["http://127.0.0.1/a"]);
+        assert!(redirect_verdict(&loopback, &to_http).is_ok());
+        let remote_http: url::Url = "http://lists.example/l".parse().unwrap();
+        assert!(redirect_verdict(&loopback, &remote_http).is_err());
+        let five = vec![to_https.clone(); 5];
+        assert!(redirect_verdict(&five, &to_https).is_ok());
+        let six = vec![to_https.clone(); 6];
+        assert!(redirect_verdict(&six, &to_https)
+            .unwrap_err()
+            .contains("more than 5"));
     }
 
     #[test]

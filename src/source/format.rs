@@ -85,8 +85,12 @@ pub enum ParseError {
         column: usize,
         message: String,
     },
-    #[error("JSON but not a Control D folder file: expected {{\"group\": {{\"group\": NAME, ...}}, \"rules\": [...]}}")]
-    NotAFolderFile,
+    #[error("JSON but not a Control D folder file ({message} at line {line} column {column}): expected {{\"group\": {{\"group\": NAME, ...}}, \"rules\": [{{\"PK\": HOSTNAME}}, ...]}}")]
+    NotAFolderFile {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("the folder's action has an unknown `do` = {0} (expected 0 block, 1 allow, 2 spoof, 3 redirect)")]
     UnknownGroupAction(i64),
 }
@@ -365,7 +369,11 @@ fn json_error(err: &serde_json::Error) -> ParseError {
             line: err.line(),
             column: err.column(),
         },
-        serde_json::error::Category::Data => ParseError::NotAFolderFile,
+        serde_json::error::Category::Data => ParseError::NotAFolderFile {
+            line: err.line(),
+            column: err.column(),
+            message: strip_position(&err.to_string()),
+        },
         _ => ParseError::Json {
             line: err.line(),
             column: err.column(),
@@ -471,7 +479,10 @@ mod tests {
             "{malformed:?}"
         );
         let other = parse("{\"hello\": 1}", Format::Auto);
-        assert_eq!(other, Err(ParseError::NotAFolderFile));
+        let Err(ParseError::NotAFolderFile { message, .. }) = other else {
+            panic!("{other:?}");
+        };
+        assert!(message.contains("missing field `group`"), "{message}");
     }
 
     #[test]

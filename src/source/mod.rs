@@ -191,6 +191,11 @@ pub async fn load_folders(
     SourceError::from_all(outcome.errors)?;
     let order = |report: &FolderReport| keys.iter().position(|key| *key == report.key);
     outcome.report.folders.sort_by_key(order);
+    let report = &outcome.report;
+    printer.info(format!(
+        "sources: {} fetched, {} not modified (HTTP 304), {} unchanged (same sha256), {} bytes downloaded",
+        report.fetched, report.not_modified, report.unchanged_by_hash, report.bytes_downloaded
+    ));
     Ok(LoadedFolders {
         folders: outcome.folders,
         report: outcome.report,

@@ -1,0 +1,83 @@
+//! `--sandbox`: the bundled emulator runs in-process on loopback instead of Control D.
+//!
+//! Its data lives in a git-ignored file in the state dir, so `apply --sandbox` then `plan --sandbox`
+//! shows no changes; no token is needed.
+
+use std::path::{Path, PathBuf};
+
+use controld_emulator::{Emulator, EmulatorConfig, ProfileDump};
+
+use crate::controld::Token;
+use crate::error::{Error, Result};
+use crate::printer::Printer;
+
+/// The file beside the state files that keeps the sandbox's data between runs.
+pub const SANDBOX_FILE: &str = ".sandbox.json";
+
+/// The sandbox emulator accepts this token and nothing else; it guards nothing real.
+const SANDBOX_TOKEN: &str = "sandbox";
+
+pub struct Sandbox {
+    emulator: Emulator,
+    data_file: PathBuf,
+}
+
+impl Sandbox {
+    /// Starts the emulator with every profile in `profile_ids` present, and says so on stderr.
+    pub fn start(state_dir: &Path, profile_ids: &[String], printer: &Printer) -> Result<Self> {
+        std::fs::create_dir_all(state_dir).map_err(|err| Error::io(state_dir, err))?;
+        let data_file = state_dir.join(SANDBOX_FILE);
+        let config = EmulatorConfig {
+            token: SANDBOX_TOKEN.to_string(),
+            profiles: profile_ids.to_vec(),
+            state_file: Some(data_file.clone()),
+            ..EmulatorConfig::default()
+        };
+        let emulator = Emulator::start_background(config).map_err(|err| {
+            Error::Sandbox(format!(
+                "could not start the sandbox emulator (data file {}): {err}",
+                data_file.display()
+            ))
+        })?;
+        let sandbox = Self {
+            emulator,
+            data_file,
+        };
+        sandbox.ensure_profiles(profile_ids);
+        printer.warn(format!(
+            "sandbox: talking to the bundled Control D emulator at {}, not to Control D; its data is kept in {}",
+            sandbox.url(),
+            sandbox.data_file.display()
+        ));
+        Ok(sandbox)
+    }
+
+    /// A data file from an earlier run may predate a profile added to the config since.
+    fn ensure_profiles(&self, profile_ids: &[String]) {
+        let mut dump = self.emulator.dump();
+        let mut added = false;
+        for id in profile_ids {
+            if !dump.profiles.contains_key(id) {
+                dump.profiles.insert(
+                    id.clone(),
+                    ProfileDump {
+                        name: id.clone(),
+                        ..ProfileDump::default()
+                    },
+                );
+                added = true;
+            }
+        }
+        if added {
+            self.emulator.load(dump);
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.emulator.url()
+    }
+
+    pub fn token(&self) -> Token {
+        Token::new(SANDBOX_TOKEN)
+    }
+}
