@@ -422,6 +422,30 @@ mod tests {
     }
 
     #[test]
+    fn source_cache_holds_complete_folders_with_their_excluded_rules() {
+        let mut state = sample();
+        let mut complete = state.folders["ads"].clone();
+        complete
+            .excluded
+            .insert("c.example".into(), RuleAction::block());
+        complete.source = Some(SourceRecord {
+            location: "https://lists.example/ads.json".into(),
+            etag: Some("\"v1\"".into()),
+            last_modified: None,
+            sha256: "ab".repeat(32),
+            fingerprint: "0123456789abcdef".into(),
+        });
+        state.folders.insert("complete".into(), complete);
+        let cache = source_cache([&state]);
+        assert_eq!(cache.len(), 1, "the folder without a source record is not cached");
+        let cached = cache
+            .get("https://lists.example/ads.json", "0123456789abcdef")
+            .unwrap();
+        let hosts: Vec<&str> = cached.rules.keys().map(String::as_str).collect();
+        assert_eq!(hosts, ["a.example", "b.example", "c.example"]);
+    }
+
+    #[test]
     fn unknown_version_is_a_clear_error() {
         let err = ProfileState::parse(Path::new("state/p1.json"), r#"{"version": 9}"#)
             .unwrap_err()

@@ -1,0 +1,131 @@
+//! Planning benchmark (not a test): how long planning takes and how much memory it needs.
+//!
+//! Scenarios: one 10,000-rule profile (first sync, and 1% churn against a synced state), and a
+//! 1,000,000-rule set over 100 profiles of 10,000 rules (30% churn). Prints wall time per scenario
+//! and the process's peak resident memory (VmHWM from /proc/self/status, Linux only).
+//!
+//!     cargo run --release --example plan_bench
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use ctrld_sync::cli::PlanFormat;
+use ctrld_sync::controld::RemoteFolder;
+use ctrld_sync::model::{
+    ActionKind, DesiredFolder, DesiredProfile, FolderAction, RuleAction, SourceRecord,
+};
+use ctrld_sync::plan::{plan, render::render, CurrentFolder, CurrentProfile, PlanSettings};
+
+const FOLDERS_PER_PROFILE: usize = 20;
+const RULES_PER_PROFILE: usize = 10_000;
+
+/// A profile of 20 folders of 500 rules; `churn` of them replaced by new hostnames.
+fn desired(profile: usize, churn: f64) -> DesiredProfile {
+    let per_folder = RULES_PER_PROFILE / FOLDERS_PER_PROFILE;
+    let changed = (per_folder as f64 * churn).round() as usize;
+    let folders = (0..FOLDERS_PER_PROFILE)
+        .map(|folder| {
+            let rules = (0..per_folder)
+                .map(|i| {
+                    let generation = if i < changed { "new" } else { "old" };
+                    let host = format!("{generation}-{i:04}.f{folder:02}.p{profile:03}.example.com");
+                    (host, RuleAction::block())
+                })
+                .collect();
+            DesiredFolder {
+                key: format!("folder{folder:02}"),
+                name: format!("Folder {folder}"),
+                action: FolderAction::of(ActionKind::Block),
+                rules,
+                source: SourceRecord {
+                    location: format!("https://lists.example/{folder}.json"),
+                    etag: None,
+                    last_modified: None,
+                    sha256: "00".repeat(32),
+                    fingerprint: "0".repeat(16),
+                },
+            }
+        })
+        .collect();
+    DesiredProfile {
+        id: format!("profile{profile:03}"),
+        name: None,
+        folders,
+    }
+}
+
+/// What the profile holds after a sync of `desired(profile, 0.0)`; empty for a first sync.
+fn current(profile: usize, synced: bool) -> CurrentProfile {
+    let mut managed = BTreeMap::new();
+    let mut remote_folders = Vec::new();
+    if synced {
+        for (index, folder) in desired(profile, 0.0).folders.into_iter().enumerate() {
+            let pk = 1_000 + index as u64;
+            remote_folders.push(RemoteFolder {
+                pk,
+                name: folder.name.clone(),
+                action: folder.action.clone(),
+                count: folder.rules.len() as u64,
+            });
+            let now = CurrentFolder {
+                pk,
+                name: folder.name,
+                action: folder.action,
+                rules: folder.rules,
+                adopted: false,
+            };
+            managed.insert(folder.key, now);
+        }
+    }
+    CurrentProfile {
+        profile: format!("profile{profile:03}"),
+        remote_folders,
+        managed,
+        unmanaged_rules: None,
+        scratch: Vec::new(),
+        fingerprint: String::new(),
+    }
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn scenario(label: &str, profiles: usize, synced: bool, churn: f64) {
+    let inputs: Vec<(DesiredProfile, CurrentProfile)> = (0..profiles)
+        .map(|p| (desired(p, churn), current(p, synced)))
+        .collect();
+    let settings = PlanSettings {
+        allow_destroy: true,
+        ..PlanSettings::default()
+    };
+    let started = Instant::now();
+    let plan = plan(inputs.iter().map(|(d, c)| (d, c)), &settings).expect("the plan is valid");
+    let planned = started.elapsed();
+    let text = render(&plan, PlanFormat::Text);
+    let rendered = started.elapsed() - planned;
+    let summary = plan.summary();
+    println!(
+        "{label}: {} rules over {profiles} profiles: plan {:.3} s, text render {:.3} s ({} bytes); \
+         {} to add, {} to remove; ~{} API calls (minimum {}); peak RSS so far {:.0} MiB",
+        profiles * RULES_PER_PROFILE,
+        planned.as_secs_f64(),
+        rendered.as_secs_f64(),
+        text.len(),
+        summary.rules_to_add,
+        summary.rules_to_remove,
+        plan.estimate.total,
+        plan.estimate.minimum,
+        peak_rss_mib().unwrap_or(f64::NAN),
+    );
+}
+
+fn main() {
+    scenario("first sync", 1, false, 0.0);
+    scenario("1% churn", 1, true, 0.01);
+    scenario("no change", 1, true, 0.0);
+    scenario("1M rules, 30% churn", 100, true, 0.30);
+}
