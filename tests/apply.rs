@@ -329,21 +329,25 @@ fn a_killed_apply_leaves_a_readable_state_and_the_next_apply_finishes() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Kill it once a few writes went through (24 POSTs make the whole first sync).
+    let posts = || {
+        let stats = setup.emulator.stats();
+        stats.by_method.get("POST").copied().unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while posts() < 6 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
-    let writes = setup
-        .emulator
-        .stats()
-        .by_method
-        .get("POST")
-        .copied()
-        .unwrap_or(0);
-    assert!(writes > 0, "the apply was under way when killed");
-    if setup.state_file("p1").exists() {
-        let text = read(&setup.state_file("p1"));
-        serde_json::from_str::<serde_json::Value>(&text).expect("the state parses");
-    }
+    let writes = posts();
+    assert!(
+        (6..24).contains(&writes),
+        "killed mid-apply, after {writes} POSTs"
+    );
+    let text = read(&setup.state_file("p1"));
+    let state: serde_json::Value = serde_json::from_str(&text).expect("the state parses");
+    assert!(!state["folders"].as_object().unwrap().is_empty(), "{text}");
     setup.apply_ok(&[]);
     setup.assert_converged(&[]);
     assert_eq!(setup.plan_exit_code(), 0);
