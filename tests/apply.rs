@@ -522,3 +522,28 @@ fn a_saved_plan_is_refused_after_a_config_change_and_when_destructive() {
     assert!(stderr.contains("config changed"), "{stderr}");
     assert_eq!(setup.emulator.dump(), before, "nothing written");
 }
+
+#[test]
+fn a_hostname_already_in_another_managed_folder_is_moved_not_duplicated() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    // Behind our back, a hostname lands in `Allowed`; planning from the state alone misses it.
+    let mut dump = setup.emulator.dump();
+    let profile = dump.profiles.get_mut("p1").unwrap();
+    let allowed = profile
+        .folders
+        .iter_mut()
+        .find(|f| f.name == "Allowed")
+        .unwrap();
+    allowed.rules.push(rule("wandered.example.com"));
+    setup.emulator.load(dump);
+    let mut folders = mixed_folders();
+    let mut ads = hosts("ads", 0..1_100);
+    ads.push("wandered.example.com".into());
+    folders[0] = FolderSpec::domains("ads", "Ads", "block", &ads);
+    setup.set_folders(folders);
+
+    setup.apply_ok(&["--refresh", "none"]);
+    setup.assert_converged(&[]);
+    assert_eq!(setup.plan_exit_code(), 0);
+}
