@@ -28,7 +28,8 @@ fn desired(profile: usize, churn: f64) -> DesiredProfile {
             let rules = (0..per_folder)
                 .map(|i| {
                     let generation = if i < changed { "new" } else { "old" };
-                    let host = format!("{generation}-{i:04}.f{folder:02}.p{profile:03}.example.com");
+                    let host =
+                        format!("{generation}-{i:04}.f{folder:02}.p{profile:03}.example.com");
                     (host, RuleAction::block())
                 })
                 .collect();

@@ -437,7 +437,11 @@ mod tests {
         });
         state.folders.insert("complete".into(), complete);
         let cache = source_cache([&state]);
-        assert_eq!(cache.len(), 1, "the folder without a source record is not cached");
+        assert_eq!(
+            cache.len(),
+            1,
+            "the folder without a source record is not cached"
+        );
         let cached = cache
             .get("https://lists.example/ads.json", "0123456789abcdef")
             .unwrap();

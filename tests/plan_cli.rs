@@ -363,3 +363,58 @@ fn a_second_run_on_a_locked_state_dir_is_refused() {
         .stderr(contains("is locked by pid"))
         .stderr(contains("another ctrld-sync run"));
 }
+
+#[test]
+fn full_refresh_reads_every_folder_and_the_root() {
+    let world = World::new(&[("ads", "Ads", &["a.example"])]);
+    world.state(&[("ads", 7, "Ads", &["a.example"])]);
+    world.remote(
+        &[(7, "Ads", &["a.example"]), (9, "Mine", &["m.example"])],
+        &["r.example"],
+    );
+    world
+        .plan(&["--refresh", "full", "--detailed-exitcode"])
+        .code(0);
+    let (total, routes) = world.calls();
+    assert_eq!(total, 4);
+    assert_eq!(routes[GROUPS], 1);
+    assert_eq!(routes[FOLDER_RULES], 2);
+    assert_eq!(routes["GET /profiles/{profile}/rules"], 1);
+}
+
+#[test]
+fn a_leftover_scratch_folder_is_deleted_by_the_plan() {
+    let world = World::new(&[("ads", "Ads", &["a.example"])]);
+    world.state(&[("ads", 7, "Ads", &["a.example"])]);
+    world.remote(
+        &[
+            (7, "Ads", &["a.example"]),
+            (40, "ctrld-sync scratch", &["z.example"]),
+        ],
+        &[],
+    );
+    let plan = json(&world.plan(&["--format", "json"]).success());
+    assert_eq!(
+        plan["profiles"][0]["steps"],
+        serde_json::json!([{"step": "delete_leftover_scratch", "pk": 40}])
+    );
+}
+
+#[test]
+fn a_state_folder_gone_remotely_is_adopted_by_name_or_created() {
+    let world = World::new(&[("ads", "Ads", &["a.example"])]);
+    world.state(&[("ads", 7, "Ads", &["a.example"])]);
+    // PK 7 is gone; a folder of the same name exists under PK 9: adopted.
+    world.remote(&[(9, "Ads", &["a.example"])], &[]);
+    let plan = json(&world.plan(&["--format", "json"]).success());
+    let folder = &plan["profiles"][0]["folders"][0];
+    assert_eq!(
+        (folder["pk"].clone(), folder["adopted"].clone()),
+        (9.into(), true.into())
+    );
+    assert_eq!(plan["profiles"][0]["steps"], serde_json::json!([]));
+    // Nothing of that name either: created.
+    world.remote(&[], &[]);
+    let plan = json(&world.plan(&["--format", "json"]).success());
+    assert_eq!(plan["profiles"][0]["folders"][0]["kind"]["type"], "create");
+}

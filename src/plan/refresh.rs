@@ -36,17 +36,22 @@ pub async fn refresh(
     let remote = client.list_folders(profile).await.map_err(api)?;
     let matched = match_folders(profile, desired, state, &remote)?;
     let full = mode == Refresh::Full;
-    let mut managed = BTreeMap::new();
-    for (key, mut found) in matched {
+    // Folders to read are read concurrently; the client bounds requests in flight and paces them.
+    let reads = matched.into_iter().map(|(key, mut found)| async move {
         let rules = match found.trusted.take() {
             Some(rules) if !full => rules,
-            _ => read_rules(client, profile, Some(found.remote.pk))
-                .await
-                .map_err(api)?,
+            _ => read_rules(client, profile, Some(found.remote.pk)).await?,
         };
-        managed.insert(key, found.into_current(rules));
-    }
-    let scratch = scratch_folders(state, &remote);
+        Ok::<_, crate::controld::ApiError>((key, found.into_current(rules)))
+    });
+    let managed: BTreeMap<String, CurrentFolder> = futures_util::future::try_join_all(reads)
+        .await
+        .map_err(api)?
+        .into_iter()
+        .collect();
+    let mut scratch = scratch_folders(state, &remote);
+    // A managed folder is never treated as scratch, whatever its name.
+    scratch.retain(|pk| managed.values().all(|folder| folder.pk != *pk));
     let unmanaged_rules = if full {
         Some(
             read_unmanaged(client, profile, &remote, &managed, &scratch)
@@ -220,18 +225,19 @@ async fn read_unmanaged(
     for hostname in read_rules(client, profile, None).await?.into_keys() {
         held.insert(hostname, Holder::Root);
     }
-    for folder in remote {
-        if managed_pks.contains(&folder.pk) || scratch.contains(&folder.pk) {
-            continue;
-        }
-        let holder = Holder::Folder {
-            pk: folder.pk,
-            name: folder.name.clone(),
-        };
-        for hostname in read_rules(client, profile, Some(folder.pk))
-            .await?
-            .into_keys()
-        {
+    let reads = remote
+        .iter()
+        .filter(|folder| !managed_pks.contains(&folder.pk) && !scratch.contains(&folder.pk))
+        .map(|folder| async move {
+            let holder = Holder::Folder {
+                pk: folder.pk,
+                name: folder.name.clone(),
+            };
+            let rules = read_rules(client, profile, Some(folder.pk)).await?;
+            Ok::<_, crate::controld::ApiError>((holder, rules))
+        });
+    for (holder, rules) in futures_util::future::try_join_all(reads).await? {
+        for hostname in rules.into_keys() {
             held.insert(hostname, holder.clone());
         }
     }

@@ -1,4 +1,37 @@
 //! The plan's data: stable, documented, serialised as JSON with `format_version: 1`.
+//!
+//! `plan --format json` prints a [`Plan`]:
+//!
+//! ```json
+//! {
+//!   "format_version": 1,
+//!   "profiles": [{
+//!     "profile": "abc123",
+//!     "folders": [{
+//!       "key": "ads", "name": "Ads", "pk": 12, "action": {"do": "block", "enabled": true},
+//!       "kind": {"type": "keep"},            // create | update (from_name, from_action) | delete | keep
+//!       "adopted": true,                     // only when an existing same-named folder is taken over
+//!       "add": {"new.example": "block"},     // hostname -> action, one compact string
+//!       "change": {"flip.example": {"from": "block", "to": "allow"}},
+//!       "move_in": {"moved.example": {"from_key": "old", "from_action": "block", "action": "block"}},
+//!       "remove": {"gone.example": "block"},
+//!       "unchanged": 1200
+//!     }],
+//!     "steps": [{"step": "add_rules", "key": "ads", "action": "block", "hostnames": ["new.example"]}],
+//!     "overlaps": [{"hostname": "x.example", "kept_by": "ads", "dropped_from": "trackers"}],
+//!     "unmanaged_skipped": [{"hostname": "y.example", "key": "ads", "held_by": {"type": "root"}}],
+//!     "removals_first": false,
+//!     "destructive": [],
+//!     "rules_before": 1203, "rules_after": 1203,
+//!     "estimate": {"total": 2, "by_method": {"GET": 1, "POST": 1},
+//!                  "by_endpoint": {"GET /profiles/{profile}/groups": 1, "POST /profiles/{profile}/rules": 1},
+//!                  "minimum": 2}
+//!   }],
+//!   "estimate": { "...": "the sum over profiles" }
+//! }
+//! ```
+//!
+//! Fields are only ever added within a format version; a removal or a change of meaning bumps it.
 
 use std::collections::BTreeMap;
 
