@@ -547,3 +547,15 @@ fn a_hostname_already_in_another_managed_folder_is_moved_not_duplicated() {
     setup.assert_converged(&[]);
     assert_eq!(setup.plan_exit_code(), 0);
 }
+
+#[test]
+fn limits_that_would_never_send_are_refused_before_any_call() {
+    let setup = Setup::with_profiles(&["p1"], mixed_folders());
+    for args in [["--parallelism", "0"], ["--max-rps", "0"]] {
+        let output = setup.run(&["apply", args[0], args[1]]);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(args[0]), "{stderr}");
+    }
+    assert_eq!(stats_total(&setup), 0);
+}

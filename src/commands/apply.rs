@@ -32,6 +32,7 @@ struct Prepared {
 
 pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     let started = Instant::now();
+    check_limits(&args)?;
     let config = Config::load(&context.config_path)?;
     let store = StateStore::open(&context.state_dir)?;
     let overrides = ApiOverrides {
@@ -181,6 +182,21 @@ async fn load_saved(
         },
         sources: SourceCounts::default(),
     })
+}
+
+/// `--parallelism 0` would never send a request; a zero or negative rate would never pace.
+fn check_limits(args: &ApplyArgs) -> Result<()> {
+    if args.parallelism == Some(0) {
+        return Err(Error::Usage(
+            "--parallelism must be at least 1 (requests in flight at once)".into(),
+        ));
+    }
+    match args.max_rps {
+        Some(rate) if !(rate.is_finite() && rate > 0.0) => Err(Error::Usage(format!(
+            "--max-rps {rate} is not a rate: give a number of requests per second above 0"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A saved plan records destructive changes (the plan command allows them to be shown); applying
