@@ -33,6 +33,10 @@ pub enum Error {
     #[error(transparent)]
     PlanFile(#[from] crate::plan::PlanFileError),
 
+    /// The `--sandbox` emulator could not start.
+    #[error("{0}")]
+    Sandbox(String),
+
     /// A command that cannot run as asked; the message says what to do instead.
     #[error("{0}")]
     Usage(String),

@@ -302,7 +302,6 @@ fn ensure_gitignore(dir: &Path) -> Result<(), StateError> {
     fs::write(&path, format!("{LOCK_FILE}\n")).map_err(|err| StateError::io(&path, err))
 }
 
-#[allow(clippy::incompatible_msrv)] // File::try_lock is std since Rust 1.89.
 fn take_lock(dir: &Path) -> Result<File, StateError> {
     let path = dir.join(LOCK_FILE);
     let mut file = OpenOptions::new()

@@ -3,13 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::printer::{Printer, Verbosity};
 
 mod apply;
 mod completions;
+mod init;
 pub mod plan;
+pub mod sandbox;
 pub mod session;
 pub mod state;
 mod validate;
@@ -86,6 +88,6 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             state::show(&context, &profiles)
         }
         Command::Apply(args) => apply::run(&context, args).await,
-        Command::Init(_) => Err(Error::Usage("this command is not yet implemented".into())),
+        Command::Init(args) => init::run(&context, args).await,
     }
 }

@@ -22,6 +22,15 @@ pub struct Sandbox {
     data_file: PathBuf,
 }
 
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("url", &self.url())
+            .field("data_file", &self.data_file)
+            .finish()
+    }
+}
+
 impl Sandbox {
     /// Starts the emulator with every profile in `profile_ids` present, and says so on stderr.
     pub fn start(state_dir: &Path, profile_ids: &[String], printer: &Printer) -> Result<Self> {

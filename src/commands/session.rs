@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::sandbox::Sandbox;
 use super::Context;
-use crate::config::{is_loopback, Config, ProfileConfig};
+use crate::config::{is_loopback, ApiConfig, Config, ProfileConfig};
 use crate::controld::{CallStats, Client, ClientConfig, Token};
 use crate::error::{Error, Result};
 
@@ -35,22 +36,41 @@ pub struct Session {
     parallelism: usize,
     timeout: Duration,
     clients: BTreeMap<String, Client>,
+    /// With `--sandbox`, the in-process emulator every client talks to; it lives as long as the session.
+    sandbox: Option<Sandbox>,
 }
 
 impl Session {
     pub fn new(context: &Context, config: &Config, overrides: ApiOverrides) -> Result<Self> {
+        let profile_ids: Vec<String> = config.profiles.iter().map(|p| p.id.clone()).collect();
+        Self::with_api(context, &config.api, &profile_ids, overrides)
+    }
+
+    /// A session from `[api]` settings alone (`init --from-profile` has no config yet).
+    pub fn with_api(
+        context: &Context,
+        api: &ApiConfig,
+        profile_ids: &[String],
+        overrides: ApiOverrides,
+    ) -> Result<Self> {
+        let sandbox = match context.sandbox {
+            true => Some(start_sandbox(context, profile_ids)?),
+            false => None,
+        };
+        let base_url = match &sandbox {
+            Some(sandbox) => base_url(Some(&sandbox.url()), None)?,
+            None => base_url(context.api_url.as_deref(), api.base_url.as_deref())?,
+        };
         Ok(Self {
-            base_url: base_url(context.api_url.as_deref(), config.api.base_url.as_deref())?,
-            max_rps: overrides
-                .max_rps
-                .or(config.api.max_rps)
-                .unwrap_or(DEFAULT_MAX_RPS),
+            base_url,
+            max_rps: overrides.max_rps.or(api.max_rps).unwrap_or(DEFAULT_MAX_RPS),
             parallelism: overrides
                 .parallelism
-                .or(config.api.parallelism)
+                .or(api.parallelism)
                 .unwrap_or(DEFAULT_PARALLELISM),
-            timeout: config.api.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            timeout: api.timeout.unwrap_or(DEFAULT_TIMEOUT),
             clients: BTreeMap::new(),
+            sandbox,
         })
     }
 
@@ -64,7 +84,10 @@ impl Session {
         if let Some(client) = self.clients.get(variable) {
             return Ok(client.clone());
         }
-        let token = read_token(profile, variable)?;
+        let token = match &self.sandbox {
+            Some(sandbox) => sandbox.token(),
+            None => read_token(profile, variable)?,
+        };
         let mut config = ClientConfig::new(self.base_url.clone(), token);
         config.max_rps = self.max_rps;
         config.parallelism = self.parallelism;
@@ -90,6 +113,15 @@ impl Session {
         }
         total
     }
+}
+
+fn start_sandbox(context: &Context, profile_ids: &[String]) -> Result<Sandbox> {
+    if context.api_url.is_some() {
+        context.printer.warn(
+            "--sandbox ignores --api-url / CTRLD_API_URL: it talks only to the bundled emulator",
+        );
+    }
+    Sandbox::start(&context.state_dir, profile_ids, &context.printer)
 }
 
 /// `--api-url` (or `CTRLD_API_URL`) > config `api.base_url` > [`DEFAULT_API_URL`]; plain http only
