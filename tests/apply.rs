@@ -559,3 +559,26 @@ fn limits_that_would_never_send_are_refused_before_any_call() {
     }
     assert_eq!(stats_total(&setup), 0);
 }
+
+#[test]
+fn logs_go_to_stderr_one_line_per_step_with_v_and_none_with_q() {
+    let setup = Setup::with_profiles(&["p1"], mixed_folders());
+    let verbose = setup.run(&["-v", "apply"]);
+    assert_success(&verbose, "apply -v");
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    assert!(stderr.contains("p1: created folder `ads`"), "{stderr}");
+    assert!(
+        stderr.contains("p1: added 500 block rules to `ads`"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&verbose.stdout);
+    assert!(
+        !stdout.contains("created folder"),
+        "logs stay off stdout: {stdout}"
+    );
+
+    let quiet = setup.run(&["-q", "apply"]);
+    assert_success(&quiet, "apply -q");
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+    assert!(String::from_utf8_lossy(&quiet.stdout).contains("Apply report"));
+}
