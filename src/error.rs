@@ -9,6 +9,9 @@ pub enum Error {
     Api(#[from] crate::controld::ApiError),
 
     #[error(transparent)]
+    Apply(#[from] crate::apply::ApplyError),
+
+    #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
 
     #[error(transparent)]

@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::ExitStatus;
 use crate::printer::{Printer, Verbosity};
 
+mod apply;
 mod completions;
 mod init;
 pub mod plan;
@@ -86,7 +87,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::State(crate::cli::StateCommand::Show { profiles }) => {
             state::show(&context, &profiles)
         }
+        Command::Apply(args) => apply::run(&context, args).await,
         Command::Init(args) => init::run(&context, args).await,
-        Command::Apply(_) => Err(Error::Usage("this command is not yet implemented".into())),
     }
 }

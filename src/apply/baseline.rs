@@ -1,0 +1,95 @@
+//! The profile as the plan found it, rebuilt from the plan itself, so that applying a saved plan
+//! needs no extra read: each folder's rules before = its target, minus what the plan adds or moves
+//! in, plus what it changes (old action), removes, or moves out.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Hostname, RuleAction};
+use crate::plan::{FolderChange, FolderChangeKind, ProfilePlan, Step};
+use crate::state::{FolderState, ProfileState};
+
+/// The state apply starts from: what is true remotely, as the plan saw it.
+pub fn baseline(old: Option<ProfileState>, plan: &ProfilePlan) -> ProfileState {
+    let mut state = old.unwrap_or_else(|| ProfileState::new(plan.profile.clone()));
+    let previous = std::mem::take(&mut state.folders);
+    for change in &plan.folders {
+        let Some(pk) = change
+            .pk
+            .filter(|_| change.kind != FolderChangeKind::Create)
+        else {
+            continue;
+        };
+        let rules = rules_before(plan, change);
+        let (name, action) = match &change.kind {
+            FolderChangeKind::Update {
+                from_name,
+                from_action,
+            } => (from_name.clone(), from_action.clone()),
+            _ => (change.name.clone(), change.action.clone()),
+        };
+        let kept = previous
+            .get(&change.key)
+            .filter(|old| old.pk == pk && old.rules == rules);
+        state.folders.insert(
+            change.key.clone(),
+            FolderState {
+                pk,
+                name,
+                action,
+                rules,
+                excluded: kept.map(|old| old.excluded.clone()).unwrap_or_default(),
+                source: kept.and_then(|old| old.source.clone()),
+            },
+        );
+    }
+    // A desired folder the plan has nothing to say about is as the state had it.
+    for (key, old) in previous {
+        let listed = plan.folders.iter().any(|change| change.key == key);
+        if !listed && plan.target.folders.contains_key(&key) {
+            state.folders.insert(key, old);
+        }
+    }
+    state.scratch = leftover_scratch(plan);
+    state
+}
+
+fn rules_before(plan: &ProfilePlan, change: &FolderChange) -> BTreeMap<Hostname, RuleAction> {
+    let mut rules = plan
+        .target
+        .folders
+        .get(&change.key)
+        .filter(|_| change.kind != FolderChangeKind::Delete)
+        .map(|target| target.rules.clone())
+        .unwrap_or_default();
+    for hostname in change.add.keys().chain(change.move_in.keys()) {
+        rules.remove(hostname);
+    }
+    for (hostname, action) in &change.change {
+        rules.insert(hostname.clone(), action.from.clone());
+    }
+    for (hostname, action) in &change.remove {
+        rules.insert(hostname.clone(), action.clone());
+    }
+    for other in &plan.folders {
+        for (hostname, moved) in &other.move_in {
+            if moved.from_key == change.key {
+                rules.insert(hostname.clone(), moved.from_action.clone());
+            }
+        }
+    }
+    rules
+}
+
+/// Scratch folders an interrupted run left: they exist until the plan's steps delete them.
+fn leftover_scratch(plan: &ProfilePlan) -> Vec<u64> {
+    let mut pks: Vec<u64> = plan
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::DeleteLeftoverScratch { pk } => Some(*pk),
+            _ => None,
+        })
+        .collect();
+    pks.sort_unstable();
+    pks
+}

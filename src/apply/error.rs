@@ -1,0 +1,69 @@
+//! The applier's errors: each names the profile, and the folder or file concerned.
+
+use std::path::PathBuf;
+
+use crate::controld::ApiError;
+use crate::state::StateError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("profile {profile}: {what}: {source}")]
+    Api {
+        profile: String,
+        what: String,
+        #[source]
+        source: Box<ApiError>,
+    },
+
+    #[error("profile {profile}: could not save the state: {source}")]
+    State {
+        profile: String,
+        #[source]
+        source: StateError,
+    },
+
+    #[error(
+        "profile {profile}: the plan names folder `{key}` but no step created it and it has no PK"
+    )]
+    UnknownFolder { profile: String, key: String },
+
+    #[error("profile {profile}: the plan moves rules to a scratch folder before creating one")]
+    NoScratch { profile: String },
+
+    #[error(
+        "profile {profile}: {count} hostname(s) in folder `{key}` still conflict after reading the \
+         profile back (first: {first}); run `ctrld-sync plan --refresh full` to see where they are"
+    )]
+    Unresolved {
+        profile: String,
+        key: String,
+        count: usize,
+        first: String,
+    },
+
+    #[error("{path}: the saved plan is stale: {reason}; run `ctrld-sync plan --out {path}` again")]
+    StalePlan { path: PathBuf, reason: String },
+
+    #[error("{path}: not a plan file ctrld-sync can apply: {reason}")]
+    BadPlanFile { path: PathBuf, reason: String },
+
+    #[error("{path}: could not write the report: {source}")]
+    Report {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("apply failed for {}; what succeeded is saved in the state, run `ctrld-sync apply` again to finish", .0.join(", "))]
+    ProfilesFailed(Vec<String>),
+}
+
+impl ApplyError {
+    pub(crate) fn api(profile: &str, what: impl Into<String>, source: ApiError) -> Self {
+        Self::Api {
+            profile: profile.to_string(),
+            what: what.into(),
+            source: Box::new(source),
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The applier's record of what is TRUE remotely, updated after every completed request.
+//!
+//! It starts from the profile as the plan saw it and ends equal to the plan's target. A folder's
+//! `source` and `excluded` are recorded only once the folder fully matches its target, so a run
+//! killed half way never makes the next plan believe a half-applied folder is up to date.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::model::{FolderAction, FolderPk, Hostname, RuleAction};
+use crate::plan::{Holder, ProfileTarget};
+use crate::state::{FolderState, ProfileState};
+
+/// What one profile's apply did, for the report.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub folders_created: u64,
+    pub folders_updated: u64,
+    pub folders_deleted: u64,
+    pub rules_added: u64,
+    pub rules_removed: u64,
+    pub rules_moved: u64,
+    pub rules_changed: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, other: &Tally) {
+        self.folders_created += other.folders_created;
+        self.folders_updated += other.folders_updated;
+        self.folders_deleted += other.folders_deleted;
+        self.rules_added += other.rules_added;
+        self.rules_removed += other.rules_removed;
+        self.rules_moved += other.rules_moved;
+        self.rules_changed += other.rules_changed;
+    }
+
+    /// Rules that changed in any way.
+    pub fn rules_touched(&self) -> u64 {
+        self.rules_added + self.rules_removed + self.rules_moved + self.rules_changed
+    }
+}
+
+/// A desired hostname left alone at apply time because an unmanaged rule holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SkippedHostname {
+    pub hostname: Hostname,
+    /// The managed folder (config key) that lists it.
+    pub key: String,
+    pub held_by: Holder,
+}
+
+#[derive(Debug)]
+pub struct Ledger {
+    pub state: ProfileState,
+    target: ProfileTarget,
+    /// The scratch folder this run created.
+    scratch: Option<FolderPk>,
+    /// Folders (config keys) written to by this run.
+    touched: BTreeSet<String>,
+    pub tally: Tally,
+    pub skipped: Vec<SkippedHostname>,
+}
+
+impl Ledger {
+    pub fn new(state: ProfileState, target: ProfileTarget) -> Self {
+        Self {
+            state,
+            target,
+            scratch: None,
+            touched: BTreeSet::new(),
+            tally: Tally::default(),
+            skipped: Vec::new(),
+        }
+    }
+
+    /// The folder's PK: from the state (existing or created this run), else the plan's target.
+    pub fn pk_of(&self, key: &str) -> Option<FolderPk> {
+        self.state
+            .folders
+            .get(key)
+            .map(|folder| folder.pk)
+            .or_else(|| self.target.folders.get(key).and_then(|folder| folder.pk))
+    }
+
+    /// Every managed folder PK known to this run (state and target).
+    pub fn managed_pks(&self) -> BTreeSet<FolderPk> {
+        let in_state = self.state.folders.values().map(|folder| folder.pk);
+        let in_target = self.target.folders.values().filter_map(|folder| folder.pk);
+        in_state.chain(in_target).collect()
+    }
+
+    /// The managed folder that holds `hostname`, as far as this run knows.
+    pub fn key_holding(&self, hostname: &str) -> Option<&str> {
+        self.state
+            .folders
+            .iter()
+            .find(|(_, folder)| folder.rules.contains_key(hostname))
+            .map(|(key, _)| key.as_str())
+    }
+
+    pub fn scratch(&self) -> Option<FolderPk> {
+        self.scratch
+    }
+
+    pub fn touched(&self) -> &BTreeSet<String> {
+        &self.touched
+    }
+
+    pub fn target_rules(&self, key: &str) -> Option<&BTreeMap<Hostname, RuleAction>> {
+        self.target.folders.get(key).map(|folder| &folder.rules)
+    }
+
+    /// The key of the target folder that wants `hostname`, if any.
+    pub fn target_key_wanting(&self, hostname: &str) -> Option<&str> {
+        self.target
+            .folders
+            .iter()
+            .find(|(_, folder)| folder.rules.contains_key(hostname))
+            .map(|(key, _)| key.as_str())
+    }
+
+    pub fn rule_count(&self, key: &str) -> Option<usize> {
+        self.state.folders.get(key).map(|folder| folder.rules.len())
+    }
+
+    pub fn folder_created(&mut self, key: &str, pk: FolderPk, name: &str, action: &FolderAction) {
+        let folder = FolderState {
+            pk,
+            name: name.to_string(),
+            action: action.clone(),
+            rules: BTreeMap::new(),
+            excluded: BTreeMap::new(),
+            source: None,
+        };
+        self.state.folders.insert(key.to_string(), folder);
+        self.tally.folders_created += 1;
+        self.touch(key);
+    }
+
+    pub fn folder_updated(&mut self, key: &str, name: &str, action: &FolderAction) {
+        if let Some(folder) = self.state.folders.get_mut(key) {
+            folder.name = name.to_string();
+            folder.action = action.clone();
+        }
+        self.tally.folders_updated += 1;
+        self.touch(key);
+    }
+
+    pub fn rules_added(&mut self, key: &str, action: &RuleAction, hostnames: &[Hostname]) {
+        self.insert_rules(key, action, hostnames);
+        self.tally.rules_added += hostnames.len() as u64;
+        self.touch(key);
+    }
+
+    pub fn rules_changed(&mut self, key: &str, action: &RuleAction, hostnames: &[Hostname]) {
+        self.insert_rules(key, action, hostnames);
+        self.tally.rules_changed += hostnames.len() as u64;
+        self.touch(key);
+    }
+
+    /// Moved from whichever managed folder held them (or a scratch folder) into `to_key`.
+    pub fn rules_moved(&mut self, to_key: &str, action: &RuleAction, hostnames: &[Hostname]) {
+        self.take_out(hostnames);
+        self.insert_rules(to_key, action, hostnames);
+        self.tally.rules_moved += hostnames.len() as u64;
+        self.touch(to_key);
+    }
+
+    pub fn rule_deleted(&mut self, hostname: &Hostname) {
+        self.take_out(std::slice::from_ref(hostname));
+        self.tally.rules_removed += 1;
+    }
+
+    pub fn scratch_created(&mut self, pk: FolderPk) {
+        self.scratch = Some(pk);
+        self.state.scratch.push(pk);
+        self.state.scratch.sort_unstable();
+    }
+
+    /// Out of the managed folders: they are as good as removed (the scratch folder goes next).
+    pub fn moved_to_scratch(&mut self, hostnames: &[Hostname]) {
+        self.take_out(hostnames);
+        self.tally.rules_removed += hostnames.len() as u64;
+    }
+
+    pub fn scratch_deleted(&mut self, pk: FolderPk) {
+        self.state.scratch.retain(|scratch| *scratch != pk);
+        if self.scratch == Some(pk) {
+            self.scratch = None;
+        }
+    }
+
+    pub fn folder_deleted(&mut self, key: &str) {
+        if let Some(folder) = self.state.folders.remove(key) {
+            self.tally.rules_removed += folder.rules.len() as u64;
+        }
+        self.tally.folders_deleted += 1;
+    }
+
+    /// What a read of the folder showed: the truth replaces what this run believed.
+    pub fn folder_read(&mut self, key: &str, rules: BTreeMap<Hostname, RuleAction>) {
+        for hostname in rules.keys() {
+            for (other_key, folder) in self.state.folders.iter_mut() {
+                if other_key != key {
+                    folder.rules.remove(hostname);
+                }
+            }
+        }
+        if let Some(folder) = self.state.folders.get_mut(key) {
+            folder.rules = rules;
+        }
+        self.touch(key);
+    }
+
+    /// An unmanaged rule holds a hostname this folder wants: leave it, record it as excluded.
+    pub fn skip_unmanaged(&mut self, key: &str, hostname: &Hostname, held_by: Holder) {
+        if let Some(folder) = self.target.folders.get_mut(key) {
+            if let Some(action) = folder.rules.remove(hostname) {
+                folder.excluded.insert(hostname.clone(), action);
+            }
+        }
+        self.skipped.push(SkippedHostname {
+            hostname: hostname.clone(),
+            key: key.to_string(),
+            held_by,
+        });
+        self.touch(key);
+    }
+
+    /// Records source and exclusions of every folder that now matches its target.
+    pub fn settle_all(&mut self) {
+        let keys: Vec<String> = self.state.folders.keys().cloned().collect();
+        for key in keys {
+            self.settle(&key);
+        }
+    }
+
+    /// Whether the folder holds exactly its target's name, action and rules.
+    pub fn is_complete(&self, key: &str) -> bool {
+        match (self.state.folders.get(key), self.target.folders.get(key)) {
+            (Some(folder), Some(target)) => {
+                folder.name == target.name
+                    && folder.action == target.action
+                    && folder.rules == target.rules
+            }
+            _ => false,
+        }
+    }
+
+    fn touch(&mut self, key: &str) {
+        self.touched.insert(key.to_string());
+        self.settle(key);
+    }
+
+    /// Complete: record the target's source and exclusions. Touched and incomplete: forget the
+    /// source, since the rules no longer are what that source yielded.
+    fn settle(&mut self, key: &str) {
+        let complete = self.is_complete(key);
+        let touched = self.touched.contains(key);
+        let (Some(folder), Some(target)) = (
+            self.state.folders.get_mut(key),
+            self.target.folders.get(key),
+        ) else {
+            return;
+        };
+        if complete {
+            folder.excluded = target.excluded.clone();
+            folder.source = Some(target.source.clone());
+        } else if touched {
+            folder.source = None;
+        }
+    }
+
+    fn insert_rules(&mut self, key: &str, action: &RuleAction, hostnames: &[Hostname]) {
+        if let Some(folder) = self.state.folders.get_mut(key) {
+            for hostname in hostnames {
+                folder.rules.insert(hostname.clone(), action.clone());
+            }
+        }
+    }
+
+    /// Removes the hostnames from the managed folders that hold them, settling those folders.
+    fn take_out(&mut self, hostnames: &[Hostname]) {
+        let mut emptied = BTreeSet::new();
+        for hostname in hostnames {
+            for (key, folder) in self.state.folders.iter_mut() {
+                if folder.rules.remove(hostname).is_some() {
+                    emptied.insert(key.clone());
+                }
+            }
+        }
+        for key in emptied {
+            self.touch(&key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceRecord;
+    use crate::plan::TargetFolder;
+
+    fn source(sha: &str) -> SourceRecord {
+        SourceRecord {
+            location: "ads.txt".into(),
+            etag: None,
+            last_modified: None,
+            sha256: sha.into(),
+            fingerprint: "f".into(),
+        }
+    }
+
+    fn hostnames(names: &[&str]) -> Vec<Hostname> {
+        names.iter().map(|name| name.to_string()).collect()
+    }
+
+    /// State: `ads` holds a, b (from source "old"); target: a, b, c (source "new"), d excluded.
+    fn ledger() -> Ledger {
+        let rules = |names: &[&str]| -> BTreeMap<Hostname, RuleAction> {
+            names
+                .iter()
+                .map(|n| (n.to_string(), RuleAction::block()))
+                .collect()
+        };
+        let mut state = ProfileState::new("p1");
+        state.folders.insert(
+            "ads".into(),
+            FolderState {
+                pk: 7,
+                name: "Ads".into(),
+                action: FolderAction::none(),
+                rules: rules(&["a", "b"]),
+                excluded: BTreeMap::new(),
+                source: Some(source("old")),
+            },
+        );
+        let mut target = ProfileTarget::default();
+        target.folders.insert(
+            "ads".into(),
+            TargetFolder {
+                pk: Some(7),
+                name: "Ads".into(),
+                action: FolderAction::none(),
+                rules: rules(&["a", "b", "c", "e"]),
+                excluded: rules(&["d"]),
+                source: source("new"),
+            },
+        );
+        Ledger::new(state, target)
+    }
+
+    #[test]
+    fn a_half_applied_folder_forgets_its_source_and_a_complete_one_records_the_targets() {
+        let mut ledger = ledger();
+        ledger.rules_added("ads", &RuleAction::block(), &hostnames(&["c"]));
+        let folder = &ledger.state.folders["ads"];
+        assert_eq!(
+            folder.source, None,
+            "rules no longer what the old source yielded"
+        );
+        assert!(folder.excluded.is_empty());
+
+        ledger.rules_added("ads", &RuleAction::block(), &hostnames(&["e"]));
+        let folder = &ledger.state.folders["ads"];
+        assert_eq!(folder.source, Some(source("new")));
+        assert_eq!(folder.excluded.len(), 1);
+        assert_eq!(ledger.tally.rules_added, 2);
+    }
+
+    #[test]
+    fn an_unmanaged_holder_moves_the_hostname_to_excluded_so_the_folder_can_complete() {
+        let mut ledger = ledger();
+        ledger.rules_added("ads", &RuleAction::block(), &hostnames(&["c"]));
+        ledger.skip_unmanaged("ads", &"e".to_string(), Holder::Root);
+        let folder = &ledger.state.folders["ads"];
+        assert_eq!(folder.source, Some(source("new")));
+        assert!(folder.excluded.contains_key("e") && folder.excluded.contains_key("d"));
+        assert_eq!(ledger.skipped.len(), 1);
+    }
+
+    #[test]
+    fn untouched_folders_keep_their_source_and_moves_take_rules_out_of_where_they_were() {
+        let mut ledger = ledger();
+        ledger.settle_all();
+        assert_eq!(ledger.state.folders["ads"].source, Some(source("old")));
+
+        ledger.folder_created("other", 9, "Other", &FolderAction::none());
+        ledger.rules_moved("other", &RuleAction::allow(), &hostnames(&["a"]));
+        assert!(!ledger.state.folders["ads"].rules.contains_key("a"));
+        assert_eq!(
+            ledger.state.folders["other"].rules.get("a"),
+            Some(&RuleAction::allow())
+        );
+        assert_eq!(ledger.key_holding("a"), Some("other"));
+        ledger.rule_deleted(&"b".to_string());
+        assert!(ledger.state.folders["ads"].rules.is_empty());
+        assert_eq!(ledger.tally.rules_removed, 1);
+    }
+}

@@ -1,0 +1,97 @@
+//! The applier: executes a plan's steps in an order that respects their constraints, with bounded
+//! concurrency, saving the state after every completed request; then checks the touched folders
+//! and reports.
+//!
+//! Protection never has a gap: the plan adds and moves before it removes (except near the rule
+//! limit, where the plan itself puts removals first) and deletes folders last; a rule present
+//! before and desired after is never deleted, only moved.
+//!
+//! Pacing: every profile sharing a token shares one client, so `--max-rps` (default config
+//! `api.max_rps`, else 5) caps the whole run, and `--parallelism` (default `api.parallelism`, else 4)
+//! the requests in flight. Control D publishes no rate limit; 5 requests per second keeps a
+//! 10,000-rule first sync (one folder, 20 POSTs of 500) to about 5 s while staying far below the
+//! rates at which tools that push hard report 429s.
+
+mod baseline;
+mod check;
+mod error;
+mod ledger;
+mod progress;
+mod report;
+mod resolve;
+mod run;
+pub mod stale;
+
+use futures_util::future::join_all;
+use indicatif::MultiProgress;
+
+pub use baseline::baseline;
+pub use error::ApplyError;
+pub use ledger::{SkippedHostname, Tally};
+pub use report::{
+    dashboard_url, seconds, ApplyReport, FolderCounts, ProfileReport, RuleCounts, SourceCounts,
+    StageTimes, REPORT_FORMAT_VERSION,
+};
+pub use run::{ProfileOutcome, RunSettings};
+
+use crate::controld::Client;
+use crate::plan::ProfilePlan;
+use crate::printer::Printer;
+use crate::state::{ProfileState, StateStore};
+use run::ProfileRun;
+
+/// One profile to apply: its client, its plan, and its state as loaded before planning.
+pub struct ProfileJob<'a> {
+    pub client: &'a Client,
+    pub plan: &'a ProfilePlan,
+    pub state: Option<ProfileState>,
+}
+
+/// Applies every profile's plan concurrently. A failing profile does not stop the others; each
+/// saves what it completed.
+pub async fn apply_profiles(
+    jobs: Vec<ProfileJob<'_>>,
+    store: &StateStore,
+    settings: RunSettings,
+    printer: &Printer,
+) -> Vec<ProfileOutcome> {
+    let bars = &MultiProgress::new();
+    let runs = jobs.into_iter().map(|job| async move {
+        let start = baseline(job.state, job.plan);
+        let run = ProfileRun::new(job.client, store, start, job.plan, settings, printer, bars);
+        let outcome = run.run(&job.plan.steps).await;
+        log_summary(printer, &outcome);
+        outcome
+    });
+    join_all(runs).await
+}
+
+/// One line per profile on stderr when no bar shows progress.
+fn log_summary(printer: &Printer, outcome: &ProfileOutcome) {
+    if printer.shows_progress() {
+        return;
+    }
+    let tally = &outcome.tally;
+    if outcome.ok() && *tally == Tally::default() {
+        printer.info(format!("profile {}: no changes", outcome.profile));
+        return;
+    }
+    let line = format!(
+        "profile {}: rules: {} added, {} removed, {} moved, {} changed; folders: {} created, {} deleted ({:.1} s)",
+        outcome.profile,
+        tally.rules_added,
+        tally.rules_removed,
+        tally.rules_moved,
+        tally.rules_changed,
+        tally.folders_created,
+        tally.folders_deleted,
+        outcome.elapsed.as_secs_f64()
+    );
+    match &outcome.error {
+        None => printer.info(line),
+        Some(error) => printer.error(format!(
+            "{line}; failed: {error}; {} step(s) left",
+            outcome.steps_left
+        )),
+    }
+}

@@ -1,0 +1,345 @@
+//! One profile's apply: the plan's steps in waves, each wave's requests concurrent, the state
+//! saved after every completed request.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use indicatif::MultiProgress;
+
+use super::error::ApplyError;
+use super::ledger::{Ledger, SkippedHostname, Tally};
+use super::progress::Progress;
+use super::resolve::Places;
+use crate::controld::{Client, RuleTarget};
+use crate::model::{FolderAction, FolderPk, RuleAction};
+use crate::plan::{ProfilePlan, Step, SCRATCH_PREFIX};
+use crate::printer::Printer;
+use crate::state::{ProfileState, StateStore};
+
+/// How one profile's apply ended.
+#[derive(Debug)]
+pub struct ProfileOutcome {
+    pub profile: String,
+    pub error: Option<ApplyError>,
+    /// Steps of the plan not completed (0 when it succeeded).
+    pub steps_left: usize,
+    pub tally: Tally,
+    pub skipped: Vec<SkippedHostname>,
+    pub elapsed: Duration,
+}
+
+impl ProfileOutcome {
+    pub fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// What the run needs besides the plan.
+#[derive(Clone, Copy, Debug)]
+pub struct RunSettings {
+    /// Requests of one profile in flight at once.
+    pub parallelism: usize,
+    /// Re-read every touched folder at the end and fix any difference.
+    pub verify: bool,
+}
+
+pub struct ProfileRun<'a> {
+    pub(super) client: &'a Client,
+    pub(super) profile: String,
+    store: &'a StateStore,
+    ledger: Mutex<Ledger>,
+    pub(super) places: Places,
+    pub(super) progress: Progress,
+    settings: RunSettings,
+}
+
+impl<'a> ProfileRun<'a> {
+    pub fn new(
+        client: &'a Client,
+        store: &'a StateStore,
+        start: ProfileState,
+        plan: &ProfilePlan,
+        settings: RunSettings,
+        printer: &Printer,
+        bars: &MultiProgress,
+    ) -> Self {
+        Self {
+            client,
+            profile: plan.profile.clone(),
+            store,
+            ledger: Mutex::new(Ledger::new(start, plan.target.clone())),
+            places: Places::default(),
+            progress: Progress::new(printer, bars, &plan.profile, &plan.steps),
+            settings,
+        }
+    }
+
+    /// Runs every step, checks the touched folders, saves; never panics on an API failure.
+    pub async fn run(self, steps: &[Step]) -> ProfileOutcome {
+        let started = Instant::now();
+        let (done, mut error) = self.run_steps(steps).await;
+        if error.is_none() && !steps.is_empty() {
+            error = self.check_folders(self.settings.verify).await.err();
+        }
+        let saved = self.record(Ledger::settle_all);
+        error = error.or(saved.err());
+        self.progress.finish();
+        let ledger = self.ledger();
+        ProfileOutcome {
+            profile: self.profile.clone(),
+            steps_left: steps.len() - done,
+            error,
+            tally: ledger.tally.clone(),
+            skipped: ledger.skipped.clone(),
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// Waves in plan order; stops after the first wave with a failure. Returns steps done.
+    async fn run_steps(&self, steps: &[Step]) -> (usize, Option<ApplyError>) {
+        let mut done = 0;
+        for wave in waves(steps) {
+            let results: Vec<Result<(), ApplyError>> = stream::iter(wave)
+                .map(|step| async move {
+                    let result = self.execute(step).await;
+                    if result.is_ok() {
+                        self.progress.step_done(step);
+                    }
+                    result
+                })
+                .buffer_unordered(self.settings.parallelism.max(1))
+                .collect()
+                .await;
+            done += results.iter().filter(|result| result.is_ok()).count();
+            if let Some(error) = results.into_iter().find_map(Result::err) {
+                return (done, Some(error));
+            }
+        }
+        (done, None)
+    }
+
+    async fn execute(&self, step: &Step) -> Result<(), ApplyError> {
+        match step {
+            Step::CreateFolder { key, name, action } => {
+                let pk = self.create_folder(name, action).await?;
+                self.record(|ledger| ledger.folder_created(key, pk, name, action))
+            }
+            Step::UpdateFolder {
+                key,
+                pk,
+                name,
+                action,
+            } => {
+                let result = self.client.update_folder(&self.profile, *pk, name, action);
+                result
+                    .await
+                    .map_err(|err| self.api(format!("folder `{key}`"), err))?;
+                self.record(|ledger| ledger.folder_updated(key, name, action))
+            }
+            Step::AddRules {
+                key,
+                action,
+                hostnames,
+            } => {
+                let pk = self.pk_of(key)?;
+                self.add_rules(key, pk, action, hostnames.clone()).await
+            }
+            Step::ChangeRules {
+                key,
+                action,
+                hostnames,
+            } => self.change_rules(key, action, hostnames).await,
+            Step::MoveRules {
+                to_key,
+                action,
+                hostnames,
+            } => {
+                let pk = self.pk_of(to_key)?;
+                self.move_rules(to_key, pk, action, hostnames).await
+            }
+            Step::DeleteRule { hostname } => {
+                let result = self.client.delete_rule(&self.profile, hostname).await;
+                result.map_err(|err| self.api(format!("rule {hostname}"), err))?;
+                self.record(|ledger| ledger.rule_deleted(hostname))
+            }
+            Step::CreateScratch => {
+                let pk = self
+                    .create_folder(SCRATCH_PREFIX, &FolderAction::none())
+                    .await?;
+                self.record(|ledger| ledger.scratch_created(pk))
+            }
+            Step::MoveToScratch { hostnames } => self.move_to_scratch(hostnames).await,
+            Step::DeleteScratch => {
+                let pk = self.ledger().scratch().ok_or_else(|| self.no_scratch())?;
+                self.delete_folder(pk, "the scratch folder").await?;
+                self.record(|ledger| ledger.scratch_deleted(pk))
+            }
+            Step::DeleteFolder { key, pk } => {
+                self.delete_folder(*pk, &format!("folder `{key}`")).await?;
+                self.record(|ledger| ledger.folder_deleted(key))
+            }
+            Step::DeleteLeftoverScratch { pk } => {
+                self.delete_folder(*pk, "a leftover scratch folder").await?;
+                self.record(|ledger| ledger.scratch_deleted(*pk))
+            }
+        }
+    }
+
+    pub(super) async fn change_rules(
+        &self,
+        key: &str,
+        action: &RuleAction,
+        hostnames: &[String],
+    ) -> Result<(), ApplyError> {
+        let result = self
+            .client
+            .update_rules(&self.profile, None, action, hostnames);
+        result
+            .await
+            .map_err(|err| self.api(format!("changing rules in `{key}`"), err))?;
+        self.record(|ledger| ledger.rules_changed(key, action, hostnames))
+    }
+
+    pub(super) async fn move_rules(
+        &self,
+        to_key: &str,
+        pk: FolderPk,
+        action: &RuleAction,
+        hostnames: &[String],
+    ) -> Result<(), ApplyError> {
+        let target = Some(RuleTarget::Folder(pk));
+        let result = self
+            .client
+            .update_rules(&self.profile, target, action, hostnames);
+        result
+            .await
+            .map_err(|err| self.api(format!("moving rules to `{to_key}`"), err))?;
+        self.record(|ledger| ledger.rules_moved(to_key, action, hostnames))
+    }
+
+    async fn move_to_scratch(&self, hostnames: &[String]) -> Result<(), ApplyError> {
+        let pk = self.ledger().scratch().ok_or_else(|| self.no_scratch())?;
+        let target = Some(RuleTarget::Folder(pk));
+        // The action does not matter: the rules are deleted with the scratch folder.
+        let block = RuleAction::block();
+        let result = self
+            .client
+            .update_rules(&self.profile, target, &block, hostnames);
+        result
+            .await
+            .map_err(|err| self.api("moving rules to the scratch folder", err))?;
+        self.record(|ledger| ledger.moved_to_scratch(hostnames))
+    }
+
+    /// A folder already gone counts as deleted: DELETE is what we wanted.
+    async fn delete_folder(&self, pk: FolderPk, what: &str) -> Result<(), ApplyError> {
+        match self.client.delete_folder(&self.profile, pk).await {
+            Ok(()) => Ok(()),
+            Err(err) if err.is_not_found() => Ok(()),
+            Err(err) => Err(self.api(format!("deleting {what} (PK {pk})"), err)),
+        }
+    }
+
+    /// Updates the ledger and saves the state atomically.
+    pub(super) fn record(&self, change: impl FnOnce(&mut Ledger)) -> Result<(), ApplyError> {
+        let mut ledger = self.ledger();
+        change(&mut ledger);
+        self.store
+            .save(&mut ledger.state)
+            .map(|_| ())
+            .map_err(|source| ApplyError::State {
+                profile: self.profile.clone(),
+                source,
+            })
+    }
+
+    pub(super) fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        // A panic while holding the lock cannot leave the ledger half-updated in a way that
+        // matters more than the panic itself; keep going with its content.
+        self.ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(super) fn pk_of(&self, key: &str) -> Result<FolderPk, ApplyError> {
+        self.ledger()
+            .pk_of(key)
+            .ok_or_else(|| ApplyError::UnknownFolder {
+                profile: self.profile.clone(),
+                key: key.to_string(),
+            })
+    }
+
+    pub(super) fn api(
+        &self,
+        what: impl Into<String>,
+        err: crate::controld::ApiError,
+    ) -> ApplyError {
+        ApplyError::api(&self.profile, what, err)
+    }
+
+    fn no_scratch(&self) -> ApplyError {
+        ApplyError::NoScratch {
+            profile: self.profile.clone(),
+        }
+    }
+}
+
+/// Which steps may run at the same time: the same kind of work, in plan order. The plan already
+/// orders the kinds (folders first, then additions/moves/changes, removals, folder deletes).
+fn wave_class(step: &Step) -> u8 {
+    match step {
+        Step::CreateFolder { .. } | Step::UpdateFolder { .. } | Step::CreateScratch => 0,
+        Step::AddRules { .. } | Step::ChangeRules { .. } | Step::MoveRules { .. } => 1,
+        Step::DeleteRule { .. } | Step::MoveToScratch { .. } => 2,
+        Step::DeleteScratch => 3,
+        Step::DeleteFolder { .. } | Step::DeleteLeftoverScratch { .. } => 4,
+    }
+}
+
+/// Maximal runs of consecutive steps of the same class.
+pub(super) fn waves(steps: &[Step]) -> Vec<&[Step]> {
+    let mut waves = Vec::new();
+    let mut start = 0;
+    for index in 1..=steps.len() {
+        if index == steps.len() || wave_class(&steps[index]) != wave_class(&steps[start]) {
+            waves.push(&steps[start..index]);
+            start = index;
+        }
+    }
+    waves
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waves_split_where_the_kind_of_work_changes() {
+        let add = |key: &str| Step::AddRules {
+            key: key.into(),
+            action: RuleAction::block(),
+            hostnames: vec!["a.example".into()],
+        };
+        let steps = vec![
+            Step::CreateScratch,
+            add("a"),
+            add("b"),
+            Step::MoveToScratch {
+                hostnames: vec!["b.example".into()],
+            },
+            Step::DeleteRule {
+                hostname: "c.example".into(),
+            },
+            Step::DeleteScratch,
+            Step::DeleteFolder {
+                key: "old".into(),
+                pk: 7,
+            },
+        ];
+        let sizes: Vec<usize> = waves(&steps).iter().map(|wave| wave.len()).collect();
+        assert_eq!(sizes, vec![1, 2, 2, 1, 1]);
+        assert!(waves(&[]).is_empty());
+    }
+}

@@ -1,0 +1,71 @@
+//! `apply PLANFILE` refuses a plan computed from anything that has moved since: the config, a
+//! state file, or the remote folders (one `GET /groups` per profile against its fingerprint).
+
+use std::path::Path;
+
+use super::error::ApplyError;
+use crate::controld::Client;
+use crate::plan::refresh::fingerprint;
+use crate::plan::PlanFileProfile;
+use crate::state::ProfileState;
+
+/// Offline checks: the config hash and the profile's state lineage and serial.
+pub fn check_offline(
+    path: &Path,
+    planned_config_hash: &str,
+    config_hash: &str,
+    planned: &PlanFileProfile,
+    state: Option<&ProfileState>,
+) -> Result<(), ApplyError> {
+    if planned_config_hash != config_hash {
+        return Err(stale(
+            path,
+            "the config changed since it was planned".into(),
+        ));
+    }
+    let lineage = state.map(|state| state.lineage.as_str());
+    let serial = state.map_or(0, |state| state.serial);
+    if lineage != planned.lineage.as_deref() || serial != planned.serial {
+        return Err(stale(
+            path,
+            format!(
+                "the state of profile {} changed since it was planned (serial {} then, {} now)",
+                planned.profile, planned.serial, serial
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// One `GET /groups`: the folders must be exactly as they were when planned.
+pub async fn check_remote(
+    path: &Path,
+    planned: &PlanFileProfile,
+    client: &Client,
+) -> Result<(), ApplyError> {
+    let folders = client.list_folders(&planned.profile).await;
+    let folders = folders.map_err(|err| {
+        ApplyError::api(
+            &planned.profile,
+            "checking the saved plan against Control D",
+            err,
+        )
+    })?;
+    if fingerprint(&folders) != planned.remote_fingerprint {
+        return Err(stale(
+            path,
+            format!(
+                "profile {}'s folders in Control D changed since it was planned",
+                planned.profile
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn stale(path: &Path, reason: String) -> ApplyError {
+    ApplyError::StalePlan {
+        path: path.to_path_buf(),
+        reason,
+    }
+}

@@ -1,0 +1,230 @@
+//! `ctrld-sync apply [PLANFILE]`: plan (or load a saved plan and check it is not stale), print the
+//! plan, execute it, print the report (and write it with `--report`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use super::plan::{load_states, settings};
+use super::session::{ApiOverrides, Session, DEFAULT_PARALLELISM};
+use super::Context;
+use crate::apply::{
+    self, stale, ApplyError, ApplyReport, ProfileJob, RunSettings, SourceCounts, StageTimes,
+};
+use crate::cli::{ApplyArgs, PlanFormat};
+use crate::config::Config;
+use crate::controld::Client;
+use crate::error::{Error, Result};
+use crate::exit::ExitStatus;
+use crate::plan::{self, refresh, Plan, PlanError, PlanFile, PlanFileProfile};
+use crate::source;
+use crate::state::{self, ProfileState, StateStore};
+
+/// A plan ready to execute, with what the report needs from how it was made.
+struct Prepared {
+    plan: Plan,
+    states: BTreeMap<String, ProfileState>,
+    /// One per profile of the plan, in the same order.
+    clients: Vec<Client>,
+    stages: StageTimes,
+    sources: SourceCounts,
+}
+
+pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
+    let started = Instant::now();
+    check_limits(&args)?;
+    let config = Config::load(&context.config_path)?;
+    let store = StateStore::open(&context.state_dir)?;
+    let overrides = ApiOverrides {
+        max_rps: args.max_rps,
+        parallelism: args.parallelism,
+    };
+    let mut session = Session::new(context, &config, overrides)?;
+    let prepared = match &args.plan {
+        None => plan_now(context, &config, &store, &mut session, &args).await?,
+        Some(path) => load_saved(&config, &store, &mut session, &args, path).await?,
+    };
+    context
+        .printer
+        .stdout(&plan::render::render(&prepared.plan, PlanFormat::Text))
+        .map_err(|err| Error::io("<stdout>", err))?;
+
+    let applying = Instant::now();
+    let run_settings = RunSettings {
+        parallelism: args
+            .parallelism
+            .or(config.api.parallelism)
+            .unwrap_or(DEFAULT_PARALLELISM),
+        verify: args.verify,
+    };
+    let jobs = prepared
+        .plan
+        .profiles
+        .iter()
+        .zip(&prepared.clients)
+        .map(|(plan, client)| ProfileJob {
+            client,
+            plan,
+            state: prepared.states.get(&plan.profile).cloned(),
+        })
+        .collect();
+    let outcomes = apply::apply_profiles(jobs, &store, run_settings, &context.printer).await;
+
+    let mut stages = prepared.stages;
+    stages.apply = apply::seconds(applying.elapsed());
+    stages.total = apply::seconds(started.elapsed());
+    let report = ApplyReport::new(stages, session.stats(), prepared.sources, &outcomes);
+    context
+        .printer
+        .stdout(&report.render_text())
+        .map_err(|err| Error::io("<stdout>", err))?;
+    if let Some(path) = &args.report {
+        report.write_json(path)?;
+    }
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|outcome| !outcome.ok())
+        .map(|outcome| outcome.profile.clone())
+        .collect();
+    if failed.is_empty() {
+        Ok(ExitStatus::Success)
+    } else {
+        Err(ApplyError::ProfilesFailed(failed).into())
+    }
+}
+
+/// The plan command's pipeline: desired (fetch) -> refresh -> plan, timed per stage.
+async fn plan_now(
+    context: &Context,
+    config: &Config,
+    store: &StateStore,
+    session: &mut Session,
+    args: &ApplyArgs,
+) -> Result<Prepared> {
+    let fetching = Instant::now();
+    let states = load_states(store, config, &args.profiles)?;
+    let cache = state::source_cache(states.values());
+    let desired = source::load_desired(config, &args.profiles, &cache, &context.printer).await?;
+    let fetch = apply::seconds(fetching.elapsed());
+
+    let refreshing = Instant::now();
+    let mut clients = Vec::new();
+    let mut currents = Vec::new();
+    for profile in &desired.profiles {
+        let client = session.client(profile_config(config, &profile.id)?)?;
+        let state = states.get(&profile.id);
+        currents.push(refresh::refresh(args.refresh, Some(&client), profile, state).await?);
+        clients.push(client);
+    }
+    let refresh = apply::seconds(refreshing.elapsed());
+
+    let planning = Instant::now();
+    let settings = settings(config, args.allow_destroy);
+    let plan = plan::plan(desired.profiles.iter().zip(&currents), &settings)?;
+    let report = &desired.report;
+    Ok(Prepared {
+        plan,
+        states,
+        clients,
+        stages: StageTimes {
+            fetch,
+            refresh,
+            plan: apply::seconds(planning.elapsed()),
+            ..StageTimes::default()
+        },
+        sources: SourceCounts {
+            fetched: report.fetched as u64,
+            not_modified: report.not_modified as u64,
+            unchanged_by_hash: report.unchanged_by_hash as u64,
+            bytes_downloaded: report.bytes_downloaded,
+        },
+    })
+}
+
+/// A saved plan, refused if the config, a state file or the remote folders moved since.
+async fn load_saved(
+    config: &Config,
+    store: &StateStore,
+    session: &mut Session,
+    args: &ApplyArgs,
+    path: &Path,
+) -> Result<Prepared> {
+    let file = PlanFile::load(path)?;
+    let selected: Vec<_> = file
+        .profiles
+        .iter()
+        .filter(|profile| args.profiles.is_empty() || args.profiles.contains(&profile.profile))
+        .collect();
+    refuse_destructive(config, args, &selected)?;
+    let states = load_states(store, config, &[])?;
+    for planned in &selected {
+        let state = states.get(&planned.profile);
+        stale::check_offline(path, &file.config_hash, &config.hash, planned, state)?;
+    }
+    let checking = Instant::now();
+    let mut clients = Vec::new();
+    let mut profiles = Vec::new();
+    for planned in selected {
+        let client = session.client(profile_config(config, &planned.profile)?)?;
+        stale::check_remote(path, planned, &client).await?;
+        clients.push(client);
+        let mut profile = planned.plan.clone();
+        profile.target = planned.target.clone();
+        profiles.push(profile);
+    }
+    Ok(Prepared {
+        plan: Plan::new(profiles),
+        states,
+        clients,
+        stages: StageTimes {
+            refresh: apply::seconds(checking.elapsed()),
+            ..StageTimes::default()
+        },
+        sources: SourceCounts::default(),
+    })
+}
+
+/// `--parallelism 0` would never send a request; a zero or negative rate would never pace.
+fn check_limits(args: &ApplyArgs) -> Result<()> {
+    if args.parallelism == Some(0) {
+        return Err(Error::Usage(
+            "--parallelism must be at least 1 (requests in flight at once)".into(),
+        ));
+    }
+    match args.max_rps {
+        Some(rate) if !(rate.is_finite() && rate > 0.0) => Err(Error::Usage(format!(
+            "--max-rps {rate} is not a rate: give a number of requests per second above 0"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A saved plan records destructive changes (the plan command allows them to be shown); applying
+/// them still needs `--allow-destroy`.
+fn refuse_destructive(
+    config: &Config,
+    args: &ApplyArgs,
+    selected: &[&PlanFileProfile],
+) -> Result<()> {
+    if args.allow_destroy || config.safety.allow_destroy {
+        return Ok(());
+    }
+    let offenses: Vec<String> = selected
+        .iter()
+        .flat_map(|planned| planned.plan.destructive.iter().cloned())
+        .collect();
+    if offenses.is_empty() {
+        Ok(())
+    } else {
+        Err(PlanError::Destructive { offenses }.into())
+    }
+}
+
+fn profile_config<'a>(config: &'a Config, id: &str) -> Result<&'a crate::config::ProfileConfig> {
+    config.profile(id).ok_or_else(|| {
+        Error::Usage(format!(
+            "profile {id} is not in the config {}",
+            config.path.display()
+        ))
+    })
+}
