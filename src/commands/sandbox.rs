@@ -113,13 +113,7 @@ fn seed_from_state(state_dir: &Path, profile_ids: &[String]) -> Result<Dump> {
         };
         dump.profiles.insert(id.clone(), profile_dump(&state));
     }
-    let highest_pk = dump
-        .profiles
-        .values()
-        .flat_map(|profile| profile.folders.iter().map(|folder| folder.pk))
-        .max()
-        .unwrap_or(0);
-    dump.next_pk = highest_pk + 1;
+    // `next_pk` stays 0: loading raises it past every PK in the dump.
     Ok(dump)
 }
 
