@@ -329,21 +329,25 @@ fn a_killed_apply_leaves_a_readable_state_and_the_next_apply_finishes() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Kill it once a few writes went through (24 POSTs make the whole first sync).
+    let posts = || {
+        let stats = setup.emulator.stats();
+        stats.by_method.get("POST").copied().unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while posts() < 6 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
-    let writes = setup
-        .emulator
-        .stats()
-        .by_method
-        .get("POST")
-        .copied()
-        .unwrap_or(0);
-    assert!(writes > 0, "the apply was under way when killed");
-    if setup.state_file("p1").exists() {
-        let text = read(&setup.state_file("p1"));
-        serde_json::from_str::<serde_json::Value>(&text).expect("the state parses");
-    }
+    let writes = posts();
+    assert!(
+        (6..24).contains(&writes),
+        "killed mid-apply, after {writes} POSTs"
+    );
+    let text = read(&setup.state_file("p1"));
+    let state: serde_json::Value = serde_json::from_str(&text).expect("the state parses");
+    assert!(!state["folders"].as_object().unwrap().is_empty(), "{text}");
     setup.apply_ok(&[]);
     setup.assert_converged(&[]);
     assert_eq!(setup.plan_exit_code(), 0);
@@ -412,4 +416,169 @@ fn the_report_file_holds_stages_calls_and_counts() {
             + json["sources"]["unchanged_by_hash"].as_u64().unwrap(),
         3
     );
+}
+
+#[test]
+fn verify_rereads_touched_folders_and_fixes_what_differs() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    // Behind our back: an action flipped in `Ads` (its count stays, so refresh trusts the state).
+    let mut dump = setup.emulator.dump();
+    let ads = dump.profiles.get_mut("p1").unwrap();
+    let ads = ads.folders.iter_mut().find(|f| f.name == "Ads").unwrap();
+    ads.rules[0].action.kind = Some(1);
+    setup.emulator.load(dump);
+    // One more rule for `Ads`, so that the apply touches it.
+    let mut folders = mixed_folders();
+    let mut more = hosts("ads", 0..1_100);
+    more.push("one-more.example.com".into());
+    folders[0] = FolderSpec::domains("ads", "Ads", "block", &more);
+    setup.set_folders(folders);
+
+    setup.apply_ok(&["--verify"]);
+    setup.assert_converged(&[]);
+}
+
+#[test]
+fn a_failing_profile_exits_1_after_the_others_and_its_own_progress_are_saved() {
+    let setup = Setup::with_profiles(&["p1", "p2"], vec![]);
+    let dir = setup.dir.path();
+    std::fs::write(dir.join("ads.txt"), hosts("ads", 0..20).join("\n")).unwrap();
+    std::fs::write(dir.join("proxy.txt"), "proxied.example.com\n").unwrap();
+    let config = r#"
+[[profile]]
+id = "p1"
+folders = ["ads"]
+
+[[profile]]
+id = "p2"
+folders = ["ads", "proxy"]
+
+[folder.ads]
+path = "ads.txt"
+format = "domains"
+name = "Ads"
+action = "block"
+
+[folder.proxy]
+path = "proxy.txt"
+format = "domains"
+name = "Proxied"
+action = "redirect"
+via = "US-NYC"
+"#;
+    std::fs::write(setup.config_path(), config).unwrap();
+    let output = setup.run(&["apply"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("p2"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("profile p1: ok"), "{stdout}");
+    assert!(stdout.contains("profile p2: FAILED"), "{stdout}");
+    assert_eq!(setup.remote_folders("p1")["Ads"].len(), 20);
+    let p2_state = read(&setup.state_file("p2"));
+    assert!(
+        p2_state.contains("\"Ads\""),
+        "what succeeded is saved: {p2_state}"
+    );
+}
+
+#[test]
+fn a_scratch_folder_left_by_an_interrupted_run_is_deleted() {
+    let setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    let leftover = folder(950, "ctrld-sync scratch", &hosts("gone", 0..30));
+    preload(&setup.emulator, "p1", vec![leftover], vec![]);
+    setup.apply_ok(&[]);
+    assert!(!setup
+        .remote_folders("p1")
+        .contains_key("ctrld-sync scratch"));
+    setup.assert_converged(&[]);
+}
+
+#[test]
+fn a_saved_plan_is_refused_after_a_config_change_and_when_destructive() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    let plan_file = setup.dir.path().join("plan.json");
+    let plan_path = plan_file.to_str().unwrap();
+    let mut folders = mixed_folders();
+    folders.remove(1);
+    setup.set_folders(folders);
+    assert_success(&setup.run(&["plan", "--out", plan_path]), "plan");
+
+    let refused = setup.run(&["apply", plan_path]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--allow-destroy"), "{stderr}");
+
+    let mut folders = mixed_folders();
+    folders.remove(2);
+    setup.set_folders(folders);
+    let before = setup.emulator.dump();
+    let refused = setup.run(&["apply", "--allow-destroy", plan_path]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("config changed"), "{stderr}");
+    assert_eq!(setup.emulator.dump(), before, "nothing written");
+}
+
+#[test]
+fn a_hostname_already_in_another_managed_folder_is_moved_not_duplicated() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    // Behind our back, a hostname lands in `Allowed`; planning from the state alone misses it.
+    let mut dump = setup.emulator.dump();
+    let profile = dump.profiles.get_mut("p1").unwrap();
+    let allowed = profile
+        .folders
+        .iter_mut()
+        .find(|f| f.name == "Allowed")
+        .unwrap();
+    allowed.rules.push(rule("wandered.example.com"));
+    setup.emulator.load(dump);
+    let mut folders = mixed_folders();
+    let mut ads = hosts("ads", 0..1_100);
+    ads.push("wandered.example.com".into());
+    folders[0] = FolderSpec::domains("ads", "Ads", "block", &ads);
+    setup.set_folders(folders);
+
+    setup.apply_ok(&["--refresh", "none"]);
+    setup.assert_converged(&[]);
+    assert_eq!(setup.plan_exit_code(), 0);
+}
+
+#[test]
+fn limits_that_would_never_send_are_refused_before_any_call() {
+    let setup = Setup::with_profiles(&["p1"], mixed_folders());
+    for args in [["--parallelism", "0"], ["--max-rps", "0"]] {
+        let output = setup.run(&["apply", args[0], args[1]]);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(args[0]), "{stderr}");
+    }
+    assert_eq!(stats_total(&setup), 0);
+}
+
+#[test]
+fn logs_go_to_stderr_one_line_per_step_with_v_and_none_with_q() {
+    let setup = Setup::with_profiles(&["p1"], mixed_folders());
+    let verbose = setup.run(&["-v", "apply"]);
+    assert_success(&verbose, "apply -v");
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    assert!(stderr.contains("p1: created folder `ads`"), "{stderr}");
+    assert!(
+        stderr.contains("p1: added 500 block rules to `ads`"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&verbose.stdout);
+    assert!(
+        !stdout.contains("created folder"),
+        "logs stay off stdout: {stdout}"
+    );
+
+    let quiet = setup.run(&["-q", "apply"]);
+    assert_success(&quiet, "apply -q");
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+    assert!(String::from_utf8_lossy(&quiet.stdout).contains("Apply report"));
 }

@@ -12,7 +12,7 @@ pub enum ApplyError {
         profile: String,
         what: String,
         #[source]
-        source: ApiError,
+        source: Box<ApiError>,
     },
 
     #[error("profile {profile}: could not save the state: {source}")]
@@ -63,7 +63,7 @@ impl ApplyError {
         Self::Api {
             profile: profile.to_string(),
             what: what.into(),
-            source,
+            source: Box::new(source),
         }
     }
 }

@@ -295,3 +295,107 @@ impl Ledger {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceRecord;
+    use crate::plan::TargetFolder;
+
+    fn source(sha: &str) -> SourceRecord {
+        SourceRecord {
+            location: "ads.txt".into(),
+            etag: None,
+            last_modified: None,
+            sha256: sha.into(),
+            fingerprint: "f".into(),
+        }
+    }
+
+    fn hostnames(names: &[&str]) -> Vec<Hostname> {
+        names.iter().map(|name| name.to_string()).collect()
+    }
+
+    /// State: `ads` holds a, b (from source "old"); target: a, b, c (source "new"), d excluded.
+    fn ledger() -> Ledger {
+        let rules = |names: &[&str]| -> BTreeMap<Hostname, RuleAction> {
+            names
+                .iter()
+                .map(|n| (n.to_string(), RuleAction::block()))
+                .collect()
+        };
+        let mut state = ProfileState::new("p1");
+        state.folders.insert(
+            "ads".into(),
+            FolderState {
+                pk: 7,
+                name: "Ads".into(),
+                action: FolderAction::none(),
+                rules: rules(&["a", "b"]),
+                excluded: BTreeMap::new(),
+                source: Some(source("old")),
+            },
+        );
+        let mut target = ProfileTarget::default();
+        target.folders.insert(
+            "ads".into(),
+            TargetFolder {
+                pk: Some(7),
+                name: "Ads".into(),
+                action: FolderAction::none(),
+                rules: rules(&["a", "b", "c", "e"]),
+                excluded: rules(&["d"]),
+                source: source("new"),
+            },
+        );
+        Ledger::new(state, target)
+    }
+
+    #[test]
+    fn a_half_applied_folder_forgets_its_source_and_a_complete_one_records_the_targets() {
+        let mut ledger = ledger();
+        ledger.rules_added("ads", &RuleAction::block(), &hostnames(&["c"]));
+        let folder = &ledger.state.folders["ads"];
+        assert_eq!(
+            folder.source, None,
+            "rules no longer what the old source yielded"
+        );
+        assert!(folder.excluded.is_empty());
+
+        ledger.rules_added("ads", &RuleAction::block(), &hostnames(&["e"]));
+        let folder = &ledger.state.folders["ads"];
+        assert_eq!(folder.source, Some(source("new")));
+        assert_eq!(folder.excluded.len(), 1);
+        assert_eq!(ledger.tally.rules_added, 2);
+    }
+
+    #[test]
+    fn an_unmanaged_holder_moves_the_hostname_to_excluded_so_the_folder_can_complete() {
+        let mut ledger = ledger();
+        ledger.rules_added("ads", &RuleAction::block(), &hostnames(&["c"]));
+        ledger.skip_unmanaged("ads", &"e".to_string(), Holder::Root);
+        let folder = &ledger.state.folders["ads"];
+        assert_eq!(folder.source, Some(source("new")));
+        assert!(folder.excluded.contains_key("e") && folder.excluded.contains_key("d"));
+        assert_eq!(ledger.skipped.len(), 1);
+    }
+
+    #[test]
+    fn untouched_folders_keep_their_source_and_moves_take_rules_out_of_where_they_were() {
+        let mut ledger = ledger();
+        ledger.settle_all();
+        assert_eq!(ledger.state.folders["ads"].source, Some(source("old")));
+
+        ledger.folder_created("other", 9, "Other", &FolderAction::none());
+        ledger.rules_moved("other", &RuleAction::allow(), &hostnames(&["a"]));
+        assert!(!ledger.state.folders["ads"].rules.contains_key("a"));
+        assert_eq!(
+            ledger.state.folders["other"].rules.get("a"),
+            Some(&RuleAction::allow())
+        );
+        assert_eq!(ledger.key_holding("a"), Some("other"));
+        ledger.rule_deleted(&"b".to_string());
+        assert!(ledger.state.folders["ads"].rules.is_empty());
+        assert_eq!(ledger.tally.rules_removed, 1);
+    }
+}

@@ -5,6 +5,12 @@
 //! Protection never has a gap: the plan adds and moves before it removes (except near the rule
 //! limit, where the plan itself puts removals first) and deletes folders last; a rule present
 //! before and desired after is never deleted, only moved.
+//!
+//! Pacing: every profile sharing a token shares one client, so `--max-rps` (default config
+//! `api.max_rps`, else 5) caps the whole run, and `--parallelism` (default `api.parallelism`, else 4)
+//! the requests in flight. Control D publishes no rate limit; 5 requests per second keeps a
+//! 10,000-rule first sync (one folder, 20 POSTs of 500) to about 5 s while staying far below the
+//! rates at which tools that push hard report 429s.
 
 mod baseline;
 mod check;
@@ -17,13 +23,14 @@ mod run;
 pub mod stale;
 
 use futures_util::future::join_all;
+use indicatif::MultiProgress;
 
 pub use baseline::baseline;
 pub use error::ApplyError;
 pub use ledger::{SkippedHostname, Tally};
 pub use report::{
-    add_calls, dashboard_url, seconds, ApplyReport, FolderCounts, ProfileReport, RuleCounts,
-    SourceCounts, StageTimes, REPORT_FORMAT_VERSION,
+    dashboard_url, seconds, ApplyReport, FolderCounts, ProfileReport, RuleCounts, SourceCounts,
+    StageTimes, REPORT_FORMAT_VERSION,
 };
 pub use run::{ProfileOutcome, RunSettings};
 
@@ -32,14 +39,6 @@ use crate::plan::ProfilePlan;
 use crate::printer::Printer;
 use crate::state::{ProfileState, StateStore};
 use run::ProfileRun;
-
-/// Default requests in flight when neither `--parallelism` nor `api.parallelism` say.
-pub const DEFAULT_PARALLELISM: usize = 4;
-
-/// Default requests per second when neither `--max-rps` nor `api.max_rps` say. The API's limit is
-/// unknown; 5 rps keeps a 10,000-rule first sync (20 POSTs of 500) to a few seconds while staying
-/// far below the rates at which other tools report 429s.
-pub const DEFAULT_MAX_RPS: f64 = 5.0;
 
 /// One profile to apply: its client, its plan, and its state as loaded before planning.
 pub struct ProfileJob<'a> {
@@ -56,9 +55,10 @@ pub async fn apply_profiles(
     settings: RunSettings,
     printer: &Printer,
 ) -> Vec<ProfileOutcome> {
+    let bars = &MultiProgress::new();
     let runs = jobs.into_iter().map(|job| async move {
         let start = baseline(job.state, job.plan);
-        let run = ProfileRun::new(job.client, store, start, job.plan, settings, printer);
+        let run = ProfileRun::new(job.client, store, start, job.plan, settings, printer, bars);
         let outcome = run.run(&job.plan.steps).await;
         log_summary(printer, &outcome);
         outcome
@@ -72,8 +72,12 @@ fn log_summary(printer: &Printer, outcome: &ProfileOutcome) {
         return;
     }
     let tally = &outcome.tally;
+    if outcome.ok() && *tally == Tally::default() {
+        printer.info(format!("profile {}: no changes", outcome.profile));
+        return;
+    }
     let line = format!(
-        "profile {}: {} rules added, {} removed, {} moved, {} changed; {} folders created, {} deleted ({:.1} s)",
+        "profile {}: rules: {} added, {} removed, {} moved, {} changed; folders: {} created, {} deleted ({:.1} s)",
         outcome.profile,
         tally.rules_added,
         tally.rules_removed,

@@ -2,13 +2,15 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use indicatif::ProgressBar;
+use indicatif::{MultiProgress, ProgressBar};
 
 use crate::plan::Step;
 use crate::printer::Printer;
 
 pub struct Progress {
     printer: Printer,
+    /// Every profile's bar drawn together; `None` when no bar is drawn.
+    multi: Option<MultiProgress>,
     profile: String,
     bar: ProgressBar,
     rules_total: u64,
@@ -17,11 +19,17 @@ pub struct Progress {
 
 impl Progress {
     /// The bar counts requests; its message counts rules.
-    pub fn new(printer: &Printer, profile: &str, steps: &[Step]) -> Self {
+    pub fn new(printer: &Printer, multi: &MultiProgress, profile: &str, steps: &[Step]) -> Self {
         let rules_total = steps.iter().map(rules_in).sum();
-        let bar = printer.progress_bar(steps.len() as u64, profile.to_string());
+        let mut bar = printer.progress_bar(steps.len() as u64, profile.to_string());
+        // Adding a hidden bar to a MultiProgress would make it drawn: only real bars join.
+        let multi = printer.shows_progress().then(|| multi.clone());
+        if let Some(multi) = &multi {
+            bar = multi.add(bar);
+        }
         let progress = Self {
             printer: printer.clone(),
+            multi,
             profile: profile.to_string(),
             bar,
             rules_total,
@@ -44,15 +52,18 @@ impl Progress {
 
     /// A line that must not be torn by the bar.
     pub fn note(&self, message: String) {
-        if self.printer.shows_progress() {
-            self.bar.suspend(|| self.printer.verbose(&message));
-        } else {
-            self.printer.verbose(message);
-        }
+        self.suspended(|| self.printer.verbose(message));
     }
 
     pub fn warn(&self, message: String) {
-        self.bar.suspend(|| self.printer.warn(message));
+        self.suspended(|| self.printer.warn(message));
+    }
+
+    fn suspended(&self, print: impl FnOnce()) {
+        match &self.multi {
+            Some(multi) => multi.suspend(print),
+            None => print(),
+        }
     }
 
     pub fn finish(&self) {

@@ -233,19 +233,6 @@ fn join_counts(counts: &std::collections::BTreeMap<String, u64>) -> String {
     parts.join(", ")
 }
 
-/// Adds one client's counters into a total.
-pub fn add_calls(total: &mut CallStats, more: &CallStats) {
-    total.total += more.total;
-    total.retries += more.retries;
-    total.rate_limited += more.rate_limited;
-    for (method, count) in &more.by_method {
-        *total.by_method.entry(method.clone()).or_default() += count;
-    }
-    for (endpoint, count) in &more.by_endpoint {
-        *total.by_endpoint.entry(endpoint.clone()).or_default() += count;
-    }
-}
-
 /// Seconds, to the millisecond.
 pub fn seconds(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0).round() / 1000.0

@@ -152,11 +152,43 @@ impl ProfileRun<'_> {
                 }
             }
         }
+        if !remaining.is_empty() {
+            let found = self.locate_in_managed(key, &remaining).await?;
+            remaining.retain(|hostname| !found.contains(hostname));
+            to_move.extend(found);
+        }
         self.take_present(key, action, &here, &present).await?;
         for batch in to_move.chunks(MAX_HOSTNAMES_PER_REQUEST) {
             self.move_rules(key, pk, action, batch).await?;
         }
         Ok(remaining)
+    }
+
+    /// The state did not know where these are: read the other managed folders (recording what
+    /// they really hold) and return the hostnames found there.
+    async fn locate_in_managed(
+        &self,
+        key: &str,
+        hostnames: &[Hostname],
+    ) -> Result<BTreeSet<Hostname>, ApplyError> {
+        let others: Vec<(String, FolderPk)> = {
+            let ledger = self.ledger();
+            let folders = ledger.state.folders.iter();
+            folders
+                .filter(|(other, _)| other.as_str() != key)
+                .map(|(other, folder)| (other.clone(), folder.pk))
+                .collect()
+        };
+        let mut found = BTreeSet::new();
+        for (other, pk) in others {
+            let rules = self.read_folder(&other, pk).await?;
+            found.extend(hostnames.iter().filter(|h| rules.contains_key(*h)).cloned());
+            self.record(|ledger| ledger.folder_read(&other, rules))?;
+            if found.len() == hostnames.len() {
+                break;
+            }
+        }
+        Ok(found)
     }
 
     /// Records hostnames found in the folder; those with another action are changed to `action`.

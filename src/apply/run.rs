@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
+use indicatif::MultiProgress;
 
 use super::error::ApplyError;
 use super::ledger::{Ledger, SkippedHostname, Tally};
@@ -61,6 +62,7 @@ impl<'a> ProfileRun<'a> {
         plan: &ProfilePlan,
         settings: RunSettings,
         printer: &Printer,
+        bars: &MultiProgress,
     ) -> Self {
         Self {
             client,
@@ -68,7 +70,7 @@ impl<'a> ProfileRun<'a> {
             store,
             ledger: Mutex::new(Ledger::new(start, plan.target.clone())),
             places: Places::default(),
-            progress: Progress::new(printer, &plan.profile, &plan.steps),
+            progress: Progress::new(printer, bars, &plan.profile, &plan.steps),
             settings,
         }
     }

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::controld::Client;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::plan::{self, refresh, Plan, PlanFile};
+use crate::plan::{self, refresh, Plan, PlanError, PlanFile, PlanFileProfile};
 use crate::source;
 use crate::state::{self, ProfileState, StateStore};
 
@@ -32,6 +32,7 @@ struct Prepared {
 
 pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     let started = Instant::now();
+    check_limits(&args)?;
     let config = Config::load(&context.config_path)?;
     let store = StateStore::open(&context.state_dir)?;
     let overrides = ApiOverrides {
@@ -154,6 +155,7 @@ async fn load_saved(
         .iter()
         .filter(|profile| args.profiles.is_empty() || args.profiles.contains(&profile.profile))
         .collect();
+    refuse_destructive(config, args, &selected)?;
     let states = load_states(store, config, &[])?;
     for planned in &selected {
         let state = states.get(&planned.profile);
@@ -180,6 +182,42 @@ async fn load_saved(
         },
         sources: SourceCounts::default(),
     })
+}
+
+/// `--parallelism 0` would never send a request; a zero or negative rate would never pace.
+fn check_limits(args: &ApplyArgs) -> Result<()> {
+    if args.parallelism == Some(0) {
+        return Err(Error::Usage(
+            "--parallelism must be at least 1 (requests in flight at once)".into(),
+        ));
+    }
+    match args.max_rps {
+        Some(rate) if !(rate.is_finite() && rate > 0.0) => Err(Error::Usage(format!(
+            "--max-rps {rate} is not a rate: give a number of requests per second above 0"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A saved plan records destructive changes (the plan command allows them to be shown); applying
+/// them still needs `--allow-destroy`.
+fn refuse_destructive(
+    config: &Config,
+    args: &ApplyArgs,
+    selected: &[&PlanFileProfile],
+) -> Result<()> {
+    if args.allow_destroy || config.safety.allow_destroy {
+        return Ok(());
+    }
+    let offenses: Vec<String> = selected
+        .iter()
+        .flat_map(|planned| planned.plan.destructive.iter().cloned())
+        .collect();
+    if offenses.is_empty() {
+        Ok(())
+    } else {
+        Err(PlanError::Destructive { offenses }.into())
+    }
 }
 
 fn profile_config<'a>(config: &'a Config, id: &str) -> Result<&'a crate::config::ProfileConfig> {

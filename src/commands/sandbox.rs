@@ -5,11 +5,15 @@
 
 use std::path::{Path, PathBuf};
 
-use controld_emulator::{Emulator, EmulatorConfig, ProfileDump};
+use controld_emulator::{
+    ActionDump, Dump, Emulator, EmulatorConfig, FolderDump, ProfileDump, RuleDump,
+};
 
 use crate::controld::Token;
 use crate::error::{Error, Result};
+use crate::model::{FolderAction, RuleAction};
 use crate::printer::Printer;
+use crate::state::{ProfileState, StateStore};
 
 /// The file beside the state files that keeps the sandbox's data between runs.
 pub const SANDBOX_FILE: &str = ".sandbox.json";
@@ -36,6 +40,10 @@ impl Sandbox {
     pub fn start(state_dir: &Path, profile_ids: &[String], printer: &Printer) -> Result<Self> {
         std::fs::create_dir_all(state_dir).map_err(|err| Error::io(state_dir, err))?;
         let data_file = state_dir.join(SANDBOX_FILE);
+        let seed = match data_file.exists() {
+            true => None,
+            false => Some(seed_from_state(state_dir, profile_ids)?),
+        };
         let config = EmulatorConfig {
             token: SANDBOX_TOKEN.to_string(),
             profiles: profile_ids.to_vec(),
@@ -52,6 +60,9 @@ impl Sandbox {
             emulator,
             data_file,
         };
+        if let Some(seed) = seed {
+            sandbox.emulator.load(seed);
+        }
         sandbox.ensure_profiles(profile_ids);
         printer.warn(format!(
             "sandbox: talking to the bundled Control D emulator at {}, not to Control D; its data is kept in {}",
@@ -88,5 +99,64 @@ impl Sandbox {
 
     pub fn token(&self) -> Token {
         Token::new(SANDBOX_TOKEN)
+    }
+}
+
+/// A new sandbox starts as the state files say the remote is, so a fresh clone's committed state and
+/// its sandbox agree (a first `--sandbox apply` changes nothing); with no state it starts empty.
+fn seed_from_state(state_dir: &Path, profile_ids: &[String]) -> Result<Dump> {
+    let store = StateStore::open_read_only(state_dir)?;
+    let mut dump = Dump::default();
+    for id in profile_ids {
+        let Some(state) = store.load(id)? else {
+            continue;
+        };
+        dump.profiles.insert(id.clone(), profile_dump(&state));
+    }
+    // `next_pk` stays 0: loading raises it past every PK in the dump.
+    Ok(dump)
+}
+
+fn profile_dump(state: &ProfileState) -> ProfileDump {
+    let mut folders: Vec<FolderDump> = state
+        .folders
+        .values()
+        .map(|folder| FolderDump {
+            pk: folder.pk,
+            name: folder.name.clone(),
+            action: folder_action_dump(&folder.action),
+            rules: folder
+                .rules
+                .iter()
+                .map(|(hostname, action)| RuleDump {
+                    hostname: hostname.clone(),
+                    action: rule_action_dump(action),
+                })
+                .collect(),
+        })
+        .collect();
+    folders.sort_by_key(|folder| folder.pk);
+    ProfileDump {
+        name: state.profile.clone(),
+        root: Vec::new(),
+        folders,
+    }
+}
+
+fn folder_action_dump(action: &FolderAction) -> ActionDump {
+    ActionDump {
+        kind: action.kind.map(|kind| kind.code()),
+        status: u8::from(action.enabled),
+        via: action.via.clone(),
+        via_v6: None,
+    }
+}
+
+fn rule_action_dump(action: &RuleAction) -> ActionDump {
+    ActionDump {
+        kind: Some(action.kind.code()),
+        status: u8::from(action.enabled),
+        via: action.via.clone(),
+        via_v6: action.via_v6.clone(),
     }
 }

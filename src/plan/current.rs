@@ -15,7 +15,8 @@ pub struct CurrentProfile {
     pub remote_folders: Vec<RemoteFolder>,
     /// Managed folders that exist, by config key: from the state, or adopted by name.
     pub managed: BTreeMap<String, CurrentFolder>,
-    /// Hostnames held by the root and unmanaged folders; known only with `--refresh full`.
+    /// Hostnames held by the root and unmanaged folders: all of them with `--refresh full`; otherwise
+    /// those the last apply found held ([`Holder::LastApply`]), so they are not retried every run.
     pub unmanaged_rules: Option<BTreeMap<Hostname, Holder>>,
     /// Scratch folders to delete (left by an interrupted apply).
     pub scratch: Vec<FolderPk>,
@@ -42,6 +43,9 @@ pub enum Holder {
     Root,
     /// A folder that no config key manages.
     Folder { pk: FolderPk, name: String },
+    /// An unmanaged rule the last apply ran into (recorded as `excluded` in the state); only
+    /// `--refresh full` reads where it is now.
+    LastApply,
 }
 
 impl std::fmt::Display for Holder {
@@ -49,6 +53,9 @@ impl std::fmt::Display for Holder {
         match self {
             Self::Root => f.write_str("the root"),
             Self::Folder { pk, name } => write!(f, "unmanaged folder \"{name}\" (PK {pk})"),
+            Self::LastApply => {
+                f.write_str("an unmanaged rule (as of the last apply; --refresh full rechecks)")
+            }
         }
     }
 }

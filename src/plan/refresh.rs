@@ -53,22 +53,38 @@ pub async fn refresh(
     // A managed folder is never treated as scratch, whatever its name.
     scratch.retain(|pk| managed.values().all(|folder| folder.pk != *pk));
     let unmanaged_rules = if full {
-        Some(
-            read_unmanaged(client, profile, &remote, &managed, &scratch)
-                .await
-                .map_err(api)?,
-        )
+        read_unmanaged(client, profile, &remote, &managed, &scratch)
+            .await
+            .map_err(api)?
     } else {
-        None
+        held_at_last_apply(state, &managed)
     };
     Ok(CurrentProfile {
         profile: profile.to_string(),
         fingerprint: fingerprint(&remote),
         remote_folders: remote,
         managed,
-        unmanaged_rules,
+        unmanaged_rules: Some(unmanaged_rules),
         scratch,
     })
+}
+
+/// Hostnames a folder's source lists but the state records as excluded and no managed folder holds:
+/// the last apply found them held by unmanaged rules. Planning them again would only repeat the
+/// refused POST on every run, so they are skipped until `--refresh full` reads the unmanaged rules.
+fn held_at_last_apply(
+    state: Option<&ProfileState>,
+    managed: &BTreeMap<String, CurrentFolder>,
+) -> BTreeMap<Hostname, Holder> {
+    let held_by_managed = |hostname: &str| managed.values().any(|f| f.rules.contains_key(hostname));
+    state
+        .map(|s| s.folders.values())
+        .into_iter()
+        .flatten()
+        .flat_map(|folder| folder.excluded.keys())
+        .filter(|hostname| !held_by_managed(hostname))
+        .map(|hostname| (hostname.clone(), Holder::LastApply))
+        .collect()
 }
 
 /// `--refresh none`: what the state says, without asking.
@@ -80,12 +96,13 @@ pub fn from_state(profile: &str, state: Option<&ProfileState>) -> CurrentProfile
         managed.insert(key.clone(), current_of(folder, folder.rules.clone()));
     }
     remote_folders.sort_by_key(|folder| folder.pk);
+    let unmanaged_rules = held_at_last_apply(state, &managed);
     CurrentProfile {
         profile: profile.to_string(),
         fingerprint: fingerprint(&remote_folders),
         remote_folders,
         managed,
-        unmanaged_rules: None,
+        unmanaged_rules: Some(unmanaged_rules),
         scratch: state.map(|s| s.scratch.clone()).unwrap_or_default(),
     }
 }

@@ -102,7 +102,7 @@ impl Fetcher {
                 request = request.header(IF_MODIFIED_SINCE, last_modified);
             }
         }
-        let mut response = request.send().await.map_err(|err| self.problem(&err))?;
+        let mut response = request.send().await.map_err(|err| self.problem(err))?;
         let validators = validators_of(response.headers());
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified(validators));
@@ -116,7 +116,7 @@ impl Fetcher {
             return Err(FetchProblem::TooLarge(cap));
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|err| self.problem(&err))? {
+        while let Some(chunk) = response.chunk().await.map_err(|err| self.problem(err))? {
             if (bytes.len() + chunk.len()) as u64 > cap {
                 return Err(FetchProblem::TooLarge(cap));
             }
@@ -154,11 +154,12 @@ impl Fetcher {
         })
     }
 
-    fn problem(&self, err: &reqwest::Error) -> FetchProblem {
+    fn problem(&self, err: reqwest::Error) -> FetchProblem {
         if err.is_timeout() {
             FetchProblem::Timeout(self.options.timeout)
         } else {
-            FetchProblem::Network(error_chain(err))
+            // The message already starts with the URL; reqwest's own copy would repeat it.
+            FetchProblem::Network(error_chain(&err.without_url()))
         }
     }
 }
