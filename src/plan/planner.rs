@@ -80,7 +80,7 @@ fn plan_all(
             .flat_map(|handle| {
                 handle
                     .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
     })
