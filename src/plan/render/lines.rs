@@ -7,7 +7,8 @@ use crate::plan::{FolderChange, FolderChangeKind, Holder, ProfilePlan};
 /// One line per changed rule, sorted by hostname, at most `cap` of them and then "... and N more":
 /// `+` added, `-` removed, `~` action changed or moved here from another folder. The `-` and `+`
 /// lines are the difference of the sorted `host action` lines before and after; a rule whose
-/// action changes shows as one `~ host old -> new` line. Only the lines shown are formatted.
+/// action changes shows as one `~ host old -> new` line. Only the lines shown get their final text
+/// (the rest are selected out unsorted).
 pub fn rule_lines(folder: &FolderChange, cap: usize) -> Vec<String> {
     let mut lines = line_entries(folder);
     let total = lines.len();
