@@ -37,10 +37,11 @@ pub fn plan<'a>(
     profiles: impl IntoIterator<Item = (&'a DesiredProfile, &'a CurrentProfile)>,
     settings: &PlanSettings,
 ) -> Result<Plan, PlanError> {
-    let mut plans = Vec::new();
+    let profiles: Vec<_> = profiles.into_iter().collect();
+    let mut plans = Vec::with_capacity(profiles.len());
     let mut offenses = Vec::new();
-    for (desired, current) in profiles {
-        match plan_profile(desired, current, settings) {
+    for result in plan_all(&profiles, settings) {
+        match result {
             Ok(plan) => plans.push(plan),
             Err(PlanError::Destructive { offenses: found }) => offenses.extend(found),
             Err(err) => return Err(err),
@@ -50,6 +51,39 @@ pub fn plan<'a>(
         return Err(PlanError::Destructive { offenses });
     }
     Ok(Plan::new(plans))
+}
+
+/// Plans each profile, spread over the available cores (profiles are independent); the results
+/// keep the input order.
+fn plan_all(
+    profiles: &[(&DesiredProfile, &CurrentProfile)],
+    settings: &PlanSettings,
+) -> Vec<Result<ProfilePlan, PlanError>> {
+    let plan_each = |part: &[(&DesiredProfile, &CurrentProfile)]| -> Vec<_> {
+        part.iter()
+            .map(|(desired, current)| plan_profile(desired, current, settings))
+            .collect()
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(profiles.len());
+    if workers <= 1 {
+        return plan_each(profiles);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = profiles
+            .chunks(profiles.len().div_ceil(workers))
+            .map(|part| scope.spawn(move || plan_each(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Plans one profile. `current.managed` holds every managed folder that exists (state keys and
@@ -95,32 +129,38 @@ pub fn plan_profile(
     })
 }
 
-/// The desired rules after overlaps and unmanaged hostnames are taken out.
-struct Resolved {
-    /// Per desired folder (config order): the rules it gets.
-    rules: Vec<BTreeMap<Hostname, RuleAction>>,
-    /// Per desired folder: listed by its source but not applied.
-    excluded: Vec<BTreeMap<Hostname, RuleAction>>,
+/// A desired rule, borrowed from the config.
+type Rule<'a> = (&'a Hostname, &'a RuleAction);
+
+/// The desired rules after overlaps and unmanaged hostnames are taken out. Borrows the desired
+/// profile: rules are copied once, into the plan's target.
+struct Resolved<'a> {
+    /// Per desired folder (config order): the rules it gets, sorted by hostname.
+    rules: Vec<Vec<Rule<'a>>>,
+    /// Per desired folder: listed by its source but not applied, sorted by hostname.
+    excluded: Vec<Vec<Rule<'a>>>,
     /// hostname -> index of the folder that gets it.
-    owner: HashMap<Hostname, usize>,
+    owner: HashMap<&'a str, usize>,
     overlaps: Vec<Overlap>,
     skipped: Vec<UnmanagedSkip>,
 }
 
 /// Walks folders in config order: the first folder listing a hostname keeps it; hostnames held by
 /// unmanaged rules (when known) are skipped.
-fn resolve(desired: &DesiredProfile, current: &CurrentProfile) -> Resolved {
-    let count = desired.folders.len();
+fn resolve<'a>(desired: &'a DesiredProfile, current: &CurrentProfile) -> Resolved<'a> {
+    let listed = desired.folders.iter().map(|f| f.rules.len()).sum();
     let mut resolved = Resolved {
-        rules: vec![BTreeMap::new(); count],
-        excluded: vec![BTreeMap::new(); count],
-        owner: HashMap::new(),
+        rules: Vec::with_capacity(desired.folders.len()),
+        excluded: Vec::with_capacity(desired.folders.len()),
+        owner: HashMap::with_capacity(listed),
         overlaps: Vec::new(),
         skipped: Vec::new(),
     };
     for (index, folder) in desired.folders.iter().enumerate() {
+        let mut rules = Vec::with_capacity(folder.rules.len());
+        let mut excluded = Vec::new();
         for (hostname, action) in &folder.rules {
-            if let Some(&winner) = resolved.owner.get(hostname) {
+            if let Some(&winner) = resolved.owner.get(hostname.as_str()) {
                 resolved.overlaps.push(Overlap {
                     hostname: hostname.clone(),
                     kept_by: desired.folders[winner].key.clone(),
@@ -133,12 +173,14 @@ fn resolve(desired: &DesiredProfile, current: &CurrentProfile) -> Resolved {
                     held_by: holder.clone(),
                 });
             } else {
-                resolved.owner.insert(hostname.clone(), index);
-                resolved.rules[index].insert(hostname.clone(), action.clone());
+                resolved.owner.insert(hostname, index);
+                rules.push((hostname, action));
                 continue;
             }
-            resolved.excluded[index].insert(hostname.clone(), action.clone());
+            excluded.push((hostname, action));
         }
+        resolved.rules.push(rules);
+        resolved.excluded.push(excluded);
     }
     resolved
 }
@@ -149,7 +191,8 @@ fn unmanaged_holder<'a>(current: &'a CurrentProfile, hostname: &str) -> Option<&
 
 /// Where each managed hostname is now: hostname -> (config key, action).
 fn locate(current: &CurrentProfile) -> HashMap<&str, (&str, &RuleAction)> {
-    let mut located = HashMap::new();
+    let held = current.managed.values().map(|f| f.rules.len()).sum();
+    let mut located = HashMap::with_capacity(held);
     for (key, folder) in &current.managed {
         for (hostname, action) in &folder.rules {
             located.insert(hostname.as_str(), (key.as_str(), action));
@@ -177,26 +220,21 @@ fn folder_changes(
             }
             Some(_) => FolderChangeKind::Keep,
         };
-        let mut change = FolderChange {
+        let placed = Placed::of(&folder.key, &resolved.rules[index], &located);
+        changes.push(FolderChange {
             key: folder.key.clone(),
             name: folder.name.clone(),
             pk: existing.map(|now| now.pk),
             action: folder.action.clone(),
             kind,
             adopted: existing.is_some_and(|now| now.adopted),
-            add: BTreeMap::new(),
-            change: BTreeMap::new(),
-            move_in: BTreeMap::new(),
-            remove: BTreeMap::new(),
-            unchanged: 0,
-        };
-        for (hostname, action) in &resolved.rules[index] {
-            place(&mut change, &located, hostname, action);
-        }
-        if let Some(now) = existing {
-            change.remove = removals(&now.rules, &resolved.owner);
-        }
-        changes.push(change);
+            add: placed.add.into_iter().collect(),
+            change: placed.change.into_iter().collect(),
+            move_in: placed.move_in.into_iter().collect(),
+            remove: existing
+                .map_or_else(BTreeMap::new, |now| removals(&now.rules, &resolved.owner)),
+            unchanged: placed.unchanged,
+        });
     }
     let desired_keys: BTreeSet<&str> = desired.folders.iter().map(|f| f.key.as_str()).collect();
     for (key, now) in &current.managed {
@@ -220,35 +258,53 @@ fn folder_changes(
     changes
 }
 
-/// Decides for one desired rule: nothing, change its action, move it here, or add it.
-fn place(
-    change: &mut FolderChange,
-    located: &HashMap<&str, (&str, &RuleAction)>,
-    hostname: &Hostname,
-    action: &RuleAction,
-) {
-    match located.get(hostname.as_str()) {
-        Some((key, now)) if *key == change.key => {
-            if *now == action {
-                change.unchanged += 1;
-            } else {
-                let update = ActionChange {
-                    from: (*now).clone(),
-                    to: action.clone(),
-                };
-                change.change.insert(hostname.clone(), update);
+/// A desired folder's rules sorted into what happens to them, each list in hostname order.
+#[derive(Default)]
+struct Placed {
+    add: Vec<(Hostname, RuleAction)>,
+    change: Vec<(Hostname, ActionChange)>,
+    move_in: Vec<(Hostname, MoveIn)>,
+    unchanged: usize,
+}
+
+impl Placed {
+    fn of(key: &str, rules: &[Rule], located: &HashMap<&str, (&str, &RuleAction)>) -> Self {
+        let mut placed = Self::default();
+        for &(hostname, action) in rules {
+            placed.place(key, located.get(hostname.as_str()), hostname, action);
+        }
+        placed
+    }
+
+    /// Decides for one desired rule: nothing, change its action, move it here, or add it.
+    fn place(
+        &mut self,
+        key: &str,
+        now: Option<&(&str, &RuleAction)>,
+        hostname: &Hostname,
+        action: &RuleAction,
+    ) {
+        match now {
+            Some(&(from_key, from)) if from_key == key => {
+                if from == action {
+                    self.unchanged += 1;
+                } else {
+                    let update = ActionChange {
+                        from: from.clone(),
+                        to: action.clone(),
+                    };
+                    self.change.push((hostname.clone(), update));
+                }
             }
-        }
-        Some((key, now)) => {
-            let moved = MoveIn {
-                from_key: key.to_string(),
-                from_action: (*now).clone(),
-                action: action.clone(),
-            };
-            change.move_in.insert(hostname.clone(), moved);
-        }
-        None => {
-            change.add.insert(hostname.clone(), action.clone());
+            Some(&(from_key, from)) => {
+                let moved = MoveIn {
+                    from_key: from_key.to_string(),
+                    from_action: from.clone(),
+                    action: action.clone(),
+                };
+                self.move_in.push((hostname.clone(), moved));
+            }
+            None => self.add.push((hostname.clone(), action.clone())),
         }
     }
 }
@@ -256,11 +312,11 @@ fn place(
 /// The folder's rules that no desired folder gets.
 fn removals(
     rules: &BTreeMap<Hostname, RuleAction>,
-    owner: &HashMap<Hostname, usize>,
+    owner: &HashMap<&str, usize>,
 ) -> BTreeMap<Hostname, RuleAction> {
     rules
         .iter()
-        .filter(|(hostname, _)| !owner.contains_key(*hostname))
+        .filter(|(hostname, _)| !owner.contains_key(hostname.as_str()))
         .map(|(hostname, action)| (hostname.clone(), action.clone()))
         .collect()
 }
@@ -330,7 +386,7 @@ fn count_rules(
         unmanaged += rules.values().filter(|h| **h == Holder::Root).count();
     }
     let managed_now: usize = current.managed.values().map(|f| f.rules.len()).sum();
-    let managed_after: usize = resolved.rules.iter().map(BTreeMap::len).sum();
+    let managed_after: usize = resolved.rules.iter().map(Vec::len).sum();
     let added: usize = folders.iter().map(|f| f.add.len()).sum();
     let before = managed_now + unmanaged + leftover;
     RuleCounts {
@@ -434,13 +490,14 @@ fn add_steps(folders: &[FolderChange]) -> Vec<Step> {
 /// Removals from folders that stay: single deletes or one scratch folder, whichever is fewer requests.
 /// Rules of a folder being deleted go with it.
 fn removal_steps(folders: &[FolderChange]) -> Vec<Step> {
-    let hostnames: Vec<Hostname> = folders
+    let mut removed: Vec<&Hostname> = folders
         .iter()
         .filter(|folder| folder.kind != FolderChangeKind::Delete)
-        .flat_map(|folder| folder.remove.keys().cloned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+        .flat_map(|folder| folder.remove.keys())
         .collect();
+    removed.sort_unstable();
+    removed.dedup();
+    let hostnames: Vec<Hostname> = removed.into_iter().cloned().collect();
     if !scratch_is_cheaper(hostnames.len()) {
         return hostnames
             .into_iter()
@@ -540,12 +597,20 @@ fn target(
                 pk: current.managed.get(&folder.key).map(|now| now.pk),
                 name: folder.name.clone(),
                 action: folder.action.clone(),
-                rules: resolved.rules[index].clone(),
-                excluded: resolved.excluded[index].clone(),
+                rules: owned(&resolved.rules[index]),
+                excluded: owned(&resolved.excluded[index]),
                 source: folder.source.clone(),
             };
             (folder.key.clone(), target)
         })
         .collect();
     ProfileTarget { folders }
+}
+
+/// Sorted borrowed rules as an owned map (built in bulk, without a search per rule).
+fn owned(rules: &[Rule]) -> BTreeMap<Hostname, RuleAction> {
+    rules
+        .iter()
+        .map(|&(hostname, action)| (hostname.clone(), action.clone()))
+        .collect()
 }

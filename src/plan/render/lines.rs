@@ -1,15 +1,65 @@
 //! The per-folder rule lines shared by the text and Markdown renderers.
 
-use similar::{capture_diff_slices, Algorithm, DiffTag};
+use std::cmp::Ordering;
 
 use crate::plan::{FolderChange, FolderChangeKind, Holder, ProfilePlan};
 
-/// One line per changed rule, sorted by hostname: `+` added, `-` removed, `~` action changed or
-/// moved here from another folder. Computed as a line diff of sorted `host action` lines (before vs
-/// after) so removals and additions interleave in hostname order.
-pub fn rule_lines(folder: &FolderChange) -> Vec<String> {
-    let mut before: Vec<String> = Vec::new();
-    let mut after: Vec<String> = Vec::new();
+/// One line per changed rule, sorted by hostname, at most `cap` of them and then "... and N more":
+/// `+` added, `-` removed, `~` action changed or moved here from another folder. The `-` and `+`
+/// lines are the difference of the sorted `host action` lines before and after; a rule whose
+/// action changes shows as one `~ host old -> new` line. Only the lines shown get their final text
+/// (the rest are selected out unsorted).
+pub fn rule_lines(folder: &FolderChange, cap: usize) -> Vec<String> {
+    let mut lines = line_entries(folder);
+    let total = lines.len();
+    if total > cap {
+        lines.select_nth_unstable_by(cap, Line::order);
+        lines.truncate(cap);
+    }
+    lines.sort_unstable_by(Line::order);
+    let mut shown: Vec<String> = lines.iter().map(Line::text).collect();
+    if total > cap {
+        shown.push(more_line(total - cap));
+    }
+    shown
+}
+
+/// A rule line before formatting: its tag (`+`, `-`, `~`) and the text after it, which starts with
+/// the hostname the line sorts by.
+struct Line {
+    tag: u8,
+    body: String,
+    host_len: usize,
+}
+
+impl Line {
+    fn new(tag: u8, body: String) -> Self {
+        let host_len = body.find(' ').unwrap_or(body.len());
+        Self {
+            tag,
+            body,
+            host_len,
+        }
+    }
+
+    /// By hostname, then by the whole line (`{tag} {body}`).
+    fn order(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+
+    fn key(&self) -> (&str, u8, &str) {
+        (&self.body[..self.host_len], self.tag, &self.body)
+    }
+
+    fn text(&self) -> String {
+        format!("{} {}", char::from(self.tag), self.body)
+    }
+}
+
+/// Every rule line of the folder, unsorted.
+fn line_entries(folder: &FolderChange) -> Vec<Line> {
+    let mut before: Vec<String> = Vec::with_capacity(folder.remove.len() + folder.change.len());
+    let mut after: Vec<String> = Vec::with_capacity(folder.add.len() + folder.change.len());
     for (hostname, action) in &folder.remove {
         before.push(format!("{hostname} {action}"));
     }
@@ -20,60 +70,58 @@ pub fn rule_lines(folder: &FolderChange) -> Vec<String> {
     for (hostname, action) in &folder.add {
         after.push(format!("{hostname} {action}"));
     }
-    before.sort();
-    after.sort();
-    let mut lines: Vec<(String, String)> = Vec::new();
-    for op in capture_diff_slices(Algorithm::Myers, &before, &after) {
-        let tag = match op.tag() {
-            DiffTag::Equal => continue,
-            DiffTag::Delete => "-",
-            DiffTag::Insert | DiffTag::Replace => "+",
-        };
-        if op.tag() == DiffTag::Replace {
-            for line in &before[op.old_range()] {
-                lines.push((host_of(line), format!("- {line}")));
-            }
-        }
-        let source = if tag == "-" {
-            &before[op.old_range()]
-        } else {
-            &after[op.new_range()]
-        };
-        for line in source {
-            lines.push((host_of(line), format!("{tag} {line}")));
+    before.sort_unstable();
+    after.sort_unstable();
+    let mut lines = Vec::with_capacity(before.len() + after.len() + folder.move_in.len());
+    let mut changed = Vec::new();
+    for line in sorted_difference(before, after) {
+        match folder.change.get_key_value(&line.body[..line.host_len]) {
+            Some(entry) => changed.push(entry),
+            None => lines.push(line),
         }
     }
-    let mut lines = merge_changes(lines, folder);
+    changed.sort_unstable_by_key(|&(hostname, _)| hostname);
+    changed.dedup_by_key(|&mut (hostname, _)| hostname);
+    for (hostname, change) in changed {
+        let body = format!("{hostname} {} -> {}", change.from, change.to);
+        lines.push(Line::new(b'~', body));
+    }
     for (hostname, moved) in &folder.move_in {
-        let line = format!(
-            "~ {hostname} {} (moved from `{}`)",
+        let body = format!(
+            "{hostname} {} (moved from `{}`)",
             moved.action, moved.from_key
         );
-        lines.push((hostname.clone(), line));
+        lines.push(Line {
+            tag: b'~',
+            body,
+            host_len: hostname.len(),
+        });
     }
-    lines.sort();
-    lines.into_iter().map(|(_, line)| line).collect()
+    lines
 }
 
-/// A changed rule shows as one `~ host old -> new` line instead of a `-` and a `+`.
-fn merge_changes(lines: Vec<(String, String)>, folder: &FolderChange) -> Vec<(String, String)> {
-    let mut merged: Vec<(String, String)> = Vec::new();
-    for (hostname, line) in lines {
-        match folder.change.get(&hostname) {
-            Some(change) => {
-                if !merged.iter().any(|(host, _)| *host == hostname) {
-                    let text = format!("~ {hostname} {} -> {}", change.from, change.to);
-                    merged.push((hostname, text));
-                }
+/// `-` for each line only before, `+` for each line only after (both sorted): the changes a line
+/// diff of the two reports.
+fn sorted_difference(before: Vec<String>, after: Vec<String>) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut before = before.into_iter().peekable();
+    let mut after = after.into_iter().peekable();
+    loop {
+        let order = match (before.peek(), after.peek()) {
+            (Some(old), Some(new)) => old.cmp(new),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => return lines,
+        };
+        match order {
+            Ordering::Less => lines.extend(before.next().map(|old| Line::new(b'-', old))),
+            Ordering::Greater => lines.extend(after.next().map(|new| Line::new(b'+', new))),
+            Ordering::Equal => {
+                before.next();
+                after.next();
             }
-            None => merged.push((hostname, line)),
         }
     }
-    merged
-}
-
-fn host_of(line: &str) -> String {
-    line.split(' ').next().unwrap_or_default().to_string()
 }
 
 /// At most `cap` lines, then "... and N more".
@@ -83,8 +131,12 @@ pub fn capped(lines: Vec<String>, cap: usize) -> Vec<String> {
     }
     let more = lines.len() - cap;
     let mut kept: Vec<String> = lines.into_iter().take(cap).collect();
-    kept.push(format!("... and {} more", super::thousands(more as u64)));
+    kept.push(more_line(more));
     kept
+}
+
+fn more_line(more: usize) -> String {
+    format!("... and {} more", super::thousands(more as u64))
 }
 
 /// `+ folder `ads` "Ads" (block): create`, and the like.

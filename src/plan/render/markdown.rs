@@ -89,10 +89,10 @@ fn profile_blocks(profile: &ProfilePlan) -> Vec<String> {
             escape(&folder_heading(folder)),
             folder_counts(folder)
         );
-        let lines = rule_lines(folder);
+        let lines = rule_lines(folder, MARKDOWN_LINES_PER_FOLDER);
         if !lines.is_empty() {
             block.push_str("```diff\n");
-            for line in capped(lines, MARKDOWN_LINES_PER_FOLDER) {
+            for line in lines {
                 let _ = writeln!(block, "{line}");
             }
             block.push_str("```\n\n");

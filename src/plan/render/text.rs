@@ -38,7 +38,7 @@ fn render_profile(out: &mut String, profile: &ProfilePlan) {
     for folder in profile.folders.iter().filter(|f| f.has_changes()) {
         let _ = writeln!(out, "  {}", folder_heading(folder));
         let _ = writeln!(out, "      {}", folder_counts(folder));
-        for line in capped(rule_lines(folder), TEXT_LINES_PER_FOLDER) {
+        for line in rule_lines(folder, TEXT_LINES_PER_FOLDER) {
             let _ = writeln!(out, "      {line}");
         }
     }
