@@ -17,7 +17,7 @@ const EXPECTED: &[(&str, Tool, [u64; 4])] = &[
     ("first sync", Tool::CtrldSync, [4, 63, 0, 0]),
     ("no change", Tool::CtrldSync, [2, 0, 0, 0]),
     ("1% churn", Tool::CtrldSync, [4, 4, 16, 3]),
-    ("30% churn", Tool::CtrldSync, [4, 35, 55, 2]),
+    ("30% churn", Tool::CtrldSync, [4, 35, 41, 2]),
     ("folder removed", Tool::CtrldSync, [4, 0, 4, 2]),
     ("adoption", Tool::CtrldSync, [26, 0, 0, 0]),
     ("first sync", Tool::OldToolModel, [2, 63, 0, 0]),

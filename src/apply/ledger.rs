@@ -159,11 +159,19 @@ impl Ledger {
         self.touch(key);
     }
 
-    /// Moved from whichever managed folder held them (or a scratch folder) into `to_key`.
+    /// Moved from whichever managed folder held them (or a scratch folder) into `to_key`. Those
+    /// already in `to_key` only had their action changed (the planner folds such changes into moves).
     pub fn rules_moved(&mut self, to_key: &str, action: &RuleAction, hostnames: &[Hostname]) {
+        let already_here = self.state.folders.get(to_key).map_or(0, |folder| {
+            hostnames
+                .iter()
+                .filter(|hostname| folder.rules.contains_key(*hostname))
+                .count()
+        });
         self.take_out(hostnames);
         self.insert_rules(to_key, action, hostnames);
-        self.tally.rules_moved += hostnames.len() as u64;
+        self.tally.rules_changed += already_here as u64;
+        self.tally.rules_moved += (hostnames.len() - already_here) as u64;
         self.touch(to_key);
     }
 

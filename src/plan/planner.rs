@@ -448,29 +448,38 @@ fn folder_steps(folders: &[FolderChange]) -> Vec<Step> {
     creates.chain(updates).collect()
 }
 
+/// One PUT with `group` both moves rules into a folder and sets their action, and setting `group`
+/// to the folder a rule is already in is harmless, so per (folder, action) the action changes ride
+/// along with the moves; only changes with no move of the same action get a `PUT` of their own.
 fn move_and_change_steps(folders: &[FolderChange]) -> Vec<Step> {
-    let mut steps = Vec::new();
+    let mut moves_steps = Vec::new();
+    let mut change_steps = Vec::new();
     for folder in folders {
-        let moves = group_by_action(folder.move_in.iter().map(|(h, m)| (h, &m.action)));
+        let mut moves = group_by_action(folder.move_in.iter().map(|(h, m)| (h, &m.action)));
+        let changes = group_by_action(folder.change.iter().map(|(h, c)| (h, &c.to)));
+        for (action, hostnames) in changes {
+            match moves.get_mut(action) {
+                Some(moving) => {
+                    moving.extend(hostnames);
+                    moving.sort_unstable();
+                }
+                None => change_steps.extend(chunks(hostnames).map(|hostnames| Step::ChangeRules {
+                    key: folder.key.clone(),
+                    action: action.clone(),
+                    hostnames,
+                })),
+            }
+        }
         for (action, hostnames) in moves {
-            steps.extend(chunks(hostnames).map(|hostnames| Step::MoveRules {
+            moves_steps.extend(chunks(hostnames).map(|hostnames| Step::MoveRules {
                 to_key: folder.key.clone(),
                 action: action.clone(),
                 hostnames,
             }));
         }
     }
-    for folder in folders {
-        let changes = group_by_action(folder.change.iter().map(|(h, c)| (h, &c.to)));
-        for (action, hostnames) in changes {
-            steps.extend(chunks(hostnames).map(|hostnames| Step::ChangeRules {
-                key: folder.key.clone(),
-                action: action.clone(),
-                hostnames,
-            }));
-        }
-    }
-    steps
+    moves_steps.extend(change_steps);
+    moves_steps
 }
 
 fn add_steps(folders: &[FolderChange]) -> Vec<Step> {
