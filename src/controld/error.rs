@@ -217,10 +217,10 @@ impl ApiError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn call() -> Call {
+    pub(crate) fn call() -> Call {
         Call {
             method: "POST",
             route: "POST /profiles/{profile}/rules",

@@ -172,16 +172,9 @@ pub(crate) fn transport_reason(error: reqwest::Error) -> String {
 mod tests {
     use super::*;
 
-    const TIMEOUT: Duration = Duration::from_secs(30);
+    use crate::controld::error::tests::call;
 
-    fn call() -> Call {
-        Call {
-            method: "POST",
-            route: "POST /profiles/{profile}/rules",
-            url: "https://api.controld.com/profiles/p1/rules".into(),
-            profile: Some("p1".into()),
-        }
-    }
+    const TIMEOUT: Duration = Duration::from_secs(30);
 
     fn server_error() -> Failure {
         Failure::Server {
