@@ -9,6 +9,7 @@ pub mod config;
 pub mod controld;
 pub mod error;
 pub mod exit;
+mod hash;
 pub mod model;
 pub mod plan;
 pub mod printer;

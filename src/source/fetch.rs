@@ -7,10 +7,10 @@ use reqwest::header::{
     HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
 };
 use reqwest::{redirect, StatusCode};
-use sha2::{Digest, Sha256};
 
 use super::error::FetchProblem;
 use crate::config::{is_loopback, Format, SourceLocation, SourcesConfig};
+pub use crate::hash::sha256_hex;
 
 const MAX_REDIRECTS: usize = 5;
 
@@ -242,13 +242,6 @@ fn expected_content(format: Format) -> &'static str {
         Format::Hosts => "a hosts file (text)",
         Format::Adblock => "an adblock list (text)",
     }
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 /// reqwest's error and its causes in one line ("error sending request: connection refused").

@@ -1,470 +1,26 @@
-//! The config file: its TOML model and its validation. Every error points at `file:line:column`
-//! and says what to write instead.
-//!
-//! ```toml
-//! [api]        # optional: base_url, max_rps, parallelism, timeout (seconds)
-//! [sources]    # optional: max_bytes, timeout (seconds), concurrency, strict
-//! [safety]     # max_delete_percent, min_rules, allow_destroy
-//! [[profile]]  # id, name, token_env, folders = ["key", ...]
-//! [folder.key] # url | path, format, name, action, via, via_v6, status, strict
-//! ```
-//!
-//! The API token is never in the config: it comes from `CTRLD_API_TOKEN` or the variable a profile
-//! names in `token_env`.
+//! Validation: the raw TOML shape into the validated model, collecting every problem.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::net::IpAddr;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
+use std::path::Path;
 use std::time::Duration;
 
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
-use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+use super::error::problem_at;
+use super::raw::{RawApi, RawConfig, RawFolder, RawProfile, RawSafety, RawSources};
+use super::{
+    config_dir, ApiConfig, Config, ConfigProblem, FolderConfig, Format, ProfileConfig,
+    SafetyConfig, SourceLocation, SourcesConfig,
+};
+use crate::hash::sha256_hex;
 use crate::model::{ActionKind, FolderAction};
 
-/// Sources bigger than this are refused unless `[sources].max_bytes` says otherwise.
-pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
-const DEFAULT_SOURCE_TIMEOUT_SECS: f64 = 30.0;
-const DEFAULT_SOURCE_CONCURRENCY: usize = 8;
-const DEFAULT_MAX_DELETE_PERCENT: f64 = 30.0;
-const DEFAULT_MIN_RULES: usize = 10;
-
-/// The whole config, validated.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Config {
-    pub path: PathBuf,
-    /// sha256 of the file's bytes, lowercase hex (a saved plan records it).
-    pub hash: String,
-    pub api: ApiConfig,
-    pub sources: SourcesConfig,
-    pub safety: SafetyConfig,
-    pub profiles: Vec<ProfileConfig>,
-    /// In file order.
-    pub folders: Vec<FolderConfig>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ApiConfig {
-    pub base_url: Option<String>,
-    pub max_rps: Option<f64>,
-    pub parallelism: Option<usize>,
-    pub timeout: Option<Duration>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct SourcesConfig {
-    pub max_bytes: u64,
-    pub timeout: Duration,
-    pub concurrency: usize,
-    pub strict: bool,
-}
-
-impl Default for SourcesConfig {
-    fn default() -> Self {
-        Self {
-            max_bytes: DEFAULT_MAX_BYTES,
-            timeout: Duration::from_secs_f64(DEFAULT_SOURCE_TIMEOUT_SECS),
-            concurrency: DEFAULT_SOURCE_CONCURRENCY,
-            strict: false,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct SafetyConfig {
-    pub max_delete_percent: f64,
-    /// The percent rule applies to folders with at least this many rules.
-    pub min_rules: usize,
-    pub allow_destroy: bool,
-}
-
-impl Default for SafetyConfig {
-    fn default() -> Self {
-        Self {
-            max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
-            min_rules: DEFAULT_MIN_RULES,
-            allow_destroy: false,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProfileConfig {
-    pub id: String,
-    pub name: Option<String>,
-    /// The environment variable holding this profile's token (else `CTRLD_API_TOKEN`).
-    pub token_env: Option<String>,
-    /// Folder keys; the order decides overlaps (the first folder listing a hostname keeps it).
-    pub folders: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FolderConfig {
-    pub key: String,
-    pub location: SourceLocation,
-    pub format: Format,
-    pub name: Option<String>,
-    /// The action the config sets. `kind: None` means only `status` was written: the source's group
-    /// action is kept with that status.
-    pub action: Option<FolderAction>,
-    /// `via_v6` for spoof rules that take the folder's action.
-    pub via_v6: Option<String>,
-    pub strict: bool,
-    /// 16 hex chars of sha256 over the settings that change how the rules are derived.
-    pub fingerprint: String,
-}
-
-/// Where a folder's rules come from.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum SourceLocation {
-    Url(url::Url),
-    Path {
-        /// As written in the config (recorded in state files).
-        written: String,
-        /// Relative to the config file's directory.
-        resolved: PathBuf,
-    },
-}
-
-impl SourceLocation {
-    /// The URL, or the path as written: the key under which the source is recorded.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Url(url) => url.as_str(),
-            Self::Path { written, .. } => written,
-        }
-    }
-}
-
-impl fmt::Display for SourceLocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A source's list format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Auto,
-    Controld,
-    Domains,
-    Hosts,
-    Adblock,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Controld => "controld",
-            Self::Domains => "domains",
-            Self::Hosts => "hosts",
-            Self::Adblock => "adblock",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "controld" => Ok(Self::Controld),
-            "domains" => Ok(Self::Domains),
-            "hosts" => Ok(Self::Hosts),
-            "adblock" => Ok(Self::Adblock),
-            other => Err(format!(
-                "unknown format `{other}`: write one of \"auto\", \"controld\", \"domains\", \"hosts\", \"adblock\""
-            )),
-        }
-    }
-}
-
-/// One problem in the config, at a position.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigProblem {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read the config {}: {source}; write one with `ctrld-sync init` or pass `--config FILE`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}", join_lines(.0))]
-    Invalid(Vec<ConfigProblem>),
-}
-
-impl ConfigError {
-    /// One line per problem.
-    pub fn lines(&self) -> Vec<String> {
-        match self {
-            Self::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
-            other => vec![other.to_string()],
-        }
-    }
-}
-
-fn join_lines(problems: &[ConfigProblem]) -> String {
-    problems
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-impl Config {
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let text = String::from_utf8(bytes).map_err(|err| {
-            let offset = err.utf8_error().valid_up_to();
-            let bytes = err.as_bytes();
-            let text = String::from_utf8_lossy(bytes);
-            ConfigError::Invalid(vec![problem_at(
-                path,
-                &text,
-                offset,
-                "the config is not valid UTF-8 here; save the file as UTF-8".into(),
-            )])
-        })?;
-        Self::from_str(&text, path)
-    }
-
-    pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|err| {
-            let offset = err.span().map_or(0, |span| span.start);
-            ConfigError::Invalid(vec![problem_at(
-                path,
-                text,
-                offset,
-                explain_toml_error(&err),
-            )])
-        })?;
-        let mut checker = Checker {
-            path,
-            text,
-            problems: Vec::new(),
-        };
-        let config = checker.build(raw);
-        if checker.problems.is_empty() {
-            Ok(config)
-        } else {
-            Err(ConfigError::Invalid(checker.problems))
-        }
-    }
-
-    pub fn folder(&self, key: &str) -> Option<&FolderConfig> {
-        self.folders.iter().find(|folder| folder.key == key)
-    }
-
-    pub fn profile(&self, id: &str) -> Option<&ProfileConfig> {
-        self.profiles.iter().find(|profile| profile.id == id)
-    }
-
-    /// The directory relative paths in the config are resolved against.
-    pub fn dir(&self) -> &Path {
-        config_dir(&self.path)
-    }
-}
-
-fn config_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    }
-}
-
-/// serde's messages, plus what to write instead where we know better.
-fn explain_toml_error(err: &toml::de::Error) -> String {
-    let message = err.message().trim().to_string();
-    if let Some(field) = unknown_field(&message) {
-        if looks_like_token(field) {
-            return format!(
-                "`{field}`: an API token must never be in the config (it is committed to git); \
-                 remove it and set CTRLD_API_TOKEN, or name another variable with `token_env = \"NAME\"` under [[profile]]"
-            );
-        }
-    }
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next())
-        .and_then(explain_missing);
-    missing.unwrap_or(message)
-}
-
-/// "missing field `id`" -> what to add.
-fn explain_missing(field: &str) -> Option<String> {
-    let example = match field {
-        "id" => "id = \"1abcdefgh2ij\" (the profile id as Control D shows it)",
-        _ => return None,
-    };
-    Some(format!("missing field `{field}`: add {example}"))
-}
-
-fn unknown_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
-    rest.split('`').next()
-}
-
-fn looks_like_token(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    key != "token_env" && (key.contains("token") || key.contains("secret") || key == "api_key")
-}
-
-fn problem_at(path: &Path, text: &str, offset: usize, message: String) -> ConfigProblem {
-    let (line, column) = line_column(text, offset);
-    ConfigProblem {
-        file: path.to_path_buf(),
-        line,
-        column,
-        message,
-    }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
-}
-
-// ---- the raw TOML shape -------------------------------------------------------------------------
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    #[serde(default)]
-    api: RawApi,
-    #[serde(default)]
-    sources: RawSources,
-    #[serde(default)]
-    safety: RawSafety,
-    #[serde(default)]
-    profile: Vec<Spanned<RawProfile>>,
-    #[serde(default)]
-    folder: OrderedFolders,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawApi {
-    base_url: Option<Spanned<String>>,
-    max_rps: Option<Spanned<f64>>,
-    parallelism: Option<Spanned<i64>>,
-    timeout: Option<Spanned<f64>>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSources {
-    max_bytes: Option<Spanned<i64>>,
-    timeout: Option<Spanned<f64>>,
-    concurrency: Option<Spanned<i64>>,
-    strict: Option<bool>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSafety {
-    max_delete_percent: Option<Spanned<f64>>,
-    min_rules: Option<Spanned<i64>>,
-    allow_destroy: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProfile {
-    id: Spanned<String>,
-    name: Option<String>,
-    token_env: Option<Spanned<String>>,
-    #[serde(default)]
-    folders: Vec<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFolder {
-    url: Option<Spanned<String>>,
-    path: Option<Spanned<String>>,
-    format: Option<Spanned<String>>,
-    name: Option<Spanned<String>>,
-    action: Option<Spanned<String>>,
-    via: Option<Spanned<String>>,
-    via_v6: Option<Spanned<String>>,
-    status: Option<Spanned<String>>,
-    strict: Option<bool>,
-}
-
-/// `[folder.<key>]` tables in file order (a map type would sort them or lose the key spans).
-#[derive(Default)]
-struct OrderedFolders(Vec<(Spanned<String>, Spanned<RawFolder>)>);
-
-impl<'de> Deserialize<'de> for OrderedFolders {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FoldersVisitor;
-        impl<'de> Visitor<'de> for FoldersVisitor {
-            type Value = OrderedFolders;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("tables `[folder.<key>]`")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut folders = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    folders.push(entry);
-                }
-                Ok(OrderedFolders(folders))
-            }
-        }
-        deserializer.deserialize_map(FoldersVisitor)
-    }
-}
-
-// ---- validation ---------------------------------------------------------------------------------
-
-struct Checker<'a> {
-    path: &'a Path,
-    text: &'a str,
-    problems: Vec<ConfigProblem>,
+pub(super) struct Checker<'a> {
+    pub(super) path: &'a Path,
+    pub(super) text: &'a str,
+    pub(super) problems: Vec<ConfigProblem>,
 }
 
 impl Checker<'_> {
@@ -473,7 +29,7 @@ impl Checker<'_> {
         self.problems.push(problem);
     }
 
-    fn build(&mut self, raw: RawConfig) -> Config {
+    pub(super) fn build(&mut self, raw: RawConfig) -> Config {
         let api = self.api(raw.api);
         let sources = self.sources(raw.sources);
         let safety = self.safety(raw.safety);
@@ -881,11 +437,6 @@ pub fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
 /// 16 hex chars over location, format, name, action, via_v6 and strict.
 fn fingerprint(folder: &FolderConfig) -> String {
     let action = folder
@@ -906,62 +457,7 @@ fn fingerprint(folder: &FolderConfig) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::from_str(text, Path::new("dir/ctrld-sync.toml"))
-    }
-
-    fn first_problem(text: &str) -> ConfigProblem {
-        match parse(text) {
-            Err(ConfigError::Invalid(problems)) => problems[0].clone(),
-            other => panic!("expected a problem, got {other:?}"),
-        }
-    }
-
-    const GOOD: &str = r#"
-[sources]
-concurrency = 2
-
-[[profile]]
-id = "p1"
-folders = ["ads", "local"]
-
-[folder.ads]
-url = "https://example.com/ads.json"
-format = "controld"
-
-[folder.local]
-path = "lists/local.txt"
-name = "Local"
-action = "spoof"
-via = "10.0.0.1"
-"#;
-
-    #[test]
-    fn a_good_config_loads_with_defaults_and_file_order() {
-        let config = parse(GOOD).unwrap();
-        assert_eq!(config.sources.concurrency, 2);
-        assert_eq!(config.sources.max_bytes, DEFAULT_MAX_BYTES);
-        assert_eq!(config.safety.max_delete_percent, 30.0);
-        assert_eq!(config.safety.min_rules, 10);
-        let keys: Vec<_> = config.folders.iter().map(|f| f.key.as_str()).collect();
-        assert_eq!(keys, ["ads", "local"]);
-        let local = config.folder("local").unwrap();
-        assert_eq!(
-            local.location,
-            SourceLocation::Path {
-                written: "lists/local.txt".into(),
-                resolved: PathBuf::from("dir/lists/local.txt"),
-            }
-        );
-        let action = local.action.clone().unwrap();
-        assert_eq!(action.kind, Some(ActionKind::Spoof));
-        assert_eq!(action.via.as_deref(), Some("10.0.0.1"));
-        assert_eq!(local.fingerprint.len(), 16);
-        assert_eq!(config.hash.len(), 64);
-        assert_eq!(config.profile("p1").unwrap().folders, ["ads", "local"]);
-    }
+    use crate::config::tests::{first_problem, parse, GOOD};
 
     #[test]
     fn fingerprint_changes_with_the_settings_that_shape_rules() {
@@ -975,30 +471,6 @@ via = "10.0.0.1"
             before.folder("local").unwrap().fingerprint,
             after.folder("local").unwrap().fingerprint
         );
-    }
-
-    #[test]
-    fn an_unknown_key_points_at_its_line() {
-        let problem =
-            first_problem(&GOOD.replace("format = \"controld\"", "fromat = \"controld\""));
-        assert_eq!((problem.line, problem.column), (11, 1));
-        assert!(
-            problem.message.contains("unknown field `fromat`"),
-            "{}",
-            problem.message
-        );
-    }
-
-    #[test]
-    fn a_token_in_the_config_is_refused_with_the_alternative() {
-        let problem = first_problem(&GOOD.replace("id = \"p1\"", "id = \"p1\"\ntoken = \"abc\""));
-        assert_eq!(problem.line, 7);
-        assert!(
-            problem.message.contains("CTRLD_API_TOKEN"),
-            "{}",
-            problem.message
-        );
-        assert!(!problem.message.contains("abc"));
     }
 
     #[test]
@@ -1051,27 +523,8 @@ via = "10.0.0.1"
     }
 
     #[test]
-    fn duplicate_profiles_and_keys_are_errors() {
-        let twice = format!("{GOOD}\n[[profile]]\nid = \"p1\"\n");
-        assert!(first_problem(&twice).message.contains("listed twice"));
-        let dup_key = GOOD.replace(
-            "format = \"controld\"",
-            "format = \"controld\"\nformat = \"hosts\"",
-        );
-        let problem = first_problem(&dup_key);
-        assert_eq!(problem.line, 12);
-        assert!(problem.message.contains("duplicate"), "{}", problem.message);
-    }
-
-    #[test]
     fn a_bad_action_names_the_choices() {
         let problem = first_problem(&GOOD.replace("action = \"spoof\"", "action = \"deny\""));
         assert!(problem.message.contains("block, allow, spoof or redirect"));
-    }
-
-    #[test]
-    fn line_column_counts_characters() {
-        assert_eq!(line_column("ab\ncé d", 7), (2, 4));
-        assert_eq!(line_column("", 0), (1, 1));
     }
 }

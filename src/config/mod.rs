@@ -1,0 +1,336 @@
+//! The config file: its TOML model and its validation. Every error points at `file:line:column`
+//! and says what to write instead.
+//!
+//! ```toml
+//! [api]        # optional: base_url, max_rps, parallelism, timeout (seconds)
+//! [sources]    # optional: max_bytes, timeout (seconds), concurrency, strict
+//! [safety]     # max_delete_percent, min_rules, allow_destroy
+//! [[profile]]  # id, name, token_env, folders = ["key", ...]
+//! [folder.key] # url | path, format, name, action, via, via_v6, status, strict
+//! ```
+//!
+//! The API token is never in the config: it comes from `CTRLD_API_TOKEN` or the variable a profile
+//! names in `token_env`.
+
+mod check;
+mod error;
+mod raw;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::model::FolderAction;
+use check::Checker;
+use error::{explain_toml_error, problem_at};
+use raw::RawConfig;
+
+pub use check::is_loopback;
+pub use error::{line_column, ConfigError, ConfigProblem};
+
+/// Sources bigger than this are refused unless `[sources].max_bytes` says otherwise.
+pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
+const DEFAULT_SOURCE_TIMEOUT_SECS: f64 = 30.0;
+const DEFAULT_SOURCE_CONCURRENCY: usize = 8;
+const DEFAULT_MAX_DELETE_PERCENT: f64 = 30.0;
+const DEFAULT_MIN_RULES: usize = 10;
+
+/// The whole config, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub path: PathBuf,
+    /// sha256 of the file's bytes, lowercase hex (a saved plan records it).
+    pub hash: String,
+    pub api: ApiConfig,
+    pub sources: SourcesConfig,
+    pub safety: SafetyConfig,
+    pub profiles: Vec<ProfileConfig>,
+    /// In file order.
+    pub folders: Vec<FolderConfig>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ApiConfig {
+    pub base_url: Option<String>,
+    pub max_rps: Option<f64>,
+    pub parallelism: Option<usize>,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourcesConfig {
+    pub max_bytes: u64,
+    pub timeout: Duration,
+    pub concurrency: usize,
+    pub strict: bool,
+}
+
+impl Default for SourcesConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: DEFAULT_MAX_BYTES,
+            timeout: Duration::from_secs_f64(DEFAULT_SOURCE_TIMEOUT_SECS),
+            concurrency: DEFAULT_SOURCE_CONCURRENCY,
+            strict: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SafetyConfig {
+    pub max_delete_percent: f64,
+    /// The percent rule applies to folders with at least this many rules.
+    pub min_rules: usize,
+    pub allow_destroy: bool,
+}
+
+impl Default for SafetyConfig {
+    fn default() -> Self {
+        Self {
+            max_delete_percent: DEFAULT_MAX_DELETE_PERCENT,
+            min_rules: DEFAULT_MIN_RULES,
+            allow_destroy: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileConfig {
+    pub id: String,
+    pub name: Option<String>,
+    /// The environment variable holding this profile's token (else `CTRLD_API_TOKEN`).
+    pub token_env: Option<String>,
+    /// Folder keys; the order decides overlaps (the first folder listing a hostname keeps it).
+    pub folders: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FolderConfig {
+    pub key: String,
+    pub location: SourceLocation,
+    pub format: Format,
+    pub name: Option<String>,
+    /// The action the config sets. `kind: None` means only `status` was written: the source's group
+    /// action is kept with that status.
+    pub action: Option<FolderAction>,
+    /// `via_v6` for spoof rules that take the folder's action.
+    pub via_v6: Option<String>,
+    pub strict: bool,
+    /// 16 hex chars of sha256 over the settings that change how the rules are derived.
+    pub fingerprint: String,
+}
+
+/// Where a folder's rules come from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SourceLocation {
+    Url(url::Url),
+    Path {
+        /// As written in the config (recorded in state files).
+        written: String,
+        /// Relative to the config file's directory.
+        resolved: PathBuf,
+    },
+}
+
+impl SourceLocation {
+    /// The URL, or the path as written: the key under which the source is recorded.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Url(url) => url.as_str(),
+            Self::Path { written, .. } => written,
+        }
+    }
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A source's list format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Auto,
+    Controld,
+    Domains,
+    Hosts,
+    Adblock,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Controld => "controld",
+            Self::Domains => "domains",
+            Self::Hosts => "hosts",
+            Self::Adblock => "adblock",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "controld" => Ok(Self::Controld),
+            "domains" => Ok(Self::Domains),
+            "hosts" => Ok(Self::Hosts),
+            "adblock" => Ok(Self::Adblock),
+            other => Err(format!(
+                "unknown format `{other}`: write one of \"auto\", \"controld\", \"domains\", \"hosts\", \"adblock\""
+            )),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|err| {
+            let offset = err.utf8_error().valid_up_to();
+            let bytes = err.as_bytes();
+            let text = String::from_utf8_lossy(bytes);
+            ConfigError::Invalid(vec![problem_at(
+                path,
+                &text,
+                offset,
+                "the config is not valid UTF-8 here; save the file as UTF-8".into(),
+            )])
+        })?;
+        Self::from_str(&text, path)
+    }
+
+    pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|err| {
+            let offset = err.span().map_or(0, |span| span.start);
+            ConfigError::Invalid(vec![problem_at(
+                path,
+                text,
+                offset,
+                explain_toml_error(&err),
+            )])
+        })?;
+        let mut checker = Checker {
+            path,
+            text,
+            problems: Vec::new(),
+        };
+        let config = checker.build(raw);
+        if checker.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid(checker.problems))
+        }
+    }
+
+    pub fn folder(&self, key: &str) -> Option<&FolderConfig> {
+        self.folders.iter().find(|folder| folder.key == key)
+    }
+
+    pub fn profile(&self, id: &str) -> Option<&ProfileConfig> {
+        self.profiles.iter().find(|profile| profile.id == id)
+    }
+
+    /// The directory relative paths in the config are resolved against.
+    pub fn dir(&self) -> &Path {
+        config_dir(&self.path)
+    }
+}
+
+fn config_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::model::ActionKind;
+
+    pub(super) fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_str(text, Path::new("dir/ctrld-sync.toml"))
+    }
+
+    pub(super) fn first_problem(text: &str) -> ConfigProblem {
+        match parse(text) {
+            Err(ConfigError::Invalid(problems)) => problems[0].clone(),
+            other => panic!("expected a problem, got {other:?}"),
+        }
+    }
+
+    pub(super) const GOOD: &str = r#"
+[sources]
+concurrency = 2
+
+[[profile]]
+id = "p1"
+folders = ["ads", "local"]
+
+[folder.ads]
+url = "https://example.com/ads.json"
+format = "controld"
+
+[folder.local]
+path = "lists/local.txt"
+name = "Local"
+action = "spoof"
+via = "10.0.0.1"
+"#;
+
+    #[test]
+    fn a_good_config_loads_with_defaults_and_file_order() {
+        let config = parse(GOOD).unwrap();
+        assert_eq!(config.sources.concurrency, 2);
+        assert_eq!(config.sources.max_bytes, DEFAULT_MAX_BYTES);
+        assert_eq!(config.safety.max_delete_percent, 30.0);
+        assert_eq!(config.safety.min_rules, 10);
+        let keys: Vec<_> = config.folders.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["ads", "local"]);
+        let local = config.folder("local").unwrap();
+        assert_eq!(
+            local.location,
+            SourceLocation::Path {
+                written: "lists/local.txt".into(),
+                resolved: PathBuf::from("dir/lists/local.txt"),
+            }
+        );
+        let action = local.action.clone().unwrap();
+        assert_eq!(action.kind, Some(ActionKind::Spoof));
+        assert_eq!(action.via.as_deref(), Some("10.0.0.1"));
+        assert_eq!(local.fingerprint.len(), 16);
+        assert_eq!(config.hash.len(), 64);
+        assert_eq!(config.profile("p1").unwrap().folders, ["ads", "local"]);
+    }
+
+    #[test]
+    fn duplicate_profiles_and_keys_are_errors() {
+        let twice = format!("{GOOD}\n[[profile]]\nid = \"p1\"\n");
+        assert!(first_problem(&twice).message.contains("listed twice"));
+        let dup_key = GOOD.replace(
+            "format = \"controld\"",
+            "format = \"controld\"\nformat = \"hosts\"",
+        );
+        let problem = first_problem(&dup_key);
+        assert_eq!(problem.line, 12);
+        assert!(problem.message.contains("duplicate"), "{}", problem.message);
+    }
+}
