@@ -381,6 +381,20 @@ fn a_hostname_held_by_an_unmanaged_rule_is_skipped_and_reported() {
     let json: serde_json::Value = serde_json::from_str(&read(&report)).unwrap();
     let skipped = json["profiles"][0]["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 2, "{json}");
+
+    // The next run does not fight over them again: no changes, one read.
+    assert_eq!(setup.plan_exit_code(), 0);
+    setup.emulator.reset_stats();
+    setup.apply_ok(&[]);
+    assert_eq!(setup.emulator.stats().total, 1);
+    // `--refresh full` reads the unmanaged rules and still leaves them alone.
+    let full = setup.run(&["plan", "--refresh", "full", "--detailed-exitcode"]);
+    assert_eq!(
+        full.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&full.stdout)
+    );
 }
 
 #[test]
