@@ -22,6 +22,9 @@ pub const STATE_VERSION: u32 = 1;
 /// The lock file inside the state directory; git-ignored.
 const LOCK_FILE: &str = ".lock";
 
+/// Where `--sandbox` keeps its emulator's data, beside the state files (never committed).
+pub const SANDBOX_DATA_FILE: &str = ".sandbox.json";
+
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("{path}: {source}")]
@@ -293,13 +296,14 @@ fn sync_dir(dir: &Path) -> Result<(), StateError> {
     Ok(())
 }
 
-/// Keeps the lock file out of git, which holds the state files themselves.
+/// Keeps the lock file and the `--sandbox` emulator's data out of git, which holds the state files.
 fn ensure_gitignore(dir: &Path) -> Result<(), StateError> {
     let path = dir.join(".gitignore");
     if path.exists() {
         return Ok(());
     }
-    fs::write(&path, format!("{LOCK_FILE}\n")).map_err(|err| StateError::io(&path, err))
+    let ignored = format!("{LOCK_FILE}\n{}\n", SANDBOX_DATA_FILE);
+    fs::write(&path, ignored).map_err(|err| StateError::io(&path, err))
 }
 
 fn take_lock(dir: &Path) -> Result<File, StateError> {

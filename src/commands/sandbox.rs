@@ -13,10 +13,7 @@ use crate::controld::Token;
 use crate::error::{Error, Result};
 use crate::model::{FolderAction, RuleAction};
 use crate::printer::Printer;
-use crate::state::{ProfileState, StateStore};
-
-/// The file beside the state files that keeps the sandbox's data between runs.
-pub const SANDBOX_FILE: &str = ".sandbox.json";
+use crate::state::{ProfileState, StateStore, SANDBOX_DATA_FILE};
 
 /// The sandbox emulator accepts this token and nothing else; it guards nothing real.
 const SANDBOX_TOKEN: &str = "sandbox";
@@ -39,7 +36,7 @@ impl Sandbox {
     /// Starts the emulator with every profile in `profile_ids` present, and says so on stderr.
     pub fn start(state_dir: &Path, profile_ids: &[String], printer: &Printer) -> Result<Self> {
         std::fs::create_dir_all(state_dir).map_err(|err| Error::io(state_dir, err))?;
-        let data_file = state_dir.join(SANDBOX_FILE);
+        let data_file = state_dir.join(SANDBOX_DATA_FILE);
         let seed = match data_file.exists() {
             true => None,
             false => Some(seed_from_state(state_dir, profile_ids)?),
