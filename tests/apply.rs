@@ -395,6 +395,13 @@ fn a_hostname_held_by_an_unmanaged_rule_is_skipped_and_reported() {
         "{}",
         String::from_utf8_lossy(&full.stdout)
     );
+    // Once the user removes their own rule, `--refresh full` sees the hostname is free.
+    let mut dump = setup.emulator.dump();
+    dump.profiles.get_mut("p1").unwrap().root.clear();
+    setup.emulator.load(dump);
+    setup.apply_ok(&["--refresh", "full"]);
+    assert_eq!(setup.remote_folders("p1")["Ads"].len(), 51);
+    assert_eq!(setup.plan_exit_code(), 0);
 }
 
 #[test]
