@@ -36,15 +36,7 @@ async fn dump_is_sorted_and_round_trips_through_load() {
     assert_eq!(profile.root[0].action.via_v6.as_deref(), Some("::1"));
     assert!(dump.next_pk > pk);
 
-    let over_http: Dump = api
-        .client
-        .get(api.url("/_emulator/dump"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let over_http: Dump = api.hook_json("/_emulator/dump").await;
     assert_eq!(over_http, dump);
 
     let other = start(EmulatorConfig {
@@ -151,12 +143,7 @@ async fn lists_api() -> (Api, tempfile::TempDir) {
 #[tokio::test]
 async fn lists_carry_strong_etag_last_modified_and_content_type() {
     let (api, dir) = lists_api().await;
-    let response = api
-        .client
-        .get(api.url("/_lists/ads.txt"))
-        .send()
-        .await
-        .unwrap();
+    let response = api.raw_get("/_lists/ads.txt").await;
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
     assert_eq!(headers["etag"], etag_of(b"a.example\nb.example\n").as_str());
@@ -168,12 +155,7 @@ async fn lists_carry_strong_etag_last_modified_and_content_type() {
     let last_modified = headers["last-modified"].to_str().unwrap();
     assert_eq!(last_modified, httpdate::fmt_http_date(modified));
     assert_eq!(response.text().await.unwrap(), "a.example\nb.example\n");
-    let json = api
-        .client
-        .get(api.url("/_lists/folder.json"))
-        .send()
-        .await
-        .unwrap();
+    let json = api.raw_get("/_lists/folder.json").await;
     assert_eq!(json.headers()["content-type"], "application/json");
     assert_eq!(api.emulator.stats().total, 0, "lists are not API requests");
 }
@@ -233,26 +215,11 @@ async fn lists_answer_304_to_matching_validators_and_reread_the_file() {
 #[tokio::test]
 async fn lists_404_when_missing_and_refuse_traversal() {
     let (api, _dir) = lists_api().await;
-    let missing = api
-        .client
-        .get(api.url("/_lists/none.txt"))
-        .send()
-        .await
-        .unwrap();
+    let missing = api.raw_get("/_lists/none.txt").await;
     assert_eq!(missing.status(), 404);
-    let traversal = api
-        .client
-        .get(api.url("/_lists/..%2Fads.txt"))
-        .send()
-        .await
-        .unwrap();
+    let traversal = api.raw_get("/_lists/..%2Fads.txt").await;
     assert_eq!(traversal.status(), 400);
     let no_dir = start_default().await;
-    let unserved = no_dir
-        .client
-        .get(no_dir.url("/_lists/ads.txt"))
-        .send()
-        .await
-        .unwrap();
+    let unserved = no_dir.raw_get("/_lists/ads.txt").await;
     assert_eq!(unserved.status(), 404);
 }

@@ -203,30 +203,10 @@ async fn stats_count_every_api_request_exactly_and_never_admin_calls() {
     api.request(Method::GET, "/profiles", None, None, None)
         .await;
     // admin endpoints and lists are not counted
-    api.client
-        .get(api.url("/_emulator/stats"))
-        .send()
-        .await
-        .unwrap();
-    api.client
-        .get(api.url("/_emulator/dump"))
-        .send()
-        .await
-        .unwrap();
-    api.client
-        .get(api.url("/_lists/x.txt"))
-        .send()
-        .await
-        .unwrap();
-    let over_http: Stats = api
-        .client
-        .get(api.url("/_emulator/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    api.raw_get("/_emulator/stats").await;
+    api.raw_get("/_emulator/dump").await;
+    api.raw_get("/_lists/x.txt").await;
+    let over_http: Stats = api.hook_json("/_emulator/stats").await;
     let expected = Stats {
         total: 12,
         by_method: counts(&[("DELETE", 2), ("GET", 6), ("POST", 2), ("PUT", 2)]),
@@ -272,12 +252,7 @@ async fn admin_endpoints_bypass_auth_rate_limit_and_faults() {
     })
     .await;
     for _ in 0..5 {
-        let response = api
-            .client
-            .get(api.url("/_emulator/dump"))
-            .send()
-            .await
-            .unwrap();
+        let response = api.raw_get("/_emulator/dump").await;
         assert_eq!(response.status(), 200);
     }
     assert_eq!(api.emulator.stats().total, 0);

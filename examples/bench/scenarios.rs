@@ -97,40 +97,19 @@ pub fn run_size(binary: &Path, size: &Size, settings: &Settings) -> Result<Vec<R
     };
     let mut rows = Vec::new();
 
-    let emulator = start_emulator(size, settings)?;
-    let workspace = Workspace::new()?;
-    let bench = Bench {
-        binary,
-        size,
-        emulator: &emulator,
-        workspace: &workspace,
-    };
+    let bench = Bench::fresh(binary, size, settings)?;
     rows.push(bench.run("first sync", &base, &fast, false)?);
     rows.push(bench.run("no change", &base, &fast, false)?);
     rows.push(bench.run("1% churn", &churn1, &fast, false)?);
     rows.push(bench.run("30% churn", &churn30, &fast, false)?);
     rows.push(bench.run("folder removed", &removed, &destroy, false)?);
 
-    let emulator = start_emulator(size, settings)?;
-    emulator.load(old_tool_dump(&base));
-    let workspace = Workspace::new()?;
-    let bench = Bench {
-        binary,
-        size,
-        emulator: &emulator,
-        workspace: &workspace,
-    };
+    let bench = Bench::fresh(binary, size, settings)?;
+    bench.emulator.load(old_tool_dump(&base));
     rows.push(bench.run("adoption", &base, &fast, true)?);
 
     if settings.default_rps_row {
-        let emulator = start_emulator(size, settings)?;
-        let workspace = Workspace::new()?;
-        let bench = Bench {
-            binary,
-            size,
-            emulator: &emulator,
-            workspace: &workspace,
-        };
+        let bench = Bench::fresh(binary, size, settings)?;
         let default = ApplyOptions {
             max_rps: None,
             allow_destroy: false,
@@ -171,14 +150,25 @@ fn without_folder(profiles: &[ProfileLists], index: usize) -> Vec<ProfileLists> 
         .collect()
 }
 
+/// One emulator and one config workspace, run through scenarios in turn.
 struct Bench<'a> {
     binary: &'a Path,
     size: &'a Size,
-    emulator: &'a Emulator,
-    workspace: &'a Workspace,
+    emulator: Emulator,
+    workspace: Workspace,
 }
 
-impl Bench<'_> {
+impl<'a> Bench<'a> {
+    /// An empty emulator and a new workspace.
+    fn fresh(binary: &'a Path, size: &'a Size, settings: &Settings) -> Result<Self, BenchError> {
+        Ok(Self {
+            binary,
+            size,
+            emulator: start_emulator(size, settings)?,
+            workspace: Workspace::new()?,
+        })
+    }
+
     /// Writes the lists, runs `apply`, and measures it against the theoretical minimum.
     fn run(
         &self,
@@ -194,7 +184,7 @@ impl Bench<'_> {
         self.workspace.write(lists)?;
         self.emulator.reset_stats();
         let process =
-            runner::run_apply(self.binary, self.workspace, &self.emulator.url(), options)?;
+            runner::run_apply(self.binary, &self.workspace, &self.emulator.url(), options)?;
         let stats = self.emulator.stats();
         let mut outcome = compare(&self.emulator.dump(), &desired);
         if process.exit_code != 0 {

@@ -101,6 +101,17 @@ impl Api {
         builder.send().await.expect("request reaches the emulator")
     }
 
+    /// A plain GET without a token, as the test hooks (`/_emulator/*`) and `/_lists/` are read.
+    pub async fn raw_get(&self, path: &str) -> reqwest::Response {
+        self.request(Method::GET, path, None, None, None).await
+    }
+
+    /// A test hook's JSON answer, decoded.
+    pub async fn hook_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let response = self.raw_get(path).await;
+        response.json().await.expect("the hook answers JSON")
+    }
+
     pub async fn call(&self, method: Method, path: &str, form_body: Option<String>) -> Answer {
         let content_type = form_body
             .as_ref()
