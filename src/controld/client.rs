@@ -21,7 +21,7 @@ use super::pacing::Pacer;
 use super::retry::{parse_retry_after, Backoff};
 use super::stats::{CallStats, StatsRecorder};
 use super::types::{RemoteFolder, RemoteProfile, RemoteRule, RuleTarget};
-use super::wire::{self, GroupsBody, ProfilesBody, RulesBody};
+use super::wire;
 
 /// Most hostnames one write may carry: the server silently drops form variables past about 1,001.
 pub const MAX_HOSTNAMES_PER_REQUEST: usize = 500;
@@ -115,14 +115,12 @@ impl Client {
             segments: vec!["profiles".to_owned()],
             form: None,
         };
-        self.fetch(request, |body: ProfilesBody| body.into_profiles())
-            .await
+        self.fetch(request, wire::profiles).await
     }
 
     pub async fn list_folders(&self, profile: &str) -> Result<Vec<RemoteFolder>, ApiError> {
         let request = Request::new(Endpoint::ListFolders, profile, &["groups".to_owned()]);
-        self.fetch(request, |body: GroupsBody| body.into_folders())
-            .await
+        self.fetch(request, wire::folders).await
     }
 
     /// POST; the answer already holds the new folder's PK. Not retried on an unknown outcome:
@@ -135,9 +133,7 @@ impl Client {
     ) -> Result<RemoteFolder, ApiError> {
         let request = Request::new(Endpoint::CreateFolder, profile, &["groups".to_owned()])
             .with_form(Form::folder(name, action));
-        let folders = self
-            .fetch(request, |body: GroupsBody| body.into_folders())
-            .await?;
+        let folders = self.fetch(request, wire::folders).await?;
         // The answer's `body.groups[0]` already holds the new PK: no need to list again.
         let created = folders.into_iter().next();
         created.ok_or_else(|| self.created_folder_missing(profile, name))
@@ -174,8 +170,7 @@ impl Client {
         };
         rest.insert(0, "rules".to_owned());
         let request = Request::new(endpoint, profile, &rest);
-        self.fetch(request, |body: RulesBody| body.into_rules(folder))
-            .await
+        self.fetch(request, |body| wire::rules(body, folder)).await
     }
 
     /// POST; `folder = None` creates in the root. At most [`MAX_HOSTNAMES_PER_REQUEST`];
@@ -252,24 +247,19 @@ impl Client {
     }
 
     /// Runs the request and decodes its `body` with `convert`.
-    async fn fetch<B, T>(
+    async fn fetch<T>(
         &self,
         request: Request,
-        convert: impl FnOnce(B) -> Result<T, String>,
-    ) -> Result<T, ApiError>
-    where
-        B: serde::de::DeserializeOwned + Default,
-    {
+        convert: impl FnOnce(&Value) -> Result<T, String>,
+    ) -> Result<T, ApiError> {
         let url = self.url(&request.segments);
         let call = self.call(&request, &url);
         let body = self.execute(&request, &url, &call).await?;
-        wire::decode(body)
-            .and_then(convert)
-            .map_err(|reason| ApiError::InvalidResponse {
-                call,
-                status: 200,
-                reason,
-            })
+        convert(&body).map_err(|reason| ApiError::InvalidResponse {
+            call,
+            status: 200,
+            reason,
+        })
     }
 
     /// Runs a request whose answer carries nothing needed.

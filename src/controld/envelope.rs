@@ -3,7 +3,6 @@
 //! Outcomes are told apart by HTTP status, `success` and `error.code`, never by message text
 //! (messages can be multi-line dumps). Only the first line of a message is kept for users.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::{ApiError, Call};
@@ -30,24 +29,13 @@ pub(crate) enum Answer {
     Invalid { status: u16, reason: String },
 }
 
-#[derive(Deserialize)]
+/// The envelope's parts, read field by field: any field may be absent or of another type than the
+/// reference says (an error `date`, a `message` beside `body`) without failing the read.
 struct Envelope {
-    #[serde(default)]
     success: Option<bool>,
-    #[serde(default)]
     body: Value,
-    #[serde(default)]
-    error: Option<ErrorBody>,
-    #[serde(default)]
-    message: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    code: Option<Value>,
-    #[serde(default)]
-    message: Option<String>,
+    error: Option<Value>,
+    message: Option<Value>,
 }
 
 pub(crate) fn read(status: u16, content_type: Option<&str>, body: &[u8]) -> Answer {
@@ -69,7 +57,31 @@ pub(crate) fn read(status: u16, content_type: Option<&str>, body: &[u8]) -> Answ
 }
 
 fn parse(body: &[u8]) -> Result<Envelope, String> {
-    serde_json::from_slice(body).map_err(|error| error.to_string())
+    let value: Value = serde_json::from_slice(body).map_err(|error| error.to_string())?;
+    let Value::Object(mut fields) = value else {
+        return Err("the answer is not a JSON object".to_owned());
+    };
+    let success = fields.get("success").and_then(flag);
+    Ok(Envelope {
+        success,
+        body: fields.remove("body").unwrap_or(Value::Null),
+        error: fields.remove("error").filter(|error| error.is_object()),
+        message: fields.remove("message"),
+    })
+}
+
+/// `true`, or the `1`/`"true"` a loosely typed service might send instead.
+fn flag(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(flag) => Some(*flag),
+        Value::Number(number) => number.as_u64().map(|n| n != 0),
+        Value::String(text) => match text.trim() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn interpret(status: u16, envelope: Envelope) -> Answer {
@@ -89,7 +101,7 @@ fn interpret(status: u16, envelope: Envelope) -> Answer {
 }
 
 fn error_code(envelope: &Envelope) -> Option<u32> {
-    match envelope.error.as_ref()?.code.as_ref()? {
+    match envelope.error.as_ref()?.get("code")? {
         Value::Number(number) => number.as_u64().and_then(|code| u32::try_from(code).ok()),
         Value::String(text) => text.trim().parse().ok(),
         _ => None,
@@ -97,11 +109,13 @@ fn error_code(envelope: &Envelope) -> Option<u32> {
 }
 
 fn error_message(envelope: &Envelope) -> Option<String> {
-    let error_message = envelope.error.as_ref().and_then(|e| e.message.as_deref());
-    error_message
-        .or(envelope.message.as_deref())
+    let error_message = envelope.error.as_ref().and_then(|e| e.get("message"));
+    [error_message, envelope.message.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
         .map(first_line)
-        .filter(|line| !line.is_empty())
+        .find(|line| !line.is_empty())
 }
 
 /// The first non-empty line of a message, trimmed and kept short.
@@ -298,5 +312,30 @@ mod tests {
     fn first_line_trims_and_shortens() {
         assert_eq!(first_line("\n  first \nsecond"), "first");
         assert_eq!(first_line(&"x".repeat(400)).len(), 303);
+    }
+
+    #[test]
+    fn envelope_fields_of_unexpected_types_do_not_fail_the_read() {
+        let body = br#"{"body":[],"success":true,"message":{"text":"ok"},"error":[],"date":1}"#;
+        assert_eq!(read(200, JSON, body), Answer::Success(json!([])));
+        let body = br#"{"success":false,"error":{"code":"40401","message":7,"date":"2026-06-01"},"message":"No such group exists.\nline two"}"#;
+        assert_eq!(
+            read(404, JSON, body),
+            Answer::Failure {
+                status: 404,
+                code: 40401,
+                message: "No such group exists.".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_successful_delete_with_an_empty_list_body_succeeds() {
+        let answer = read(
+            200,
+            JSON,
+            br#"{"body":[],"success":true,"message":"Deleted"}"#,
+        );
+        assert_eq!(answer, Answer::Success(json!([])));
     }
 }

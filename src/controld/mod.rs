@@ -3,6 +3,8 @@
 mod base_url;
 mod client;
 mod config;
+#[cfg(test)]
+mod decode_tests;
 mod encode;
 mod endpoint;
 mod envelope;

@@ -8,6 +8,10 @@ pub struct RemoteProfile {
     /// The profile id (`PK`, a 12-13 character string).
     pub id: String,
     pub name: String,
+    /// When the profile last changed, as the API writes it (a number or a date; compared only).
+    pub updated: Option<String>,
+    /// `profile.rule.count`: the live service counts enabled rules only.
+    pub enabled_rule_count: Option<u64>,
 }
 
 /// One folder from `GET /profiles/{profile}/groups`.
