@@ -11,11 +11,11 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use ctrld_sync::cli::PlanFormat;
 use ctrld_sync::controld::RemoteFolder;
 use ctrld_sync::model::{
     ActionKind, DesiredFolder, DesiredProfile, FolderAction, RuleAction, SourceRecord,
 };
+use ctrld_sync::plan::render::Format;
 use ctrld_sync::plan::{plan, render::render, CurrentFolder, CurrentProfile, PlanSettings};
 
 const FOLDERS_PER_PROFILE: usize = 20;
@@ -118,7 +118,7 @@ fn scenario(label: &str, profiles: usize, synced: bool, churn: f64) {
     let started = Instant::now();
     let plan = plan(inputs.iter().map(|(d, c)| (d, c)), &settings).expect("the plan is valid");
     let planned = started.elapsed();
-    let text = render(&plan, PlanFormat::Text);
+    let text = render(&plan, Format::Text);
     let rendered = started.elapsed() - planned;
     let summary = plan.summary();
     println!(

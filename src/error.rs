@@ -31,6 +31,9 @@ pub enum Error {
     Plan(#[from] crate::plan::PlanError),
 
     #[error(transparent)]
+    Refresh(#[from] crate::refresh::RefreshError),
+
+    #[error(transparent)]
     PlanFile(#[from] crate::plan::PlanFileError),
 
     /// The `--sandbox` emulator could not start.

@@ -13,5 +13,6 @@ mod hash;
 pub mod model;
 pub mod plan;
 pub mod printer;
+pub mod refresh;
 pub mod source;
 pub mod state;

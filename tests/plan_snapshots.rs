@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use ctrld_sync::cli::PlanFormat;
 use ctrld_sync::controld::RemoteFolder;
 use ctrld_sync::model::{
     ActionKind, DesiredFolder, DesiredProfile, FolderAction, RuleAction, SourceRecord,
 };
+use ctrld_sync::plan::render::Format;
 use ctrld_sync::plan::{
     plan, render::render, CurrentFolder, CurrentProfile, Holder, Plan, PlanSettings,
 };
@@ -159,24 +159,24 @@ fn remote(pk: u64, name: &str, count: u64) -> RemoteFolder {
 
 #[test]
 fn text_plan() {
-    insta::assert_snapshot!(render(&scenario(), PlanFormat::Text));
+    insta::assert_snapshot!(render(&scenario(), Format::Text));
 }
 
 #[test]
 fn json_plan() {
-    insta::assert_snapshot!(render(&scenario(), PlanFormat::Json));
+    insta::assert_snapshot!(render(&scenario(), Format::Json));
 }
 
 #[test]
 fn markdown_plan() {
-    let markdown = render(&scenario(), PlanFormat::Markdown);
+    let markdown = render(&scenario(), Format::Markdown);
     assert!(markdown.len() < ctrld_sync::plan::render::MARKDOWN_BUDGET);
     insta::assert_snapshot!(markdown);
 }
 
 #[test]
 fn rendering_is_deterministic() {
-    for format in [PlanFormat::Text, PlanFormat::Json, PlanFormat::Markdown] {
+    for format in [Format::Text, Format::Json, Format::Markdown] {
         assert_eq!(render(&scenario(), format), render(&scenario(), format));
     }
 }
@@ -184,7 +184,7 @@ fn rendering_is_deterministic() {
 #[test]
 fn the_plan_json_round_trips() {
     let plan = scenario();
-    let text = render(&plan, PlanFormat::Json);
+    let text = render(&plan, Format::Json);
     let back: Plan = serde_json::from_str(&text).unwrap();
     assert_eq!(back.profiles[0].steps, plan.profiles[0].steps);
     assert_eq!(back.estimate, plan.estimate);
@@ -220,7 +220,7 @@ fn a_huge_markdown_plan_is_cut_under_the_budget_with_a_note() {
         fingerprint: String::new(),
     };
     let plan = plan([(&profile, &current)], &PlanSettings::default()).unwrap();
-    let markdown = render(&plan, PlanFormat::Markdown);
+    let markdown = render(&plan, Format::Markdown);
     assert!(
         markdown.len() <= ctrld_sync::plan::render::MARKDOWN_BUDGET,
         "{}",

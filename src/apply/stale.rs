@@ -5,8 +5,8 @@ use std::path::Path;
 
 use super::error::ApplyError;
 use crate::controld::Client;
-use crate::plan::refresh::fingerprint;
 use crate::plan::PlanFileProfile;
+use crate::refresh::fingerprint;
 use crate::state::ProfileState;
 
 /// Offline checks: the config hash and the profile's state lineage and serial.

@@ -1,24 +1,24 @@
-//! `ctrld-sync apply [PLANFILE]`: plan (or load a saved plan and check it is not stale), print the
+//! `ctrld-sync apply [PLANFILE]`: the shared pipeline (or a saved plan, checked not stale), print the
 //! plan, execute it, print the report (and write it with `--report`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use super::plan::{load_states, settings};
+use super::pipeline::{self, load_states, Request, Workspace};
+use super::refresh_mode;
 use super::session::{ApiOverrides, Session, DEFAULT_PARALLELISM};
 use super::Context;
 use crate::apply::{
     self, stale, ApplyError, ApplyReport, ProfileJob, RunSettings, SourceCounts, StageTimes,
 };
-use crate::cli::{ApplyArgs, PlanFormat};
+use crate::cli::ApplyArgs;
 use crate::config::Config;
 use crate::controld::Client;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::plan::{self, refresh, Plan, PlanError, PlanFile, PlanFileProfile};
-use crate::source;
-use crate::state::{self, ProfileState, StateStore};
+use crate::plan::{render, Plan, PlanError, PlanFile, PlanFileProfile};
+use crate::state::{ProfileState, StateStore};
 
 /// A plan ready to execute, with what the report needs from how it was made.
 struct Prepared {
@@ -33,20 +33,21 @@ struct Prepared {
 pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     check_limits(&args)?;
-    let config = Config::load(&context.config_path)?;
-    let store = StateStore::open(&context.state_dir)?;
+    let workspace = Workspace::open(context)?;
+    let config = &workspace.config;
+    let store = &workspace.store;
     let overrides = ApiOverrides {
         max_rps: args.max_rps,
         parallelism: args.parallelism,
     };
-    let mut session = Session::new(context, &config, overrides)?;
+    let mut session = Session::new(context, config, overrides)?;
     let prepared = match &args.plan {
-        None => plan_now(context, &config, &store, &mut session, &args).await?,
-        Some(path) => load_saved(&config, &store, &mut session, &args, path).await?,
+        None => plan_now(context, &workspace, &mut session, &args).await?,
+        Some(path) => load_saved(config, store, &mut session, &args, path).await?,
     };
     context
         .printer
-        .stdout(&plan::render::render(&prepared.plan, PlanFormat::Text))
+        .stdout(&render::render(&prepared.plan, render::Format::Text))
         .map_err(|err| Error::io("<stdout>", err))?;
 
     let applying = Instant::now();
@@ -68,7 +69,7 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
             state: prepared.states.get(&plan.profile).cloned(),
         })
         .collect();
-    let outcomes = apply::apply_profiles(jobs, &store, run_settings, &context.printer).await;
+    let outcomes = apply::apply_profiles(jobs, store, run_settings, &context.printer).await;
 
     let mut stages = prepared.stages;
     stages.apply = apply::seconds(applying.elapsed());
@@ -93,51 +94,32 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     }
 }
 
-/// The plan command's pipeline: desired (fetch) -> refresh -> plan, timed per stage.
+/// The shared pipeline (fetch -> refresh -> plan), then each planned profile's client.
 async fn plan_now(
     context: &Context,
-    config: &Config,
-    store: &StateStore,
+    workspace: &Workspace,
     session: &mut Session,
     args: &ApplyArgs,
 ) -> Result<Prepared> {
-    let fetching = Instant::now();
-    let states = load_states(store, config, &args.profiles)?;
-    let cache = state::source_cache(states.values());
-    let desired = source::load_desired(config, &args.profiles, &cache, &context.printer).await?;
-    let fetch = apply::seconds(fetching.elapsed());
-
-    let refreshing = Instant::now();
-    let mut clients = Vec::new();
-    let mut currents = Vec::new();
-    for profile in &desired.profiles {
-        let client = session.client(profile_config(config, &profile.id)?)?;
-        let state = states.get(&profile.id);
-        currents.push(refresh::refresh(args.refresh, Some(&client), profile, state).await?);
-        clients.push(client);
-    }
-    let refresh = apply::seconds(refreshing.elapsed());
-
-    let planning = Instant::now();
-    let settings = settings(config, args.allow_destroy);
-    let plan = plan::plan(desired.profiles.iter().zip(&currents), &settings)?;
-    let report = &desired.report;
+    let request = Request {
+        profiles: &args.profiles,
+        refresh: refresh_mode(args.refresh),
+        allow_destroy: args.allow_destroy,
+    };
+    let planned = pipeline::plan(context, workspace, Some(&mut *session), &request).await?;
+    let ids: Vec<&str> = planned
+        .plan
+        .profiles
+        .iter()
+        .map(|p| p.profile.as_str())
+        .collect();
+    let clients = pipeline::clients(session, &workspace.config, &ids)?;
     Ok(Prepared {
-        plan,
-        states,
+        plan: planned.plan,
+        states: planned.states,
         clients,
-        stages: StageTimes {
-            fetch,
-            refresh,
-            plan: apply::seconds(planning.elapsed()),
-            ..StageTimes::default()
-        },
-        sources: SourceCounts {
-            fetched: report.fetched as u64,
-            not_modified: report.not_modified as u64,
-            unchanged_by_hash: report.unchanged_by_hash as u64,
-            bytes_downloaded: report.bytes_downloaded,
-        },
+        stages: planned.stages,
+        sources: planned.sources,
     })
 }
 
@@ -162,12 +144,11 @@ async fn load_saved(
         stale::check_offline(path, &file.config_hash, &config.hash, planned, state)?;
     }
     let checking = Instant::now();
-    let mut clients = Vec::new();
+    let ids: Vec<&str> = selected.iter().map(|p| p.profile.as_str()).collect();
+    let clients = pipeline::clients(session, config, &ids)?;
     let mut profiles = Vec::new();
-    for planned in selected {
-        let client = session.client(profile_config(config, &planned.profile)?)?;
-        stale::check_remote(path, planned, &client).await?;
-        clients.push(client);
+    for (planned, client) in selected.into_iter().zip(&clients) {
+        stale::check_remote(path, planned, client).await?;
         let mut profile = planned.plan.clone();
         profile.target = planned.target.clone();
         profiles.push(profile);
@@ -218,13 +199,4 @@ fn refuse_destructive(
     } else {
         Err(PlanError::Destructive { offenses }.into())
     }
-}
-
-fn profile_config<'a>(config: &'a Config, id: &str) -> Result<&'a crate::config::ProfileConfig> {
-    config.profile(id).ok_or_else(|| {
-        Error::Usage(format!(
-            "profile {id} is not in the config {}",
-            config.path.display()
-        ))
-    })
 }

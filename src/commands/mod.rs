@@ -2,14 +2,17 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, PlanFormat, Refresh};
 use crate::error::Result;
 use crate::exit::ExitStatus;
+use crate::plan::render;
 use crate::printer::{Printer, Verbosity};
+use crate::refresh;
 
 mod apply;
 mod completions;
 mod init;
+pub mod pipeline;
 pub mod plan;
 pub mod sandbox;
 pub mod session;
@@ -89,5 +92,23 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         }
         Command::Apply(args) => apply::run(&context, args).await,
         Command::Init(args) => init::run(&context, args).await,
+    }
+}
+
+/// The CLI's `--refresh` as the refresh stage's mode.
+fn refresh_mode(refresh: Refresh) -> refresh::Mode {
+    match refresh {
+        Refresh::Auto => refresh::Mode::Auto,
+        Refresh::Full => refresh::Mode::Full,
+        Refresh::None => refresh::Mode::None,
+    }
+}
+
+/// The CLI's `--format` as the renderer's format.
+fn plan_format(format: PlanFormat) -> render::Format {
+    match format {
+        PlanFormat::Text => render::Format::Text,
+        PlanFormat::Json => render::Format::Json,
+        PlanFormat::Markdown => render::Format::Markdown,
     }
 }

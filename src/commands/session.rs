@@ -7,8 +7,8 @@ use url::Url;
 
 use super::sandbox::Sandbox;
 use super::Context;
-use crate::config::{is_loopback, ApiConfig, Config, ProfileConfig};
-use crate::controld::{CallStats, Client, ClientConfig, Token};
+use crate::config::{ApiConfig, Config, ProfileConfig};
+use crate::controld::{check_base_url, CallStats, Client, ClientConfig, Token};
 use crate::error::{Error, Result};
 
 /// Control D's API when neither `--api-url`, `CTRLD_API_URL` nor the config names another.
@@ -124,8 +124,8 @@ fn start_sandbox(context: &Context, profile_ids: &[String]) -> Result<Sandbox> {
     Sandbox::start(&context.state_dir, profile_ids, &context.printer)
 }
 
-/// `--api-url` (or `CTRLD_API_URL`) > config `api.base_url` > [`DEFAULT_API_URL`]; plain http only
-/// for loopback hosts.
+/// `--api-url` (or `CTRLD_API_URL`) > config `api.base_url` > [`DEFAULT_API_URL`], checked by the
+/// client's one base-URL check (https; plain http only for loopback hosts; no credentials).
 pub fn base_url(flag: Option<&str>, config: Option<&str>) -> Result<Url> {
     let (text, origin) = match (flag, config) {
         (Some(url), _) => (url, "--api-url / CTRLD_API_URL"),
@@ -137,17 +137,8 @@ pub fn base_url(flag: Option<&str>, config: Option<&str>) -> Result<Url> {
             "API URL `{text}` from {origin} is not a URL: {err}"
         ))
     })?;
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(Error::Usage(format!(
-            "API URL `{text}` from {origin} uses plain http, which is allowed only for 127.0.0.1, ::1 or \
-             localhost: use https://"
-        ))),
-        other => Err(Error::Usage(format!(
-            "API URL `{text}` from {origin} uses `{other}:`: use https://"
-        ))),
-    }
+    check_base_url(&url).map_err(|err| Error::Usage(format!("{err} (from {origin})")))?;
+    Ok(url)
 }
 
 fn token_variable(profile: &ProfileConfig) -> &str {

@@ -1,9 +1,10 @@
 //! The API base URL: which ones are acceptable, and how request paths are joined to it.
 
-use url::{Host, Url};
+use url::Url;
 
 use super::encode::path_segment;
 use super::error::ApiError;
+use crate::config::is_loopback;
 
 /// The base URL with the segments appended, each percent-encoded (a base path like `/api` is
 /// kept; a hostname `*.example.com` becomes `%2A.example.com`).
@@ -18,8 +19,9 @@ pub(crate) fn join(base: &Url, segments: &[String]) -> Url {
     url
 }
 
-/// `https://`, or plain `http://` to a loopback address only; no credentials in the URL.
-pub(crate) fn check(url: &Url) -> Result<(), ApiError> {
+/// `https://`, or plain `http://` to a loopback address only; no credentials in the URL. The one
+/// check of an API base URL: the client runs it, and the command layer before naming the URL's origin.
+pub fn check(url: &Url) -> Result<(), ApiError> {
     let invalid = |reason: &str| ApiError::InvalidBaseUrl {
         url: without_credentials(url),
         reason: reason.to_owned(),
@@ -36,15 +38,6 @@ pub(crate) fn check(url: &Url) -> Result<(), ApiError> {
             "plain http is only allowed to a loopback address; use https",
         )),
         _ => Err(invalid("the scheme must be https")),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 

@@ -16,6 +16,7 @@ mod stats;
 mod types;
 mod wire;
 
+pub use base_url::check as check_base_url;
 pub use client::*;
 pub use config::{ClientConfig, Token};
 pub use error::{ApiError, Call};

@@ -1,7 +1,5 @@
 //! Why a plan cannot be made. Each message names the profile and folder concerned.
 
-use crate::model::FolderPk;
-
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(
@@ -23,23 +21,4 @@ pub enum PlanError {
         offenses.iter().map(|offense| format!("  - {offense}")).collect::<Vec<_>>().join("\n")
     )]
     Destructive { offenses: Vec<String> },
-
-    #[error(
-        "profile {profile}: {} folders are named \"{name}\" (PKs {}); rename or delete all but one so the \
-         folder can be adopted",
-        pks.len(),
-        pks.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-    )]
-    AmbiguousFolder {
-        profile: String,
-        name: String,
-        pks: Vec<FolderPk>,
-    },
-
-    #[error("profile {profile}: reading the remote profile failed: {source}")]
-    Refresh {
-        profile: String,
-        #[source]
-        source: Box<crate::controld::ApiError>,
-    },
 }

@@ -1,4 +1,4 @@
-//! The planner: current vs desired -> [`Plan`]; its cost model; refresh; renderers; saved plan files.
+//! The planner: current vs desired -> [`Plan`]; its cost model; renderers; saved plan files.
 //!
 //! Planning is pure: the same desired and current state give the same plan, byte for byte.
 
@@ -7,7 +7,6 @@ mod current;
 mod error;
 mod file;
 mod planner;
-pub mod refresh;
 pub mod render;
 mod types;
 

@@ -10,14 +10,25 @@ pub use markdown::{render_markdown, MARKDOWN_BUDGET};
 pub use text::render_text;
 
 use super::types::{Plan, Summary};
-use crate::cli::PlanFormat;
+
+/// How a plan is rendered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// For people, on a terminal or in a log.
+    #[default]
+    Text,
+    /// For machines.
+    Json,
+    /// For pull-request comments.
+    Markdown,
+}
 
 /// The plan in the asked format, ready for stdout.
-pub fn render(plan: &Plan, format: PlanFormat) -> String {
+pub fn render(plan: &Plan, format: Format) -> String {
     match format {
-        PlanFormat::Text => render_text(plan),
-        PlanFormat::Json => render_json(plan),
-        PlanFormat::Markdown => render_markdown(plan),
+        Format::Text => render_text(plan),
+        Format::Json => render_json(plan),
+        Format::Markdown => render_markdown(plan),
     }
 }
 

@@ -1,50 +1,85 @@
-//! Refresh: how much of the remote profile is read to know what is there now.
+//! Refresh: the stage between the API client and the planner. It reads as much of each remote
+//! profile as the mode says and hands the planner what is there now ([`CurrentProfile`]).
 //!
 //! - `auto`: one `GET /groups`; managed folders whose PK, name, action and count match the state are
 //!   trusted; a drifted folder, or a desired one adopted by name, has its rules read.
 //! - `full`: also reads every managed folder, every unmanaged folder and the root.
 //! - `none`: the state files alone; no request.
+//!
+//! Profiles are read concurrently, and so are the folders within a profile; the client bounds the
+//! requests in flight and paces them. Results do not depend on the order the answers arrive in.
+
+mod error;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures_util::future::try_join_all;
 use sha2::{Digest, Sha256};
 
-use super::current::{CurrentFolder, CurrentProfile, Holder};
-use super::error::PlanError;
-use super::SCRATCH_PREFIX;
-use crate::cli::Refresh;
-use crate::controld::{Client, RemoteFolder, RemoteRule};
+pub use error::RefreshError;
+
+use crate::controld::{ApiError, Client, RemoteFolder, RemoteRule};
 use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction};
+use crate::plan::{CurrentFolder, CurrentProfile, Holder, SCRATCH_PREFIX};
 use crate::state::{FolderState, ProfileState};
 
-/// Reads the remote profile as `mode` says. `client` may be `None` only with [`Refresh::None`].
+/// How much of the remote profile is read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// One `GET /groups` per profile; drifted or newly adopted folders are read.
+    #[default]
+    Auto,
+    /// Every managed folder, every unmanaged folder and the root.
+    Full,
+    /// The state files alone: no request.
+    None,
+}
+
+/// One profile to refresh: what is desired, its state, and its client (`None` with [`Mode::None`]).
+pub struct Target<'a> {
+    pub desired: &'a DesiredProfile,
+    pub state: Option<&'a ProfileState>,
+    pub client: Option<&'a Client>,
+}
+
+/// Refreshes every profile concurrently; the results are in the order of `targets`.
+pub async fn refresh_all(
+    mode: Mode,
+    targets: &[Target<'_>],
+) -> Result<Vec<CurrentProfile>, RefreshError> {
+    let reads = targets
+        .iter()
+        .map(|target| refresh(mode, target.client, target.desired, target.state));
+    try_join_all(reads).await
+}
+
+/// Reads the remote profile as `mode` says. `client` may be `None` only with [`Mode::None`].
 pub async fn refresh(
-    mode: Refresh,
+    mode: Mode,
     client: Option<&Client>,
     desired: &DesiredProfile,
     state: Option<&ProfileState>,
-) -> Result<CurrentProfile, PlanError> {
+) -> Result<CurrentProfile, RefreshError> {
     let client = match (mode, client) {
-        (Refresh::None, _) | (_, None) => return Ok(from_state(&desired.id, state)),
+        (Mode::None, _) | (_, None) => return Ok(from_state(&desired.id, state)),
         (_, Some(client)) => client,
     };
     let profile = desired.id.as_str();
-    let api = |source| PlanError::Refresh {
+    let api = |source| RefreshError::Api {
         profile: profile.to_string(),
         source: Box::new(source),
     };
     let remote = client.list_folders(profile).await.map_err(api)?;
     let matched = match_folders(profile, desired, state, &remote)?;
-    let full = mode == Refresh::Full;
-    // Folders to read are read concurrently; the client bounds requests in flight and paces them.
+    let full = mode == Mode::Full;
     let reads = matched.into_iter().map(|(key, mut found)| async move {
         let rules = match found.trusted.take() {
             Some(rules) if !full => rules,
             _ => read_rules(client, profile, Some(found.remote.pk)).await?,
         };
-        Ok::<_, crate::controld::ApiError>((key, found.into_current(rules)))
+        Ok::<_, ApiError>((key, found.into_current(rules)))
     });
-    let managed: BTreeMap<String, CurrentFolder> = futures_util::future::try_join_all(reads)
+    let managed: BTreeMap<String, CurrentFolder> = try_join_all(reads)
         .await
         .map_err(api)?
         .into_iter()
@@ -134,7 +169,7 @@ fn match_folders<'a>(
     desired: &DesiredProfile,
     state: Option<&ProfileState>,
     remote: &'a [RemoteFolder],
-) -> Result<BTreeMap<String, Found<'a>>, PlanError> {
+) -> Result<BTreeMap<String, Found<'a>>, RefreshError> {
     let by_pk: BTreeMap<FolderPk, &RemoteFolder> = remote.iter().map(|f| (f.pk, f)).collect();
     let mut found = BTreeMap::new();
     for (key, folder) in state.map(|s| &s.folders).into_iter().flatten() {
@@ -174,7 +209,7 @@ fn match_folders<'a>(
                 found.insert(folder.key.clone(), entry);
             }
             many => {
-                return Err(PlanError::AmbiguousFolder {
+                return Err(RefreshError::AmbiguousFolder {
                     profile: profile.to_string(),
                     name: folder.name.clone(),
                     pks: many.iter().map(|r| r.pk).collect(),
@@ -217,7 +252,7 @@ async fn read_rules(
     client: &Client,
     profile: &str,
     folder: Option<FolderPk>,
-) -> Result<BTreeMap<Hostname, RuleAction>, crate::controld::ApiError> {
+) -> Result<BTreeMap<Hostname, RuleAction>, ApiError> {
     let rules = client.list_rules(profile, folder).await?;
     Ok(rules
         .into_iter()
@@ -236,7 +271,7 @@ async fn read_unmanaged(
     remote: &[RemoteFolder],
     managed: &BTreeMap<String, CurrentFolder>,
     scratch: &[FolderPk],
-) -> Result<BTreeMap<Hostname, Holder>, crate::controld::ApiError> {
+) -> Result<BTreeMap<Hostname, Holder>, ApiError> {
     let managed_pks: BTreeSet<FolderPk> = managed.values().map(|f| f.pk).collect();
     let mut held = BTreeMap::new();
     for hostname in read_rules(client, profile, None).await?.into_keys() {
@@ -251,9 +286,9 @@ async fn read_unmanaged(
                 name: folder.name.clone(),
             };
             let rules = read_rules(client, profile, Some(folder.pk)).await?;
-            Ok::<_, crate::controld::ApiError>((holder, rules))
+            Ok::<_, ApiError>((holder, rules))
         });
-    for (holder, rules) in futures_util::future::try_join_all(reads).await? {
+    for (holder, rules) in try_join_all(reads).await? {
         for hostname in rules.into_keys() {
             held.insert(hostname, holder.clone());
         }
