@@ -10,7 +10,10 @@ use ctrld_sync::exit::ExitStatus;
 use ctrld_sync::printer::Printer;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage(&err),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -24,6 +27,19 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(err) if is_broken_pipe(&err) => ExitStatus::Success.into(),
         Err(err) => fail(&anyhow::Error::new(err)),
+    }
+}
+
+/// `--help` and `--version` print to stdout and exit 0; a usage error (unknown flag, bad value)
+/// prints clap's message to stderr and exits 1, never 2: 2 means "changes present" with
+/// `--detailed-exitcode`.
+fn usage(err: &clap::Error) -> ExitCode {
+    // Printing can only fail on a closed stream; the exit code still says what happened.
+    let _ = err.print();
+    if err.use_stderr() {
+        ExitStatus::Error.into()
+    } else {
+        ExitStatus::Success.into()
     }
 }
 
