@@ -86,6 +86,7 @@ fn current(profile: usize, synced: bool) -> CurrentProfile {
         managed,
         unmanaged_rules: None,
         scratch: Vec::new(),
+        parked: Some(BTreeMap::new()),
         fingerprint: String::new(),
     }
 }

@@ -7,7 +7,8 @@ use ctrld_sync::model::{
     ActionKind, DesiredFolder, DesiredProfile, FolderAction, RuleAction, SourceRecord,
 };
 use ctrld_sync::plan::{
-    plan_profile, CurrentFolder, CurrentProfile, PlanError, PlanSettings, ProfilePlan, Step,
+    parked_rule_action, plan_profile, CurrentFolder, CurrentProfile, PlanError, PlanSettings,
+    ProfilePlan, Step,
 };
 
 fn hosts(prefix: &str, n: usize) -> BTreeMap<String, RuleAction> {
@@ -76,6 +77,7 @@ fn current(
         managed: folders,
         unmanaged_rules: None,
         scratch: vec![],
+        parked: Some(BTreeMap::new()),
         fingerprint: String::new(),
     }
 }
@@ -271,11 +273,70 @@ fn additions_are_grouped_by_action_in_requests_of_at_most_500() {
 }
 
 #[test]
-fn leftover_scratch_folders_are_deleted_first() {
+fn a_desired_rule_parked_in_a_leftover_scratch_folder_moves_out_before_the_folder_goes() {
     let mut now = current(vec![("ads", 1, hosts("a", 2))], &[(66, 40)]);
     now.scratch = vec![66];
+    // 40 parked rules; a00002 is desired again.
+    let parked: BTreeMap<String, RuleAction> = hosts("a", 42).into_iter().skip(2).collect();
+    let disabled = parked_rule_action();
+    now.parked = Some(
+        parked
+            .keys()
+            .map(|h| (h.clone(), disabled.clone()))
+            .collect(),
+    );
     let plan = plan(&desired(vec![("ads", hosts("a", 3))]), &now).unwrap();
-    assert_eq!(plan.steps[0], Step::DeleteLeftoverScratch { pk: 66 });
+    assert_eq!(
+        plan.steps,
+        vec![
+            Step::MoveRules {
+                to_key: "ads".into(),
+                action: RuleAction::block(),
+                hostnames: vec!["a00002.example".into()],
+            },
+            Step::DeleteLeftoverScratch { pk: 66 },
+        ]
+    );
+    assert_eq!(
+        plan.folders[0].move_in["a00002.example"].from_key,
+        "ctrld-sync scratch"
+    );
     assert_eq!(plan.rules_before, 42);
     assert_eq!(plan.rules_after, 3);
+}
+
+#[test]
+fn a_leftover_scratch_folder_whose_rules_were_not_read_is_kept() {
+    let mut now = current(vec![("ads", 1, hosts("a", 2))], &[(66, 40)]);
+    now.scratch = vec![66];
+    now.parked = None;
+    let plan = plan(&desired(vec![("ads", hosts("a", 3))]), &now).unwrap();
+    assert!(
+        !plan
+            .steps
+            .iter()
+            .any(|step| matches!(step, Step::DeleteLeftoverScratch { .. })),
+        "{:?}",
+        plan.steps
+    );
+    assert_eq!(plan.rules_before, 42);
+    assert_eq!(plan.rules_after, 43);
+}
+
+#[test]
+fn a_folder_is_disabled_only_after_the_rules_leaving_it_have_moved() {
+    let now = current(
+        vec![("ads", 1, hosts("a", 2)), ("old", 2, hosts("b", 2))],
+        &[],
+    );
+    let mut want = desired(vec![("ads", hosts("a", 2)), ("old", hosts("b", 1))]);
+    want.folders[0]
+        .rules
+        .insert("b00001.example".into(), RuleAction::block());
+    want.folders[1].action.enabled = false;
+    let plan = plan(&want, &now).unwrap();
+    let position = |wanted: fn(&Step) -> bool| plan.steps.iter().position(wanted).unwrap();
+    let moved = position(|step| matches!(step, Step::MoveRules { .. }));
+    let disabled = position(|step| matches!(step, Step::UpdateFolder { .. }));
+    assert!(moved < disabled, "{:?}", plan.steps);
 }

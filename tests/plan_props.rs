@@ -1,8 +1,11 @@
 //! Property tests of the planner: random current and desired profiles; the plan's steps are executed
 //! on an in-memory model of Control D's API semantics (written here, independent of the planner).
 //! After the steps, managed folders equal the desired ones (after overlaps), unmanaged rules are
-//! untouched, no kept rule ever disappears mid-way, the rule limit is never passed, and the model
-//! counted exactly the requests the plan estimated.
+//! untouched, the rule limit is never passed, and the model counted exactly the requests the plan
+//! estimated. After every step: no kept rule disappears, a kept rule's own action and status are
+//! what they were or what they will be, a kept rule that acted before and acts after never stops
+//! acting (a folder disabled too early would do that), and a removed rule never acts in any way
+//! it did not before (a rule parked in the scratch folder is inert).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,7 +14,8 @@ use ctrld_sync::model::{
     ActionKind, DesiredFolder, DesiredProfile, FolderAction, FolderPk, RuleAction, SourceRecord,
 };
 use ctrld_sync::plan::{
-    plan_profile, CurrentFolder, CurrentProfile, Holder, PlanError, PlanSettings, Step,
+    parked_rule_action, plan_profile, scratch_folder_action, CurrentFolder, CurrentProfile, Holder,
+    PlanError, PlanSettings, Step,
 };
 use proptest::prelude::*;
 use rand::rngs::StdRng as SeededRng;
@@ -107,6 +111,13 @@ impl Model {
         self.rules.remove(hostname);
     }
 
+    /// What the rule does now: its action while it and its folder are enabled, else nothing.
+    fn effect(&self, hostname: &str) -> Option<&RuleAction> {
+        let (folder, action) = self.rules.get(hostname)?;
+        let folder_on = folder.is_none_or(|pk| self.folders[&pk].1.enabled);
+        (action.enabled && folder_on).then_some(action)
+    }
+
     fn folder_rules(&self, pk: FolderPk) -> BTreeMap<String, RuleAction> {
         self.rules
             .iter()
@@ -147,11 +158,13 @@ fn action(rng: &mut SeededRng) -> RuleAction {
 }
 
 fn folder_action(rng: &mut SeededRng) -> FolderAction {
-    match rng.gen_range(0..3) {
+    let mut action = match rng.gen_range(0..3) {
         0 => FolderAction::none(),
         1 => FolderAction::of(ActionKind::Allow),
         _ => FolderAction::of(ActionKind::Block),
-    }
+    };
+    action.enabled = rng.gen_bool(0.7);
+    action
 }
 
 fn source() -> SourceRecord {
@@ -181,8 +194,16 @@ fn generate(seed: u64, size: usize) -> Case {
     let unmanaged: BTreeSet<FolderPk> = (0..rng.gen_range(0..3))
         .map(|i| model.create_folder(&format!("Mine {i}"), &FolderAction::none()))
         .collect();
+    // A leftover scratch folder: as this version leaves one (disabled, its rules disabled) or as
+    // an older one did (enabled, its rules acting).
+    let inert_scratch = rng.gen_bool(0.5);
     let scratch: Vec<FolderPk> = if rng.gen_bool(0.2) {
-        vec![model.create_folder("ctrld-sync scratch", &FolderAction::none())]
+        let action = if inert_scratch {
+            scratch_folder_action()
+        } else {
+            FolderAction::none()
+        };
+        vec![model.create_folder("ctrld-sync scratch", &action)]
     } else {
         Vec::new()
     };
@@ -203,7 +224,13 @@ fn generate(seed: u64, size: usize) -> Case {
         if place.is_none_or(|pk| unmanaged.contains(&pk)) {
             unmanaged_hosts.insert(host.clone());
         }
-        model.rules.insert(host.clone(), (place, action(rng)));
+        let parked = place.is_some_and(|pk| scratch.contains(&pk));
+        let action = if parked && inert_scratch {
+            parked_rule_action()
+        } else {
+            action(rng)
+        };
+        model.rules.insert(host.clone(), (place, action));
     }
     for pk in model.folders.keys().copied().collect::<Vec<_>>() {
         if unmanaged.contains(&pk) && rng.gen_bool(0.3) {
@@ -304,16 +331,22 @@ fn current(case: &Case) -> CurrentProfile {
         managed,
         unmanaged_rules,
         scratch: case.scratch.clone(),
+        parked: Some(
+            case.scratch
+                .iter()
+                .flat_map(|pk| model.folder_rules(*pk))
+                .collect(),
+        ),
         fingerprint: String::new(),
     }
 }
 
-/// Executes the steps; checks after each that every rule present before and kept after is still there.
+/// Executes the steps, calling `after_each` after every one.
 fn execute(
     model: &mut Model,
     managed: &mut BTreeMap<String, FolderPk>,
     steps: &[Step],
-    kept: &BTreeSet<String>,
+    mut after_each: impl FnMut(&Model, &Step),
 ) {
     let mut scratch = None;
     for step in steps {
@@ -340,10 +373,10 @@ fn execute(
             } => model.put(Some(managed[to_key]), action, hostnames),
             Step::DeleteRule { hostname } => model.delete_rule(hostname),
             Step::CreateScratch => {
-                scratch = Some(model.create_folder("ctrld-sync scratch", &FolderAction::none()))
+                scratch = Some(model.create_folder("ctrld-sync scratch", &scratch_folder_action()))
             }
             Step::MoveToScratch { hostnames } => {
-                model.put(Some(scratch.unwrap()), &RuleAction::block(), hostnames)
+                model.put(Some(scratch.unwrap()), &parked_rule_action(), hostnames)
             }
             Step::DeleteScratch => model.delete_folder(scratch.take().unwrap()),
             Step::DeleteFolder { key, pk } => {
@@ -352,11 +385,57 @@ fn execute(
             }
             Step::DeleteLeftoverScratch { pk } => model.delete_folder(*pk),
         }
-        for hostname in kept {
-            assert!(
-                model.rules.contains_key(hostname),
-                "{hostname} vanished mid-apply after {step:?}"
+        after_each(model, step);
+    }
+}
+
+/// Every rule, at every step of applying the plan, against where it started and where it ends.
+struct Invariants<'a> {
+    before: &'a Model,
+    after: &'a Model,
+    /// Present before and desired after (leftover scratch folders included).
+    kept: &'a BTreeSet<String>,
+}
+
+impl Invariants<'_> {
+    fn check(&self, now: &Model, step: &Step) {
+        for hostname in self.kept {
+            let Some((_, action)) = now.rules.get(hostname) else {
+                panic!("{hostname} vanished mid-apply after {step:?}");
+            };
+            let (was, will) = (
+                &self.before.rules[hostname].1,
+                &self.after.rules[hostname].1,
             );
+            assert!(
+                action == was || action == will,
+                "{hostname} is `{action}` after {step:?}: it was `{was}` and will be `{will}`"
+            );
+            let acted = self.before.effect(hostname).is_some();
+            let acts = self.after.effect(hostname).is_some();
+            assert!(
+                !(acted && acts) || now.effect(hostname).is_some(),
+                "{hostname} stopped acting mid-apply after {step:?}"
+            );
+        }
+        for hostname in self.before.rules.keys() {
+            if self.after.rules.contains_key(hostname) {
+                continue;
+            }
+            let effect = now.effect(hostname);
+            assert!(
+                effect.is_none() || effect == self.before.effect(hostname),
+                "removed rule {hostname} acts as `{}` after {step:?}",
+                effect.unwrap()
+            );
+            // Inert by itself, whatever its folder's state: it may outlive a disabled folder.
+            if let Some((_, action)) = now.rules.get(hostname) {
+                let was = &self.before.rules[hostname].1;
+                assert!(
+                    action == was || !action.enabled,
+                    "removed rule {hostname} is enabled as `{action}` after {step:?}"
+                );
+            }
         }
     }
 }
@@ -386,12 +465,25 @@ fn check(seed: u64, size: usize, tight_limit: bool) -> Result<(), TestCaseError>
         .folders
         .values()
         .flat_map(|folder| folder.rules.keys().cloned())
-        .filter(|hostname| {
-            matches!(before.rules.get(hostname), Some((Some(pk), _)) if !case.scratch.contains(pk))
-        })
+        .filter(|hostname| matches!(before.rules.get(hostname), Some((Some(_), _))))
         .collect();
+    // Where every rule ends, then every step checked against it.
+    let mut after = case.model.clone();
+    execute(
+        &mut after,
+        &mut case.managed.clone(),
+        &plan.steps,
+        |_, _| {},
+    );
+    let invariants = Invariants {
+        before: &before,
+        after: &after,
+        kept: &kept,
+    };
     let mut managed = case.managed.clone();
-    execute(&mut case.model, &mut managed, &plan.steps, &kept);
+    execute(&mut case.model, &mut managed, &plan.steps, |model, step| {
+        invariants.check(model, step)
+    });
 
     // Managed folders are exactly the desired ones, after overlaps.
     let keys: BTreeSet<&String> = managed.keys().collect();

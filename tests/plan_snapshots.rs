@@ -123,6 +123,7 @@ fn scenario() -> Plan {
         managed,
         unmanaged_rules: Some(unmanaged),
         scratch: vec![],
+        parked: Some(BTreeMap::new()),
         fingerprint: "f".repeat(64),
     };
     let p2 = DesiredProfile {
@@ -139,6 +140,7 @@ fn scenario() -> Plan {
         )]),
         unmanaged_rules: None,
         scratch: vec![],
+        parked: Some(BTreeMap::new()),
         fingerprint: "e".repeat(64),
     };
     let settings = PlanSettings {
@@ -217,6 +219,7 @@ fn a_huge_markdown_plan_is_cut_under_the_budget_with_a_note() {
         managed: BTreeMap::new(),
         unmanaged_rules: None,
         scratch: vec![],
+        parked: Some(BTreeMap::new()),
         fingerprint: String::new(),
     };
     let plan = plan([(&profile, &current)], &PlanSettings::default()).unwrap();

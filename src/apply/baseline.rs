@@ -49,7 +49,7 @@ pub fn baseline(old: Option<ProfileState>, plan: &ProfilePlan) -> ProfileState {
             state.folders.insert(key, old);
         }
     }
-    state.scratch = leftover_scratch(plan);
+    state.scratch = leftover_scratch(plan, &state.scratch);
     state
 }
 
@@ -80,8 +80,9 @@ fn rules_before(plan: &ProfilePlan, change: &FolderChange) -> BTreeMap<Hostname,
     rules
 }
 
-/// Scratch folders an interrupted run left: they exist until the plan's steps delete them.
-fn leftover_scratch(plan: &ProfilePlan) -> Vec<u64> {
+/// Scratch folders an interrupted run left: they exist until the plan's steps delete them. Those
+/// the state remembers stay remembered even when this plan keeps them (their rules were not read).
+fn leftover_scratch(plan: &ProfilePlan, remembered: &[u64]) -> Vec<u64> {
     let mut pks: Vec<u64> = plan
         .steps
         .iter()
@@ -89,7 +90,9 @@ fn leftover_scratch(plan: &ProfilePlan) -> Vec<u64> {
             Step::DeleteLeftoverScratch { pk } => Some(*pk),
             _ => None,
         })
+        .chain(remembered.iter().copied())
         .collect();
     pks.sort_unstable();
+    pks.dedup();
     pks
 }

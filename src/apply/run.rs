@@ -12,8 +12,8 @@ use super::ledger::{Ledger, SkippedHostname, Tally};
 use super::progress::Progress;
 use super::resolve::Places;
 use crate::controld::{Client, RuleTarget};
-use crate::model::{FolderAction, FolderPk, RuleAction};
-use crate::plan::{ProfilePlan, Step, SCRATCH_PREFIX};
+use crate::model::{FolderPk, RuleAction};
+use crate::plan::{parked_rule_action, scratch_folder_action, ProfilePlan, Step, SCRATCH_PREFIX};
 use crate::printer::Printer;
 use crate::state::{ProfileState, StateStore};
 
@@ -165,7 +165,7 @@ impl<'a> ProfileRun<'a> {
             }
             Step::CreateScratch => {
                 let pk = self
-                    .create_folder(SCRATCH_PREFIX, &FolderAction::none())
+                    .create_folder(SCRATCH_PREFIX, &scratch_folder_action())
                     .await?;
                 self.record(|ledger| ledger.scratch_created(pk))
             }
@@ -221,11 +221,12 @@ impl<'a> ProfileRun<'a> {
     async fn move_to_scratch(&self, hostnames: &[String]) -> Result<(), ApplyError> {
         let pk = self.ledger().scratch().ok_or_else(|| self.no_scratch())?;
         let target = Some(RuleTarget::Folder(pk));
-        // The action does not matter: the rules are deleted with the scratch folder.
-        let block = RuleAction::block();
+        // Removal is inert: the PUT that parks the rules also disables them (`status=0` sent
+        // explicitly, since PUTs merge), whatever the scratch folder's own state.
+        let parked = parked_rule_action();
         let result = self
             .client
-            .update_rules(&self.profile, target, &block, hostnames);
+            .update_rules(&self.profile, target, &parked, hostnames);
         result
             .await
             .map_err(|err| self.api("moving rules to the scratch folder", err))?;

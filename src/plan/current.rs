@@ -20,6 +20,9 @@ pub struct CurrentProfile {
     pub unmanaged_rules: Option<BTreeMap<Hostname, Holder>>,
     /// Scratch folders to delete (left by an interrupted apply).
     pub scratch: Vec<FolderPk>,
+    /// The rules those scratch folders hold (parked, on their way out); `None` when they were not
+    /// read (`--refresh none`). A desired hostname parked there is moved out, never re-added.
+    pub parked: Option<BTreeMap<Hostname, RuleAction>>,
     /// sha256 of the sorted `GET /groups` answer (pk, name, action, count).
     pub fingerprint: String,
 }

@@ -21,5 +21,23 @@ pub use types::*;
 /// there and the folder is deleted, which is cheaper than one DELETE per hostname.
 pub const SCRATCH_PREFIX: &str = "ctrld-sync scratch";
 
+/// The scratch folder's own action: disabled, so that nothing in it acts, whatever its rules say.
+pub fn scratch_folder_action() -> crate::model::FolderAction {
+    crate::model::FolderAction {
+        enabled: false,
+        ..crate::model::FolderAction::none()
+    }
+}
+
+/// What a rule moved into the scratch folder becomes, in the same PUT that moves it: a disabled
+/// block, so a removed allow, spoof or redirect rule never blocks while parked. The API merges
+/// PUTs (an omitted field keeps its value), so `status=0` is always sent explicitly.
+pub fn parked_rule_action() -> crate::model::RuleAction {
+    crate::model::RuleAction {
+        enabled: false,
+        ..crate::model::RuleAction::block()
+    }
+}
+
 /// Control D's documented limit of custom rules per profile (folders included).
 pub const MAX_RULES_PER_PROFILE: usize = 10_000;

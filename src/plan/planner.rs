@@ -6,6 +6,7 @@ use super::cost::{scratch_is_cheaper, Estimate};
 use super::current::{CurrentProfile, Holder};
 use super::error::PlanError;
 use super::types::*;
+use super::SCRATCH_PREFIX;
 use crate::controld::MAX_HOSTNAMES_PER_REQUEST;
 use crate::model::{DesiredProfile, Hostname, RuleAction};
 
@@ -189,10 +190,15 @@ fn unmanaged_holder<'a>(current: &'a CurrentProfile, hostname: &str) -> Option<&
     current.unmanaged_rules.as_ref()?.get(hostname)
 }
 
-/// Where each managed hostname is now: hostname -> (config key, action).
+/// Where each managed hostname is now: hostname -> (config key, action). A hostname parked in a
+/// leftover scratch folder is located there (as [`SCRATCH_PREFIX`]), so a desired one is moved out
+/// of it rather than deleted with the folder and added again.
 fn locate(current: &CurrentProfile) -> HashMap<&str, (&str, &RuleAction)> {
     let held = current.managed.values().map(|f| f.rules.len()).sum();
     let mut located = HashMap::with_capacity(held);
+    for (hostname, action) in current.parked.iter().flatten() {
+        located.insert(hostname.as_str(), (SCRATCH_PREFIX, action));
+    }
     for (key, folder) in &current.managed {
         for (hostname, action) in &folder.rules {
             located.insert(hostname.as_str(), (key.as_str(), action));
@@ -365,7 +371,8 @@ struct RuleCounts {
     peak_adding_first: usize,
 }
 
-/// Known totals: managed rules, plus unmanaged folders' counts, plus the root when known.
+/// Known totals: managed rules, plus unmanaged folders' counts, plus the root when known, plus
+/// rules parked in leftover scratch folders (those moved out of them count as managed).
 fn count_rules(
     current: &CurrentProfile,
     resolved: &Resolved,
@@ -374,10 +381,10 @@ fn count_rules(
     let managed_pks: BTreeSet<u64> = current.managed.values().map(|f| f.pk).collect();
     let scratch: BTreeSet<u64> = current.scratch.iter().copied().collect();
     let mut unmanaged = 0;
-    let mut leftover = 0;
+    let mut leftover_counted = 0;
     for folder in &current.remote_folders {
         if scratch.contains(&folder.pk) {
-            leftover += folder.count as usize;
+            leftover_counted += folder.count as usize;
         } else if !managed_pks.contains(&folder.pk) {
             unmanaged += folder.count as usize;
         }
@@ -385,35 +392,77 @@ fn count_rules(
     if let Some(rules) = &current.unmanaged_rules {
         unmanaged += rules.values().filter(|h| **h == Holder::Root).count();
     }
+    // Whether a folder's `count` includes disabled rules is unknown, and parked rules are
+    // disabled: when they were read, their number is the true one.
+    let (leftover, parked_kept) = match &current.parked {
+        Some(parked) => (
+            parked.len(),
+            parked
+                .keys()
+                .filter(|h| resolved.owner.contains_key(h.as_str()))
+                .count(),
+        ),
+        None => (leftover_counted, 0),
+    };
+    // Leftover scratch folders are deleted only when their rules were read.
+    let dropped_with_leftovers = if current.parked.is_some() {
+        leftover - parked_kept
+    } else {
+        0
+    };
     let managed_now: usize = current.managed.values().map(|f| f.rules.len()).sum();
     let managed_after: usize = resolved.rules.iter().map(Vec::len).sum();
     let added: usize = folders.iter().map(|f| f.add.len()).sum();
     let before = managed_now + unmanaged + leftover;
+    let still_parked = leftover - parked_kept - dropped_with_leftovers;
     RuleCounts {
         before,
-        after: managed_after + unmanaged,
-        unmanaged,
-        peak_adding_first: before - leftover + added,
+        after: managed_after + unmanaged + still_parked,
+        unmanaged: unmanaged + still_parked,
+        peak_adding_first: before - dropped_with_leftovers + added,
     }
 }
 
-/// The ordered writes. Leftover scratch folders go first (their rules were being removed);
-/// then folders are created and updated; then moves, changes and additions; then removals; folder
-/// deletes last. Near the rule limit, removals and deletes go before additions.
+/// The ordered writes: what every rule does changes at most once, from what it did to what it
+/// will do (a rule's action and status, and its folder's status), and rules that stay are never
+/// absent.
+///
+/// 1. Folders are created, and updated where their status does not flip.
+/// 2. Folders being enabled: first their rules' action changes and removals (still inert), then
+///    the enable.
+/// 3. Moves (desired rules parked in a leftover scratch folder move out too) and action changes,
+///    into folders not being disabled.
+/// 4. Folders being disabled, once the rules leaving them have moved; then the moves and changes
+///    into them (a rule going there goes straight to inert).
+/// 5. Leftover scratch folders are deleted with what is left in them; additions; removals;
+///    folder deletes last. Near the rule limit, removals and deletes go before additions.
 fn build_steps(
     current: &CurrentProfile,
     folders: &[FolderChange],
     removals_first: bool,
 ) -> Vec<Step> {
-    let mut steps: Vec<Step> = current
-        .scratch
-        .iter()
-        .map(|&pk| Step::DeleteLeftoverScratch { pk })
-        .collect();
-    steps.extend(folder_steps(folders));
-    steps.extend(move_and_change_steps(folders));
+    use StatusFlip::{Disables, Enables, Keeps};
+    let mut steps = folder_steps(folders, Keeps);
+    let enabling = || folders.iter().filter(|f| status_flip(f) == Enables);
+    steps.extend(move_and_change_steps(
+        enabling().map(|f| (f, Only::Changes)),
+    ));
+    let (early_removals, late_removals) = removal_steps(folders);
+    steps.extend(early_removals);
+    steps.extend(folder_steps(folders, Enables));
+    steps.extend(move_and_change_steps(folders.iter().filter_map(
+        |f| match status_flip(f) {
+            Keeps => Some((f, Only::Both)),
+            Enables => Some((f, Only::Moves)),
+            Disables => None,
+        },
+    )));
+    steps.extend(folder_steps(folders, Disables));
+    let disabling = folders.iter().filter(|f| status_flip(f) == Disables);
+    steps.extend(move_and_change_steps(disabling.map(|f| (f, Only::Both))));
+    steps.extend(leftover_scratch_steps(current));
     let additions = add_steps(folders);
-    let mut removals = removal_steps(folders);
+    let mut removals = late_removals;
     removals.extend(delete_steps(folders));
     if removals_first {
         steps.extend(removals);
@@ -425,9 +474,47 @@ fn build_steps(
     steps
 }
 
-fn folder_steps(folders: &[FolderChange]) -> Vec<Step> {
+/// Deleting a leftover scratch folder takes its rules with it: only done when they were read
+/// (so desired ones among them were moved out first).
+fn leftover_scratch_steps(current: &CurrentProfile) -> Vec<Step> {
+    if current.parked.is_none() {
+        return Vec::new();
+    }
+    current
+        .scratch
+        .iter()
+        .map(|&pk| Step::DeleteLeftoverScratch { pk })
+        .collect()
+}
+
+/// Whether an existing folder's update turns it on or off (its rules act only while it is on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StatusFlip {
+    Keeps,
+    Enables,
+    Disables,
+}
+
+fn status_flip(folder: &FolderChange) -> StatusFlip {
+    match &folder.kind {
+        FolderChangeKind::Update { from_action, .. }
+            if from_action.enabled != folder.action.enabled =>
+        {
+            if folder.action.enabled {
+                StatusFlip::Enables
+            } else {
+                StatusFlip::Disables
+            }
+        }
+        _ => StatusFlip::Keeps,
+    }
+}
+
+/// `Keeps`: folder creates and the updates that keep the folder's status; otherwise the updates
+/// that flip it that way.
+fn folder_steps(folders: &[FolderChange], flip: StatusFlip) -> Vec<Step> {
     let creates = folders.iter().filter_map(|folder| match folder.kind {
-        FolderChangeKind::Create => Some(Step::CreateFolder {
+        FolderChangeKind::Create if flip == StatusFlip::Keeps => Some(Step::CreateFolder {
             key: folder.key.clone(),
             name: folder.name.clone(),
             action: folder.action.clone(),
@@ -437,26 +524,40 @@ fn folder_steps(folders: &[FolderChange]) -> Vec<Step> {
     let updates = folders
         .iter()
         .filter_map(|folder| match (&folder.kind, folder.pk) {
-            (FolderChangeKind::Update { .. }, Some(pk)) => Some(Step::UpdateFolder {
-                key: folder.key.clone(),
-                pk,
-                name: folder.name.clone(),
-                action: folder.action.clone(),
-            }),
+            (FolderChangeKind::Update { .. }, Some(pk)) if status_flip(folder) == flip => {
+                Some(Step::UpdateFolder {
+                    key: folder.key.clone(),
+                    pk,
+                    name: folder.name.clone(),
+                    action: folder.action.clone(),
+                })
+            }
             _ => None,
         });
     creates.chain(updates).collect()
 }
 
+/// Which of a folder's rule PUTs [`move_and_change_steps`] makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Only {
+    Moves,
+    Changes,
+    Both,
+}
+
 /// One PUT with `group` both moves rules into a folder and sets their action, and setting `group`
 /// to the folder a rule is already in is harmless, so per (folder, action) the action changes ride
 /// along with the moves; only changes with no move of the same action get a `PUT` of their own.
-fn move_and_change_steps(folders: &[FolderChange]) -> Vec<Step> {
+fn move_and_change_steps<'a>(
+    folders: impl IntoIterator<Item = (&'a FolderChange, Only)>,
+) -> Vec<Step> {
     let mut moves_steps = Vec::new();
     let mut change_steps = Vec::new();
-    for folder in folders {
-        let mut moves = group_by_action(folder.move_in.iter().map(|(h, m)| (h, &m.action)));
-        let changes = group_by_action(folder.change.iter().map(|(h, c)| (h, &c.to)));
+    for (folder, only) in folders {
+        let moved = folder.move_in.iter().filter(|_| only != Only::Changes);
+        let changed = folder.change.iter().filter(|_| only != Only::Moves);
+        let mut moves = group_by_action(moved.map(|(h, m)| (h, &m.action)));
+        let changes = group_by_action(changed.map(|(h, c)| (h, &c.to)));
         for (action, hostnames) in changes {
             match moves.get_mut(action) {
                 Some(moving) => {
@@ -497,26 +598,47 @@ fn add_steps(folders: &[FolderChange]) -> Vec<Step> {
 }
 
 /// Removals from folders that stay: single deletes or one scratch folder, whichever is fewer requests.
-/// Rules of a folder being deleted go with it.
-fn removal_steps(folders: &[FolderChange]) -> Vec<Step> {
-    let mut removed: Vec<&Hostname> = folders
-        .iter()
-        .filter(|folder| folder.kind != FolderChangeKind::Delete)
-        .flat_map(|folder| folder.remove.keys())
-        .collect();
-    removed.sort_unstable();
-    removed.dedup();
-    let hostnames: Vec<Hostname> = removed.into_iter().cloned().collect();
+/// Rules of a folder being deleted go with it. Returns the removals that go before folders are
+/// enabled (rules leaving a folder about to be enabled: inert until then, so removing them early
+/// opens no gap, and they never act), and the rest, which go last.
+fn removal_steps(folders: &[FolderChange]) -> (Vec<Step>, Vec<Step>) {
+    let mut early: Vec<&Hostname> = Vec::new();
+    let mut late: Vec<&Hostname> = Vec::new();
+    for folder in folders {
+        match (&folder.kind, status_flip(folder)) {
+            (FolderChangeKind::Delete, _) => {}
+            (_, StatusFlip::Enables) => early.extend(folder.remove.keys()),
+            _ => late.extend(folder.remove.keys()),
+        }
+    }
+    early.sort_unstable();
+    late.sort_unstable();
+    let early_count = early.len();
+    let hostnames: Vec<Hostname> = early.into_iter().chain(late).cloned().collect();
     if !scratch_is_cheaper(hostnames.len()) {
-        return hostnames
+        let mut deletes: Vec<Step> = hostnames
             .into_iter()
             .map(|hostname| Step::DeleteRule { hostname })
             .collect();
+        let late = deletes.split_off(early_count);
+        return (deletes, late);
     }
-    let mut steps = vec![Step::CreateScratch];
-    steps.extend(chunks(hostnames).map(|hostnames| Step::MoveToScratch { hostnames }));
-    steps.push(Step::DeleteScratch);
-    steps
+    // Chunks in order, early hostnames first: as few requests as one sorted list.
+    let mut early = vec![Step::CreateScratch];
+    let mut late = Vec::new();
+    for (index, hostnames) in chunks(hostnames).enumerate() {
+        let step = Step::MoveToScratch { hostnames };
+        if index * MAX_HOSTNAMES_PER_REQUEST < early_count {
+            early.push(step);
+        } else {
+            late.push(step);
+        }
+    }
+    late.push(Step::DeleteScratch);
+    if early.len() == 1 {
+        late.insert(0, early.remove(0));
+    }
+    (early, late)
 }
 
 fn delete_steps(folders: &[FolderChange]) -> Vec<Step> {
@@ -554,7 +676,7 @@ fn chunks(hostnames: Vec<Hostname>) -> impl Iterator<Item = Vec<Hostname>> {
 /// The lower bound described on [`Estimate::minimum`].
 fn minimum_requests(current: &CurrentProfile, folders: &[FolderChange]) -> u64 {
     let per_request = MAX_HOSTNAMES_PER_REQUEST;
-    let mut requests = current.scratch.len();
+    let mut requests = leftover_scratch_steps(current).len();
     let mut removed = 0;
     for folder in folders {
         if folder.kind != FolderChangeKind::Keep {

@@ -220,7 +220,8 @@ pub struct ActionChange {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoveIn {
-    /// The managed folder (config key) the rule leaves.
+    /// The managed folder (config key) the rule leaves, or `ctrld-sync scratch` for a rule parked
+    /// in a scratch folder an interrupted apply left.
     pub from_key: String,
     pub from_action: RuleAction,
     pub action: RuleAction,
@@ -284,16 +285,19 @@ pub enum Step {
     },
     /// `DELETE /profiles/{profile}/rules/{hostname}`
     DeleteRule { hostname: Hostname },
-    /// `POST /profiles/{profile}/groups` named [`super::SCRATCH_PREFIX`], no action.
+    /// `POST /profiles/{profile}/groups` named [`super::SCRATCH_PREFIX`], no action, disabled
+    /// ([`super::scratch_folder_action`]).
     CreateScratch,
     /// `PUT /profiles/{profile}/rules` with `group` = the scratch folder; at most 500 hostnames. The
-    /// action sent does not matter (the rules are deleted with the folder): apply sends block.
+    /// same PUT disables the rules ([`super::parked_rule_action`]: `do=0`, `status=0`), so a removed
+    /// rule never acts while parked, even if the run stops before the folder is deleted.
     MoveToScratch { hostnames: Vec<Hostname> },
     /// `DELETE /profiles/{profile}/groups/{scratch}`: deletes the moved rules with it.
     DeleteScratch,
     /// `DELETE /profiles/{profile}/groups/{group}`: the folder and whatever rules are still in it.
     DeleteFolder { key: String, pk: FolderPk },
-    /// `DELETE /profiles/{profile}/groups/{group}` of a scratch folder an interrupted apply left.
+    /// `DELETE /profiles/{profile}/groups/{group}` of a scratch folder an interrupted apply left,
+    /// after the desired rules parked in it moved out. Planned only when its rules were read.
     DeleteLeftoverScratch { pk: FolderPk },
 }
 

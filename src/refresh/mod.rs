@@ -87,6 +87,7 @@ pub async fn refresh(
     let mut scratch = scratch_folders(state, &remote);
     // A managed folder is never treated as scratch, whatever its name.
     scratch.retain(|pk| managed.values().all(|folder| folder.pk != *pk));
+    let parked = read_parked(client, profile, &scratch).await.map_err(api)?;
     let unmanaged_rules = if full {
         read_unmanaged(client, profile, &remote, &managed, &scratch)
             .await
@@ -101,7 +102,21 @@ pub async fn refresh(
         managed,
         unmanaged_rules: Some(unmanaged_rules),
         scratch,
+        parked: Some(parked),
     })
+}
+
+/// The rules in leftover scratch folders (one read each; there is rarely one).
+async fn read_parked(
+    client: &Client,
+    profile: &str,
+    scratch: &[FolderPk],
+) -> Result<BTreeMap<Hostname, RuleAction>, crate::controld::ApiError> {
+    let mut parked = BTreeMap::new();
+    for &pk in scratch {
+        parked.extend(read_rules(client, profile, Some(pk)).await?);
+    }
+    Ok(parked)
 }
 
 /// Hostnames a folder's source lists but the state records as excluded and no managed folder holds:
@@ -132,13 +147,16 @@ pub fn from_state(profile: &str, state: Option<&ProfileState>) -> CurrentProfile
     }
     remote_folders.sort_by_key(|folder| folder.pk);
     let unmanaged_rules = held_at_last_apply(state, &managed);
+    let scratch = state.map(|s| s.scratch.clone()).unwrap_or_default();
     CurrentProfile {
         profile: profile.to_string(),
         fingerprint: fingerprint(&remote_folders),
         remote_folders,
         managed,
         unmanaged_rules: Some(unmanaged_rules),
-        scratch: state.map(|s| s.scratch.clone()).unwrap_or_default(),
+        // What leftover scratch folders hold is unknown without a read: they are kept.
+        parked: scratch.is_empty().then(BTreeMap::new),
+        scratch,
     }
 }
 
