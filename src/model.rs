@@ -225,7 +225,9 @@ impl fmt::Display for FolderAction {
 /// Where a folder's rules came from, and what is needed to know next time that it did not change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRecord {
-    /// The URL, or the path as written in the config (relative to the config file).
+    /// The URL, or the path as written in the config (relative to the config file). Redacted
+    /// when written and when read.
+    #[serde(with = "crate::redact::serde_location")]
     pub location: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,

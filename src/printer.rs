@@ -55,7 +55,9 @@ impl Printer {
     }
 
     /// The command's product. A closed pipe (`| head`) is not an error: the caller stops quietly.
+    /// Every URL in it goes through the redactor.
     pub fn stdout(&self, text: &str) -> io::Result<()> {
+        let text = crate::redact::text(text);
         let mut out = io::stdout().lock();
         out.write_all(text.as_bytes())?;
         out.flush()
@@ -122,7 +124,9 @@ impl Printer {
         }
     }
 
+    /// Every stderr line; every URL in it goes through the redactor.
     fn line(&self, message: &str) {
+        let message = crate::redact::text(message);
         // stderr may be closed too; nothing useful can be done about it.
         let _ = writeln!(io::stderr().lock(), "{message}");
     }

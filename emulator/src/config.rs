@@ -26,6 +26,10 @@ pub struct EmulatorConfig {
     pub allow_redirect: bool,
     /// Directory served at `/_lists/NAME`.
     pub serve_dir: Option<PathBuf>,
+    /// The first N requests of each `/_lists/` file answer 503 with `Retry-After` (a flaky CDN).
+    pub lists_unavailable: u32,
+    /// The `Retry-After` seconds sent with those 503s.
+    pub lists_retry_after: u64,
     /// Dump file loaded at start and saved after every successful change.
     pub state_file: Option<PathBuf>,
 }
@@ -49,6 +53,8 @@ impl Default for EmulatorConfig {
             max_rules: DEFAULT_MAX_RULES,
             allow_redirect: false,
             serve_dir: None,
+            lists_unavailable: 0,
+            lists_retry_after: 1,
             state_file: None,
         }
     }

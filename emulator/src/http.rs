@@ -35,7 +35,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         return admin(&shared, request.method().clone(), action, request).await;
     }
     if let Some(name) = path.strip_prefix(lists::PREFIX) {
-        return lists::serve(shared.serve_dir.as_deref(), name, request.headers()).await;
+        return shared.lists.serve(name, request.headers()).await;
     }
     api(&shared, request).await
 }

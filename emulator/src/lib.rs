@@ -147,6 +147,11 @@ impl Emulator {
         self.shared.stats()
     }
 
+    /// Requests received per `/_lists/` name (not counted in [`Emulator::stats`]).
+    pub fn list_requests(&self) -> std::collections::BTreeMap<String, u32> {
+        self.shared.lists.requests()
+    }
+
     pub fn reset_stats(&self) {
         self.shared.reset_stats();
     }

@@ -1,6 +1,9 @@
-//! Static list files at `/_lists/NAME`, with the validators a conditional GET needs.
+//! Static list files at `/_lists/NAME`, with the validators a conditional GET needs; optionally
+//! unavailable (503 + `Retry-After`) for each file's first requests, as a flaky CDN is.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -10,8 +13,57 @@ use sha2::{Digest, Sha256};
 /// The URL prefix of served lists.
 pub const PREFIX: &str = "/_lists/";
 
+/// The list server: its directory, the 503 knob and the requests seen per name.
+pub struct Lists {
+    dir: Option<PathBuf>,
+    unavailable_first: u32,
+    retry_after: u64,
+    requests: Mutex<BTreeMap<String, u32>>,
+}
+
+impl Lists {
+    pub fn new(dir: Option<PathBuf>, unavailable_first: u32, retry_after: u64) -> Self {
+        Self {
+            dir,
+            unavailable_first,
+            retry_after,
+            requests: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn requests(&self) -> BTreeMap<String, u32> {
+        self.requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Counts the request; its first `unavailable_first` answer 503 with `Retry-After`.
+    pub async fn serve(&self, raw_name: &str, request_headers: &HeaderMap) -> Response {
+        let seen = {
+            let mut requests = self
+                .requests
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let count = requests.entry(raw_name.to_string()).or_insert(0);
+            *count += 1;
+            *count
+        };
+        if seen <= self.unavailable_first {
+            let retry_after = HeaderValue::from(self.retry_after);
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, retry_after)],
+                "unavailable",
+            )
+                .into_response();
+        }
+        serve(self.dir.as_deref(), raw_name, request_headers).await
+    }
+}
+
 /// Answers one list request; the file is re-read on every request.
-pub async fn serve(dir: Option<&Path>, raw_name: &str, request_headers: &HeaderMap) -> Response {
+async fn serve(dir: Option<&Path>, raw_name: &str, request_headers: &HeaderMap) -> Response {
     let Some(dir) = dir else {
         return plain(StatusCode::NOT_FOUND, "no list directory is served");
     };

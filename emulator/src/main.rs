@@ -46,6 +46,12 @@ struct Args {
     /// Directory served at /_lists/NAME
     #[arg(long)]
     serve_dir: Option<PathBuf>,
+    /// The first N requests of each /_lists/ file answer 503 with Retry-After
+    #[arg(long, default_value_t = 0)]
+    lists_unavailable: u32,
+    /// The Retry-After seconds sent with those 503s
+    #[arg(long, default_value_t = 1)]
+    lists_retry_after: u64,
     /// JSON file holding the data: loaded at start, saved after every change
     #[arg(long)]
     state_file: Option<PathBuf>,
@@ -64,6 +70,8 @@ impl Args {
             max_rules: self.max_rules,
             allow_redirect: self.allow_redirect,
             serve_dir: self.serve_dir,
+            lists_unavailable: self.lists_unavailable,
+            lists_retry_after: self.lists_retry_after,
             state_file: self.state_file,
         }
     }

@@ -22,7 +22,7 @@ use crate::store::{Limits, Store, ROOT};
 pub struct Shared {
     pub token: String,
     pub latency: Duration,
-    pub serve_dir: Option<PathBuf>,
+    pub lists: crate::lists::Lists,
     state_file: Option<PathBuf>,
     store: Mutex<Store>,
     stats: Mutex<Stats>,
@@ -54,7 +54,11 @@ impl Shared {
         Ok(Self {
             token: config.token,
             latency: config.latency,
-            serve_dir: config.serve_dir,
+            lists: crate::lists::Lists::new(
+                config.serve_dir,
+                config.lists_unavailable,
+                config.lists_retry_after,
+            ),
             state_file: config.state_file,
             store: Mutex::new(store),
             stats: Mutex::new(Stats::default()),

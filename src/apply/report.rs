@@ -147,7 +147,8 @@ impl ApplyReport {
     }
 
     pub fn write_json(&self, path: &Path) -> Result<(), ApplyError> {
-        let mut text = serde_json::to_string_pretty(self).expect("the report serialises to JSON");
+        let text = serde_json::to_string_pretty(self).expect("the report serialises to JSON");
+        let mut text = crate::redact::text(&text);
         text.push('\n');
         std::fs::write(path, text).map_err(|source| ApplyError::Report {
             path: path.to_path_buf(),
@@ -171,13 +172,14 @@ impl ApplyReport {
             "  time: fetch {:.2} s, refresh {:.2} s, plan {:.2} s, apply {:.2} s, total {:.2} s",
             stages.fetch, stages.refresh, stages.plan, stages.apply, stages.total
         );
+        let by_method = match self.calls.by_method.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", join_counts(&self.calls.by_method)),
+        };
         let _ = writeln!(
             out,
-            "  API calls: {} ({}); retries {}, rate limited (429) {}",
-            self.calls.total,
-            join_counts(&self.calls.by_method),
-            self.calls.retries,
-            self.calls.rate_limited
+            "  API calls: {}{by_method}; retries {}, rate limited (429) {}",
+            self.calls.total, self.calls.retries, self.calls.rate_limited
         );
         for (endpoint, count) in &self.calls.by_endpoint {
             let _ = writeln!(out, "    {count:>6}  {endpoint}");
@@ -240,4 +242,16 @@ pub fn seconds(duration: Duration) -> f64 {
 
 fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_calls_render_without_an_empty_list() {
+        let text = ApplyReport::default().render_text();
+        assert!(text.contains("  API calls: 0; retries 0"), "{text}");
+        assert!(!text.contains("()"), "{text}");
+    }
 }

@@ -14,6 +14,7 @@ pub async fn run(context: &Context) -> Result<ExitStatus> {
         Ok(config) => config,
         Err(err) => return Ok(fail(context, err.lines())),
     };
+    warn_if_nothing_to_manage(context, &config);
     let keys: Vec<&str> = config.folders.iter().map(|f| f.key.as_str()).collect();
     let loaded = match source::load_folders(&config, &keys, &SourceCache::default(), printer).await
     {
@@ -25,6 +26,16 @@ pub async fn run(context: &Context) -> Result<ExitStatus> {
         .stdout(&text)
         .map_err(|err| Error::io("<stdout>", err))?;
     Ok(ExitStatus::Success)
+}
+
+/// `plan` and `apply` refuse a config without `[[profile]]`; `validate` checks its folders anyway.
+fn warn_if_nothing_to_manage(context: &Context, config: &Config) {
+    if config.profiles.is_empty() {
+        context.printer.warn(format!(
+            "no [[profile]] in {}: nothing to manage (`plan` and `apply` will refuse it)",
+            config.path.display()
+        ));
+    }
 }
 
 /// One `error:` line per problem.

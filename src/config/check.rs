@@ -24,7 +24,7 @@ pub(super) struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn report(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn report(&mut self, span: Range<usize>, message: impl Into<String>) {
         let problem = problem_at(self.path, self.text, span.start, message.into());
         self.problems.push(problem);
     }
@@ -61,6 +61,7 @@ impl Checker<'_> {
         let base_url = raw.base_url.and_then(|url| {
             let span = url.span();
             match check_url(url.get_ref()) {
+                Ok(parsed) if self.refuse_secrets("`base_url`", span.clone(), &parsed) => None,
                 Ok(parsed) => Some(parsed.to_string()),
                 Err(message) => {
                     self.report(span, format!("`base_url`: {message}"));
@@ -294,6 +295,15 @@ impl Checker<'_> {
     ) -> Option<SourceLocation> {
         match (url, path) {
             (Some(url), None) => match check_url(url.get_ref()) {
+                Ok(parsed)
+                    if self.refuse_secrets(
+                        &format!("folder `{key}`: `url`"),
+                        url.span(),
+                        &parsed,
+                    ) =>
+                {
+                    None
+                }
                 Ok(parsed) => Some(SourceLocation::Url(parsed)),
                 Err(message) => {
                     self.report(url.span(), format!("folder `{key}`: `url`: {message}"));
@@ -410,19 +420,21 @@ impl Checker<'_> {
     }
 }
 
-/// https anywhere; plain http only to loopback.
+/// https anywhere; plain http only to loopback. Messages never repeat a secret the text holds:
+/// an unparsable text is not repeated, a URL is shown redacted.
 fn check_url(text: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(text.trim()).map_err(|err| {
-        format!("`{text}` is not a URL ({err}): write e.g. \"https://example.com/list.txt\"")
+        format!("this is not a URL ({err}): write e.g. \"https://example.com/list.txt\"")
     })?;
+    let shown = crate::redact::url(&url);
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         "http" => Err(format!(
-            "`{text}` uses plain http: write https:// (http is allowed only for 127.0.0.1, ::1 or localhost)"
+            "`{shown}` uses plain http: write https:// (http is allowed only for 127.0.0.1, ::1 or localhost)"
         )),
         other => Err(format!(
-            "`{text}` uses `{other}:`: write an https:// URL, or `path = \"...\"` for a local file"
+            "`{shown}` uses `{other}:`: write an https:// URL, or `path = \"...\"` for a local file"
         )),
     }
 }

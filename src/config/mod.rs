@@ -15,6 +15,7 @@
 mod check;
 mod error;
 mod raw;
+mod secrets;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -136,18 +137,19 @@ pub enum SourceLocation {
 }
 
 impl SourceLocation {
-    /// The URL, or the path as written: the key under which the source is recorded.
-    pub fn as_str(&self) -> &str {
+    /// The URL (through the redactor: a URL is never shown or recorded with a secret in it), or
+    /// the path as written: the key under which the source is recorded.
+    pub fn shown(&self) -> String {
         match self {
-            Self::Url(url) => url.as_str(),
-            Self::Path { written, .. } => written,
+            Self::Url(url) => crate::redact::url(url),
+            Self::Path { written, .. } => written.clone(),
         }
     }
 }
 
 impl fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.shown())
     }
 }
 

@@ -62,7 +62,8 @@ pub enum PlanFileError {
 impl PlanFile {
     /// Writes the file atomically as pretty JSON with a trailing newline.
     pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
-        let mut text = serde_json::to_string_pretty(self).expect("a plan serialises to JSON");
+        let text = serde_json::to_string_pretty(self).expect("a plan serialises to JSON");
+        let mut text = crate::redact::text(&text);
         text.push('\n');
         write_atomically(path, text.as_bytes())?;
         Ok(())

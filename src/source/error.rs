@@ -26,6 +26,9 @@ pub enum SourceError {
     #[error("profile `{id}` is not in the config {}: add a [[profile]] with `id = \"{id}\"` or fix `--profile`", config.display())]
     UnknownProfile { id: String, config: PathBuf },
 
+    #[error("no [[profile]] in {}: nothing to manage; add a [[profile]] with `id = \"...\"` and `folders = [...]`", config.display())]
+    NothingToManage { config: PathBuf },
+
     #[error("cannot start the HTTP client: {0}")]
     Client(String),
 

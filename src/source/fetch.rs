@@ -158,8 +158,9 @@ impl Fetcher {
         if err.is_timeout() {
             FetchProblem::Timeout(self.options.timeout)
         } else {
-            // The message already starts with the URL; reqwest's own copy would repeat it.
-            FetchProblem::Network(error_chain(&err.without_url()))
+            // The message already starts with the URL; reqwest's own copy would repeat it. A
+            // redirect's target may still be in the chain: redacted.
+            FetchProblem::Network(crate::redact::text(&error_chain(&err.without_url())))
         }
     }
 }
@@ -183,12 +184,18 @@ fn redirect_verdict(previous: &[url::Url], next: &url::Url) -> Result<(), String
         return Ok(());
     }
     if previous.iter().any(|url| url.scheme() == "https") {
-        return Err(format!("refused a redirect from https to {next}"));
+        return Err(format!(
+            "refused a redirect from https to {}",
+            crate::redact::url(next)
+        ));
     }
     if next.scheme() == "http" && is_loopback(next) {
         Ok(())
     } else {
-        Err(format!("refused a redirect to {next} (https only)"))
+        Err(format!(
+            "refused a redirect to {} (https only)",
+            crate::redact::url(next)
+        ))
     }
 }
 

@@ -129,6 +129,11 @@ fn select_profiles<'a>(
     config: &'a Config,
     ids: &[String],
 ) -> Result<Vec<&'a crate::config::ProfileConfig>, SourceError> {
+    if config.profiles.is_empty() {
+        return Err(SourceError::NothingToManage {
+            config: config.path.clone(),
+        });
+    }
     if ids.is_empty() {
         return Ok(config.profiles.iter().collect());
     }
@@ -223,11 +228,11 @@ struct SourceJob<'a> {
 impl SourceJob<'_> {
     /// Conditional GET only when every folder has a cached parse of the same body to fall back on.
     fn validators(&self, cache: &SourceCache) -> Option<Validators> {
-        let location = self.location.as_str();
+        let location = self.location.shown();
         let cached: Option<Vec<&CachedSource>> = self
             .folders
             .iter()
-            .map(|folder| cache.get(location, &folder.fingerprint))
+            .map(|folder| cache.get(&location, &folder.fingerprint))
             .collect();
         let cached = cached?;
         let first = &cached.first()?.record;
@@ -280,7 +285,7 @@ impl Outcome {
         cache: &SourceCache,
         printer: &Printer,
     ) {
-        let location = job.location.as_str();
+        let location = &job.location.shown();
         match fetched {
             Fetched::NotModified(validators) => {
                 printer.verbose(format!("{location}: not modified"));
@@ -422,7 +427,7 @@ impl Outcome {
 
 fn record_of(folder: &FolderConfig, sha256: &str) -> SourceRecord {
     SourceRecord {
-        location: folder.location.as_str().to_string(),
+        location: folder.location.shown(),
         etag: None,
         last_modified: None,
         sha256: sha256.to_string(),
