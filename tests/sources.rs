@@ -288,12 +288,14 @@ async fn a_stalled_server_times_out_naming_the_url() {
     let server = RawServer::stalling().await;
     let url = server.url("/slow.txt");
     let config = config(&format!(
-        "[sources]\ntimeout = 0.3\n\n[[profile]]\nid = \"p1\"\nfolders = [\"s\"]\n\n\
+        "[sources]\ntimeout = 0.3\nretries = 1\n\n[[profile]]\nid = \"p1\"\nfolders = [\"s\"]\n\n\
          [folder.s]\nurl = \"{url}\"\nname = \"S\"\n"
     ));
     let message = error_lines(&config).await;
     assert!(message.contains(&url), "{message}");
     assert!(message.contains("timed out"), "{message}");
+    assert!(message.contains("gave up after 2 attempts"), "{message}");
+    assert_eq!(server.requests().len(), 2, "a timeout is retried");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -62,6 +62,8 @@ pub struct SourceCounts {
     pub not_modified: u64,
     pub unchanged_by_hash: u64,
     pub bytes_downloaded: u64,
+    /// Source fetches repeated after a 429, 5xx, timeout or connection failure.
+    pub retries: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -194,8 +196,8 @@ impl ApplyReport {
         let sources = &self.sources;
         let _ = writeln!(
             out,
-            "  sources: {} fetched, {} not modified (304), {} unchanged by hash, {} bytes downloaded",
-            sources.fetched, sources.not_modified, sources.unchanged_by_hash, sources.bytes_downloaded
+            "  sources: {} fetched, {} not modified (304), {} unchanged by hash, {} bytes downloaded, {} retries",
+            sources.fetched, sources.not_modified, sources.unchanged_by_hash, sources.bytes_downloaded, sources.retries
         );
         for profile in &self.profiles {
             render_profile(&mut out, profile);

@@ -195,5 +195,6 @@ fn source_counts(report: &FetchReport) -> SourceCounts {
         not_modified: report.not_modified as u64,
         unchanged_by_hash: report.unchanged_by_hash as u64,
         bytes_downloaded: report.bytes_downloaded,
+        retries: report.retries,
     }
 }

@@ -100,6 +100,10 @@ impl Checker<'_> {
                 .and_then(|n| self.at_least_one(n, "concurrency"))
                 .unwrap_or(defaults.concurrency),
             strict: raw.strict.unwrap_or(defaults.strict),
+            retries: raw
+                .retries
+                .and_then(|n| self.retries(n))
+                .unwrap_or(defaults.retries),
         }
     }
 

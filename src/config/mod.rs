@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [api]        # optional: base_url, max_rps, parallelism, timeout (seconds)
-//! [sources]    # optional: max_bytes, timeout (seconds), concurrency, strict
+//! [sources]    # optional: max_bytes, timeout (seconds), concurrency, strict, retries, on_error
 //! [safety]     # max_delete_percent, min_rules, allow_destroy
 //! [[profile]]  # id, name, token_env, folders = ["key", ...]
 //! [folder.key] # url | path, format, name, action, via, via_v6, status, strict
@@ -16,6 +16,7 @@ mod check;
 mod error;
 mod raw;
 mod secrets;
+mod source_keys;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,8 @@ pub use error::{line_column, ConfigError, ConfigProblem};
 pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
 const DEFAULT_SOURCE_TIMEOUT_SECS: f64 = 30.0;
 const DEFAULT_SOURCE_CONCURRENCY: usize = 8;
+/// The API client's default attempts after the first.
+const DEFAULT_SOURCE_RETRIES: u32 = crate::controld::ClientConfig::DEFAULT_MAX_RETRIES;
 const DEFAULT_MAX_DELETE_PERCENT: f64 = 30.0;
 const DEFAULT_MIN_RULES: usize = 10;
 
@@ -67,6 +70,9 @@ pub struct SourcesConfig {
     pub timeout: Duration,
     pub concurrency: usize,
     pub strict: bool,
+    /// Attempts after the first for a source that answered 429 or 5xx, timed out or dropped the
+    /// connection.
+    pub retries: u32,
 }
 
 impl Default for SourcesConfig {
@@ -76,6 +82,7 @@ impl Default for SourcesConfig {
             timeout: Duration::from_secs_f64(DEFAULT_SOURCE_TIMEOUT_SECS),
             concurrency: DEFAULT_SOURCE_CONCURRENCY,
             strict: false,
+            retries: DEFAULT_SOURCE_RETRIES,
         }
     }
 }

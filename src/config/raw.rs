@@ -37,6 +37,7 @@ pub(super) struct RawSources {
     pub(super) timeout: Option<Spanned<f64>>,
     pub(super) concurrency: Option<Spanned<i64>>,
     pub(super) strict: Option<bool>,
+    pub(super) retries: Option<Spanned<i64>>,
 }
 
 #[derive(Default, Deserialize)]

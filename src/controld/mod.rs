@@ -11,7 +11,7 @@ mod envelope;
 mod error;
 mod failure;
 mod pacing;
-mod retry;
+pub(crate) mod retry;
 mod stats;
 mod types;
 mod wire;

@@ -68,8 +68,20 @@ fn quoted(keys: &[String]) -> String {
 pub enum FetchProblem {
     #[error("the server answered HTTP {0}")]
     Status(reqwest::StatusCode),
+    /// 429 or 5xx: worth another try, after `Retry-After` when the server sent one.
+    #[error("the server answered HTTP {status}")]
+    Unavailable {
+        status: reqwest::StatusCode,
+        retry_after: Option<Duration>,
+    },
     #[error("timed out after {} s ([sources].timeout)", .0.as_secs_f64())]
     Timeout(Duration),
+    /// A transient problem that was still there after every retry.
+    #[error("{last} (gave up after {attempts} attempts)")]
+    GaveUp {
+        attempts: u32,
+        last: Box<FetchProblem>,
+    },
     #[error(
         "larger than the {0}-byte limit; raise [sources].max_bytes if the list really is that big"
     )]
@@ -81,12 +93,27 @@ pub enum FetchProblem {
     },
     #[error("request failed: {0}")]
     Network(String),
+    /// The connection failed or was reset: worth another try.
+    #[error("request failed: {0}")]
+    Connection(String),
     #[error("cannot read {}: {source}", path.display())]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+}
+
+impl FetchProblem {
+    /// `Some(retry_after)` when another attempt may succeed (429, 5xx, a timeout, a connection
+    /// failure or reset); `None` for what retrying cannot fix (404, 403, too large, not a list).
+    pub fn transient(&self) -> Option<Option<Duration>> {
+        match self {
+            Self::Unavailable { retry_after, .. } => Some(*retry_after),
+            Self::Timeout(_) | Self::Connection(_) => Some(None),
+            _ => None,
+        }
+    }
 }
 
 /// Why a read source gives a folder no rules.

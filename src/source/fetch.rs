@@ -1,18 +1,24 @@
 //! Reading one source: HTTPS (plain HTTP only to loopback) with a timeout, a size cap enforced
 //! while streaming, at most 5 redirects and never https -> http, conditional GET; or a local file.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{
-    HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
 };
 use reqwest::{redirect, StatusCode};
 
 use super::error::FetchProblem;
 use crate::config::{is_loopback, Format, SourceLocation, SourcesConfig};
+use crate::controld::retry::{parse_retry_after, Backoff};
+use crate::controld::ClientConfig;
 pub use crate::hash::sha256_hex;
 
 const MAX_REDIRECTS: usize = 5;
+
+/// No source is retried for longer than this in all (the wait before a retry counts).
+pub const MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 
 /// Limits for fetching sources, from `[sources]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +26,8 @@ pub struct FetchOptions {
     pub max_bytes: u64,
     pub timeout: Duration,
     pub concurrency: usize,
+    /// Attempts after the first for 429, 5xx, timeouts and connection failures.
+    pub retries: u32,
 }
 
 impl From<&SourcesConfig> for FetchOptions {
@@ -28,7 +36,16 @@ impl From<&SourcesConfig> for FetchOptions {
             max_bytes: sources.max_bytes,
             timeout: sources.timeout,
             concurrency: sources.concurrency.max(1),
+            retries: sources.retries,
         }
+    }
+}
+
+/// The API client's retry policy: its backoff (exponential, full jitter, at least `Retry-After`).
+fn backoff() -> Backoff {
+    Backoff {
+        base: ClientConfig::DEFAULT_RETRY_BASE_DELAY,
+        cap: ClientConfig::DEFAULT_RETRY_MAX_DELAY,
     }
 }
 
@@ -56,6 +73,7 @@ pub enum Fetched {
 pub struct Fetcher {
     client: reqwest::Client,
     options: FetchOptions,
+    retries: AtomicU64,
 }
 
 impl Fetcher {
@@ -66,11 +84,20 @@ impl Fetcher {
             .connect_timeout(options.timeout)
             .build()
             .map_err(|err| error_chain(&err))?;
-        Ok(Self { client, options })
+        Ok(Self {
+            client,
+            options,
+            retries: AtomicU64::new(0),
+        })
     }
 
     pub fn options(&self) -> &FetchOptions {
         &self.options
+    }
+
+    /// Retries made so far, over every source.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     /// Fetches `location`, conditionally when `validators` are given; `format` is what the body is
@@ -82,8 +109,42 @@ impl Fetcher {
         format: Format,
     ) -> Result<Fetched, FetchProblem> {
         match location {
-            SourceLocation::Url(url) => self.fetch_url(url, validators, format).await,
+            SourceLocation::Url(url) => self.fetch_url_retrying(url, validators, format).await,
             SourceLocation::Path { resolved, .. } => self.read_file(resolved).await,
+        }
+    }
+
+    /// [`Self::fetch_url`], again after a transient failure: at most `retries` more attempts and
+    /// [`MAX_RETRY_TIME`] in all, waiting as the API client does between attempts.
+    async fn fetch_url_retrying(
+        &self,
+        url: &url::Url,
+        validators: Option<&Validators>,
+        format: Format,
+    ) -> Result<Fetched, FetchProblem> {
+        let started = Instant::now();
+        let mut retry = 0;
+        loop {
+            let problem = match self.fetch_url(url, validators, format).await {
+                Ok(fetched) => return Ok(fetched),
+                Err(problem) => problem,
+            };
+            let Some(retry_after) = problem.transient() else {
+                return Err(problem);
+            };
+            let wait = backoff().wait(retry, retry_after, &mut rand::thread_rng());
+            if retry >= self.options.retries || started.elapsed() + wait > MAX_RETRY_TIME {
+                return Err(match retry {
+                    0 => problem,
+                    _ => FetchProblem::GaveUp {
+                        attempts: retry + 1,
+                        last: Box::new(problem),
+                    },
+                });
+            }
+            tokio::time::sleep(wait).await;
+            retry += 1;
+            self.retries.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -108,7 +169,7 @@ impl Fetcher {
             return Ok(Fetched::NotModified(validators));
         }
         if !response.status().is_success() {
-            return Err(FetchProblem::Status(response.status()));
+            return Err(status_problem(response.status(), response.headers()));
         }
         check_content_type(response.headers(), format)?;
         let cap = self.options.max_bytes;
@@ -156,12 +217,36 @@ impl Fetcher {
 
     fn problem(&self, err: reqwest::Error) -> FetchProblem {
         if err.is_timeout() {
-            FetchProblem::Timeout(self.options.timeout)
-        } else {
-            // The message already starts with the URL; reqwest's own copy would repeat it. A
-            // redirect's target may still be in the chain: redacted.
-            FetchProblem::Network(crate::redact::text(&error_chain(&err.without_url())))
+            return FetchProblem::Timeout(self.options.timeout);
         }
+        // A refused redirect or a bad request is final; a failed connect, a reset or a body cut
+        // short is worth another try.
+        let transient = !err.is_redirect()
+            && !err.is_builder()
+            && (err.is_connect() || err.is_request() || err.is_body() || err.is_decode());
+        // The message already starts with the URL; reqwest's own copy would repeat it. A
+        // redirect's target may still be in the chain: redacted.
+        let message = crate::redact::text(&error_chain(&err.without_url()));
+        match transient {
+            true => FetchProblem::Connection(message),
+            false => FetchProblem::Network(message),
+        }
+    }
+}
+
+/// 429 and 5xx are transient (with the server's `Retry-After`); any other status is final.
+fn status_problem(status: StatusCode, headers: &HeaderMap) -> FetchProblem {
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, SystemTime::now()));
+        FetchProblem::Unavailable {
+            status,
+            retry_after,
+        }
+    } else {
+        FetchProblem::Status(status)
     }
 }
 

@@ -43,6 +43,8 @@ pub struct FetchReport {
     /// Sources downloaded whose sha256 matched the cache: no parse.
     pub unchanged_by_hash: usize,
     pub bytes_downloaded: u64,
+    /// Attempts repeated after a 429, 5xx, timeout or connection failure.
+    pub retries: u64,
     /// In the order the folders were first used.
     pub folders: Vec<FolderReport>,
 }
@@ -193,13 +195,14 @@ pub async fn load_folders(
             }),
         }
     }
+    outcome.report.retries = fetcher.retries();
     SourceError::from_all(outcome.errors)?;
     let order = |report: &FolderReport| keys.iter().position(|key| *key == report.key);
     outcome.report.folders.sort_by_key(order);
     let report = &outcome.report;
     printer.info(format!(
-        "sources: {} fetched, {} not modified (HTTP 304), {} unchanged (same sha256), {} bytes downloaded",
-        report.fetched, report.not_modified, report.unchanged_by_hash, report.bytes_downloaded
+        "sources: {} fetched, {} not modified (HTTP 304), {} unchanged (same sha256), {} bytes downloaded, {} retries",
+        report.fetched, report.not_modified, report.unchanged_by_hash, report.bytes_downloaded, report.retries
     ));
     Ok(LoadedFolders {
         folders: outcome.folders,
