@@ -2,21 +2,22 @@
 //! works from a fresh copy with no token and no network, and the commands it shows do what it says.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
 
 const CONFIG: &str = "examples/ctrld-sync.toml";
 
-/// A copy of `examples/` as a fresh clone has it (config, lists, committed state; no sandbox data).
-fn fresh_examples() -> (TempDir, PathBuf) {
+/// A copy of `examples/` and `state/` as a fresh clone has them (config, lists, committed state; no
+/// sandbox data). Returns the copy's root.
+fn fresh_clone() -> TempDir {
     let dir = TempDir::new().unwrap();
-    let examples = dir.path().join("examples");
-    copy_tree(Path::new("examples"), &examples);
-    let _ = fs::remove_file(examples.join("state/.sandbox.json"));
-    let _ = fs::remove_file(examples.join("state/.lock"));
-    (dir, examples)
+    copy_tree(Path::new("examples"), &dir.path().join("examples"));
+    copy_tree(Path::new("state"), &dir.path().join("state"));
+    let _ = fs::remove_file(dir.path().join("state/.sandbox.json"));
+    let _ = fs::remove_file(dir.path().join("state/.lock"));
+    dir
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -57,8 +58,8 @@ fn readme_sandbox_args() -> Vec<String> {
         .collect()
 }
 
-fn state_files(examples: &Path) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = fs::read_dir(examples.join("state"))
+fn state_files(root: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = fs::read_dir(root.join("state"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
@@ -72,16 +73,23 @@ fn state_files(examples: &Path) -> Vec<(String, String)> {
     files
 }
 
+fn run_ok(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stderr: {stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 #[test]
-fn readme_first_command_runs_on_a_fresh_clone_and_changes_nothing_committed() {
+fn readme_first_command_is_a_real_first_sync_that_rewrites_the_committed_state_identically() {
     let args = readme_sandbox_args();
     assert_eq!(args, ["--config", CONFIG, "--sandbox", "apply"]);
-    let (dir, examples) = fresh_examples();
-    let committed = state_files(&examples);
+    let dir = fresh_clone();
+    let committed = state_files(dir.path());
     assert_eq!(
         committed.len(),
         2,
-        "the example's state files are committed"
+        "the example's state files are committed in state/"
     );
 
     let output = ctrld_sync(dir.path()).args(&args).output().unwrap();
@@ -92,35 +100,48 @@ fn readme_first_command_runs_on_a_fresh_clone_and_changes_nothing_committed() {
         stderr.contains("sandbox") && stderr.contains("not to Control D"),
         "{stderr}"
     );
+    assert!(stderr.contains("state/.sandbox.json"), "{stderr}");
+    // A real first sync against the empty emulator: the plan's `+` lines, then a report with writes.
+    assert!(stdout.contains("10 folders to create"), "{stdout}");
+    assert!(stdout.contains("+ folder `badware`"), "{stdout}");
+    assert!(stdout.contains("+ ads.example.com block"), "{stdout}");
     assert!(stdout.contains("Apply report"), "{stdout}");
-    // The sandbox starts as the committed state says: one read per profile, nothing written.
-    assert!(stdout.contains("API calls: 2 (GET 2)"), "{stdout}");
-    assert_eq!(
-        state_files(&examples),
-        committed,
-        "state files stay byte-identical"
+    assert!(stdout.contains("folders: 10 created"), "{stdout}");
+    assert!(
+        stdout.contains("POST /profiles/{profile}/rules"),
+        "{stdout}"
     );
+    assert!(
+        !stdout.contains("controld.com/dashboard"),
+        "no dashboard link for the sandbox: {stdout}"
+    );
+    assert_eq!(
+        state_files(dir.path()),
+        committed,
+        "the sync writes the committed state files byte for byte (git status stays clean)"
+    );
+
+    // The second run: nothing to change, one read per profile.
+    let stdout = run_ok(ctrld_sync(dir.path()).args(&args));
+    assert!(stdout.contains("No changes."), "{stdout}");
+    assert!(stdout.contains("API calls: 2 (GET 2)"), "{stdout}");
+    assert_eq!(state_files(dir.path()), committed);
 }
 
 #[test]
-fn sandbox_first_sync_from_empty_state_then_plan_shows_no_changes() {
-    let (dir, examples) = fresh_examples();
-    for (name, _) in state_files(&examples) {
-        fs::remove_file(examples.join("state").join(name)).unwrap();
+fn sandbox_first_sync_without_state_files_writes_the_committed_ones() {
+    let dir = fresh_clone();
+    let committed = state_files(dir.path());
+    for (name, _) in &committed {
+        fs::remove_file(dir.path().join("state").join(name)).unwrap();
     }
-    let apply = ctrld_sync(dir.path())
-        .args(["--config", CONFIG, "--sandbox", "apply"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&apply.stdout);
-    assert!(
-        apply.status.success(),
-        "{}",
-        String::from_utf8_lossy(&apply.stderr)
-    );
-    assert!(stdout.contains("10 folders to create"), "{stdout}");
+    let stdout = run_ok(ctrld_sync(dir.path()).args(["--config", CONFIG, "--sandbox", "apply"]));
     assert!(stdout.contains("folders: 10 created"), "{stdout}");
-    assert_eq!(state_files(&examples).len(), 2);
+    assert_eq!(
+        state_files(dir.path()),
+        committed,
+        "lineage and PKs are the sandbox's, fixed"
+    );
 
     ctrld_sync(dir.path())
         .args([
@@ -133,6 +154,25 @@ fn sandbox_first_sync_from_empty_state_then_plan_shows_no_changes() {
         .assert()
         .code(0)
         .stdout(predicates::str::contains("No changes."));
+}
+
+#[test]
+fn a_new_sandbox_leaves_state_files_it_did_not_write_alone() {
+    let dir = fresh_clone();
+    let path = dir.path().join("state/1kids2sandbox.json");
+    let foreign = "  \"lineage\": \"0123456789abcdef\",";
+    let text = fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|line| match line.trim_start().starts_with("\"lineage\"") {
+            true => foreign,
+            false => line,
+        })
+        .collect();
+    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    run_ok(ctrld_sync(dir.path()).args(["--config", CONFIG, "--sandbox", "apply"]));
+    let after = fs::read_to_string(&path).unwrap();
+    assert!(after.contains(foreign), "its lineage is kept: {after}");
 }
 
 #[test]
@@ -159,7 +199,8 @@ fn init_writes_a_config_that_validates() {
 
 #[test]
 fn init_from_profile_imports_folders_so_the_first_plan_is_empty() {
-    let (dir, examples) = fresh_examples();
+    let dir = fresh_clone();
+    let state = dir.path().join("state");
     // Fill the sandbox from the example, then import one of its profiles into a new config.
     ctrld_sync(dir.path())
         .args(["--config", CONFIG, "--sandbox", "apply"])
@@ -168,7 +209,7 @@ fn init_from_profile_imports_folders_so_the_first_plan_is_empty() {
     let imported = dir.path().join("imported/ctrld-sync.toml");
     ctrld_sync(dir.path())
         .args(["--config", imported.to_str().unwrap(), "--state-dir"])
-        .arg(examples.join("state"))
+        .arg(&state)
         .args(["--sandbox", "init", "--from-profile", "1home2sandbox"])
         .assert()
         .success();
@@ -185,7 +226,7 @@ fn init_from_profile_imports_folders_so_the_first_plan_is_empty() {
     let imported_state = dir.path().join("imported-state");
     fs::create_dir_all(&imported_state).unwrap();
     fs::copy(
-        examples.join("state/.sandbox.json"),
+        state.join(".sandbox.json"),
         imported_state.join(".sandbox.json"),
     )
     .unwrap();

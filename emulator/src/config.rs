@@ -32,6 +32,10 @@ pub struct EmulatorConfig {
     pub lists_retry_after: u64,
     /// Dump file loaded at start and saved after every successful change.
     pub state_file: Option<PathBuf>,
+    /// Folder PKs derived from the profile id and folder name instead of taken from a counter, so
+    /// concurrent folder creations get the same PKs whatever order they arrive in (reproducible
+    /// example state). A PK may come back after its folder is deleted and made again.
+    pub stable_pks: bool,
 }
 
 /// Control D's documented per-profile custom rule limit.
@@ -56,6 +60,7 @@ impl Default for EmulatorConfig {
             lists_unavailable: 0,
             lists_retry_after: 1,
             state_file: None,
+            stable_pks: false,
         }
     }
 }

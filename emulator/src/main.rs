@@ -55,6 +55,9 @@ struct Args {
     /// JSON file holding the data: loaded at start, saved after every change
     #[arg(long)]
     state_file: Option<PathBuf>,
+    /// Folder PKs derived from profile id and folder name, whatever the order of requests
+    #[arg(long)]
+    stable_pks: bool,
 }
 
 impl Args {
@@ -73,6 +76,7 @@ impl Args {
             lists_unavailable: self.lists_unavailable,
             lists_retry_after: self.lists_retry_after,
             state_file: self.state_file,
+            stable_pks: self.stable_pks,
         }
     }
 }

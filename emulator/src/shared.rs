@@ -45,6 +45,7 @@ impl Shared {
             allow_redirect: config.allow_redirect,
         };
         let mut store = Store::new(limits, &[]);
+        store.set_stable_pks(config.stable_pks);
         if let Some(path) = &config.state_file {
             if let Some(dump) = persist::load(path)? {
                 store.load(dump);

@@ -26,6 +26,8 @@ pub struct Store {
     limits: Limits,
     next_pk: u64,
     next_order: u64,
+    /// See `EmulatorConfig::stable_pks`.
+    stable_pks: bool,
     profiles: BTreeMap<String, Profile>,
 }
 
@@ -171,6 +173,22 @@ pub fn validate_hostname(hostname: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Stable PKs are seven digits, like the real service's.
+const STABLE_PK_BASE: u64 = 1_000_000;
+const STABLE_PK_SPAN: u64 = 9_000_000;
+
+fn stable_pk(profile_id: &str, name: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(profile_id.as_bytes())
+        .chain_update([0])
+        .chain_update(name.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    STABLE_PK_BASE + u64::from_be_bytes(first) % STABLE_PK_SPAN
+}
+
 /// Spoof and redirect point somewhere and need `via`.
 fn needs_via(kind: Option<u8>) -> bool {
     matches!(kind, Some(2) | Some(3))
@@ -183,10 +201,36 @@ impl Store {
             limits,
             next_pk: 1,
             next_order: 1,
+            stable_pks: false,
             profiles: BTreeMap::new(),
         };
         store.ensure_profiles(profile_ids);
         store
+    }
+
+    pub fn set_stable_pks(&mut self, stable: bool) {
+        self.stable_pks = stable;
+    }
+
+    /// The next folder PK: from the counter, or derived from profile and name (`stable_pks`),
+    /// moved on past any PK already in use in any profile.
+    fn new_folder_pk(&mut self, profile_id: &str, name: &str) -> u64 {
+        if !self.stable_pks {
+            let pk = self.next_pk;
+            self.next_pk += 1;
+            return pk;
+        }
+        let mut pk = stable_pk(profile_id, name);
+        while self.pk_in_use(pk) {
+            pk = STABLE_PK_BASE + (pk - STABLE_PK_BASE + 1) % STABLE_PK_SPAN;
+        }
+        pk
+    }
+
+    fn pk_in_use(&self, pk: u64) -> bool {
+        self.profiles
+            .values()
+            .any(|profile| profile.folders.contains_key(&pk))
     }
 
     /// Adds the profiles that do not exist yet, empty.
@@ -250,8 +294,7 @@ impl Store {
             via: fields.via,
             via_v6: None,
         };
-        let pk = self.next_pk;
-        self.next_pk += 1;
+        let pk = self.new_folder_pk(profile_id, &name);
         let profile = self.profile_mut(profile_id)?;
         profile.folders.insert(pk, Folder { name, action });
         profile.touch();
@@ -564,6 +607,29 @@ mod tests {
         store.delete_folder("p1", first).unwrap();
         let second = folder(&mut store, "a");
         assert!(second > first);
+    }
+
+    #[test]
+    fn stable_pks_do_not_depend_on_creation_order() {
+        let created = |names: &[&str]| {
+            let mut store = store(10);
+            store.set_stable_pks(true);
+            let mut pks: Vec<(String, u64)> = names
+                .iter()
+                .map(|name| (name.to_string(), folder(&mut store, name)))
+                .collect();
+            pks.sort();
+            pks
+        };
+        let forward = created(&["a", "b", "c"]);
+        assert_eq!(forward, created(&["c", "a", "b"]));
+        assert!(forward
+            .iter()
+            .all(|(_, pk)| (1_000_000..10_000_000).contains(pk)));
+        let mut store = store(10);
+        store.set_stable_pks(true);
+        let first = folder(&mut store, "same");
+        assert_ne!(folder(&mut store, "same"), first, "a PK in use is skipped");
     }
 
     #[test]

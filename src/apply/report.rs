@@ -79,7 +79,9 @@ pub struct ProfileReport {
     /// Hostnames left alone because an unmanaged rule holds them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedHostname>,
-    pub dashboard: String,
+    /// The profile's page in the Control D dashboard; none for a `--sandbox` profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<String>,
 }
 
 /// The dashboard page of a profile's folders.
@@ -97,7 +99,7 @@ impl ProfileReport {
             seconds: seconds(outcome.elapsed),
             tally: outcome.tally.clone(),
             skipped: outcome.skipped.clone(),
-            dashboard: dashboard_url(&outcome.profile),
+            dashboard: Some(dashboard_url(&outcome.profile)),
         }
     }
 }
@@ -142,6 +144,14 @@ impl ApplyReport {
             sources,
             profiles: outcomes.iter().map(ProfileReport::from_outcome).collect(),
         }
+    }
+
+    /// Drops the dashboard links: a `--sandbox` profile has no page in Control D.
+    pub fn without_dashboard_links(mut self) -> Self {
+        for profile in &mut self.profiles {
+            profile.dashboard = None;
+        }
+        self
     }
 
     pub fn any_failed(&self) -> bool {
@@ -208,10 +218,15 @@ impl ApplyReport {
 
 fn render_profile(out: &mut String, profile: &ProfileReport) {
     let status = if profile.ok { "ok" } else { "FAILED" };
+    let link = profile
+        .dashboard
+        .as_ref()
+        .map(|url| format!("  {url}"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "  profile {}: {status} in {:.2} s  {}",
-        profile.profile, profile.seconds, profile.dashboard
+        "  profile {}: {status} in {:.2} s{link}",
+        profile.profile, profile.seconds
     );
     if let Some(error) = &profile.error {
         let _ = writeln!(

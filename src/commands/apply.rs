@@ -74,7 +74,10 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     let mut stages = prepared.stages;
     stages.apply = apply::seconds(applying.elapsed());
     stages.total = apply::seconds(started.elapsed());
-    let report = ApplyReport::new(stages, session.stats(), prepared.sources, &outcomes);
+    let mut report = ApplyReport::new(stages, session.stats(), prepared.sources, &outcomes);
+    if context.sandbox {
+        report = report.without_dashboard_links();
+    }
     context
         .printer
         .stdout(&report.render_text())

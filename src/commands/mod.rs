@@ -27,6 +27,8 @@ pub struct Context {
     pub state_dir: PathBuf,
     pub api_url: Option<String>,
     pub sandbox: bool,
+    /// Whether the command writes state files (what a new `--sandbox` does with them).
+    pub state_use: sandbox::StateUse,
 }
 
 impl Context {
@@ -39,6 +41,7 @@ impl Context {
         let state_dir = global
             .state_dir
             .clone()
+            .or_else(|| crate::config::state_dir_setting(&global.config))
             .unwrap_or_else(|| default_state_dir(&global.config));
         Self {
             printer,
@@ -46,11 +49,12 @@ impl Context {
             state_dir,
             api_url: global.api_url.clone(),
             sandbox: global.sandbox,
+            state_use: sandbox::StateUse::Read,
         }
     }
 }
 
-/// `state/` beside the config file.
+/// `state/` beside the config file (when neither `--state-dir` nor the config's `state_dir` names one).
 fn default_state_dir(config: &Path) -> PathBuf {
     match config.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.join("state"),
@@ -82,7 +86,10 @@ fn use_color(choice: ColorChoice) -> bool {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitStatus> {
-    let context = Context::from_args(&cli.global);
+    let mut context = Context::from_args(&cli.global);
+    if matches!(cli.command, Command::Apply(_)) {
+        context.state_use = sandbox::StateUse::Write;
+    }
     match cli.command {
         Command::Completions { shell } => completions::run(&context, shell),
         Command::Validate => validate::run(&context).await,

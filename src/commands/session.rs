@@ -121,7 +121,12 @@ fn start_sandbox(context: &Context, profile_ids: &[String]) -> Result<Sandbox> {
             "--sandbox ignores --api-url / CTRLD_API_URL: it talks only to the bundled emulator",
         );
     }
-    Sandbox::start(&context.state_dir, profile_ids, &context.printer)
+    Sandbox::start(
+        &context.state_dir,
+        profile_ids,
+        context.state_use,
+        &context.printer,
+    )
 }
 
 /// `--api-url` (or `CTRLD_API_URL`) > config `api.base_url` > [`DEFAULT_API_URL`], checked by the

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
@@ -11,8 +11,8 @@ use toml::Spanned;
 use super::error::problem_at;
 use super::raw::{RawApi, RawConfig, RawFolder, RawProfile, RawSafety, RawSources};
 use super::{
-    config_dir, ApiConfig, Config, ConfigProblem, FolderConfig, Format, ProfileConfig,
-    SafetyConfig, SourceLocation, SourcesConfig,
+    beside_config, config_dir, ApiConfig, Config, ConfigProblem, FolderConfig, Format,
+    ProfileConfig, SafetyConfig, SourceLocation, SourcesConfig,
 };
 use crate::hash::sha256_hex;
 use crate::model::{ActionKind, FolderAction};
@@ -30,6 +30,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn build(&mut self, raw: RawConfig) -> Config {
+        let state_dir = raw.state_dir.and_then(|dir| self.state_dir(dir));
         let api = self.api(raw.api);
         let sources = self.sources(raw.sources);
         let safety = self.safety(raw.safety);
@@ -49,12 +50,24 @@ impl Checker<'_> {
         Config {
             path: self.path.to_path_buf(),
             hash: sha256_hex(self.text.as_bytes()),
+            state_dir,
             api,
             sources,
             safety,
             profiles,
             folders,
         }
+    }
+
+    fn state_dir(&mut self, dir: Spanned<String>) -> Option<PathBuf> {
+        if dir.get_ref().trim().is_empty() {
+            self.report(
+                dir.span(),
+                "`state_dir` is empty: name a directory relative to the config file, e.g. \"state\"",
+            );
+            return None;
+        }
+        Some(beside_config(self.path, dir.get_ref()))
     }
 
     fn api(&mut self, raw: RawApi) -> ApiConfig {

@@ -2,6 +2,7 @@
 //! and says what to write instead.
 //!
 //! ```toml
+//! state_dir = "state" # optional: where the state files live, relative to the config file
 //! [api]        # optional: base_url, max_rps, parallelism, timeout (seconds)
 //! [sources]    # optional: max_bytes, timeout (seconds), concurrency, strict, retries, on_error
 //! [safety]     # max_delete_percent, min_rules, allow_destroy
@@ -48,6 +49,8 @@ pub struct Config {
     pub path: PathBuf,
     /// sha256 of the file's bytes, lowercase hex (a saved plan records it).
     pub hash: String,
+    /// `state_dir`, resolved against the config file's directory; `None`: `state/` beside it.
+    pub state_dir: Option<PathBuf>,
     pub api: ApiConfig,
     pub sources: SourcesConfig,
     pub safety: SafetyConfig,
@@ -262,6 +265,40 @@ impl Config {
     }
 }
 
+/// The config's `state_dir` (resolved against its directory), read before the config is loaded in
+/// full: the state dir is chosen before any command runs. A file that cannot be read or parsed gives
+/// `None` here; loading it reports why.
+pub fn state_dir_setting(path: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    let dir = table.get("state_dir")?.as_str()?;
+    (!dir.trim().is_empty()).then(|| beside_config(path, dir))
+}
+
+/// `relative` resolved against the config file's directory, with `..` folded lexically
+/// (`examples/../state` is `state`), so messages show the path a user would write.
+fn beside_config(config: &Path, relative: &str) -> PathBuf {
+    use std::path::Component;
+    let mut resolved = PathBuf::new();
+    for component in config_dir(config).join(relative).components() {
+        let parent_is_named = matches!(
+            resolved.components().next_back(),
+            Some(Component::Normal(_))
+        );
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if parent_is_named => {
+                resolved.pop();
+            }
+            other => resolved.push(other),
+        }
+    }
+    if resolved.as_os_str().is_empty() {
+        resolved.push(".");
+    }
+    resolved
+}
+
 fn config_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -328,6 +365,31 @@ via = "10.0.0.1"
         assert_eq!(local.fingerprint.len(), 16);
         assert_eq!(config.hash.len(), 64);
         assert_eq!(config.profile("p1").unwrap().folders, ["ads", "local"]);
+    }
+
+    #[test]
+    fn state_dir_is_resolved_against_the_config_dir_and_read_ahead() {
+        let config = parse(&format!("state_dir = \"../state\"\n{GOOD}")).unwrap();
+        assert_eq!(config.state_dir, Some(PathBuf::from("state")));
+        assert_eq!(parse(GOOD).unwrap().state_dir, None);
+        let problem = first_problem(&format!("state_dir = \" \"\n{GOOD}"));
+        assert!(problem.message.contains("state_dir"), "{}", problem.message);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ctrld-sync.toml");
+        std::fs::write(&path, format!("state_dir = \"../state\"\n{GOOD}")).unwrap();
+        let parent = dir.path().parent().unwrap();
+        assert_eq!(state_dir_setting(&path), Some(parent.join("state")));
+        assert_eq!(
+            beside_config(Path::new("ctrld-sync.toml"), "../s"),
+            PathBuf::from("../s")
+        );
+        assert_eq!(
+            beside_config(Path::new("a/c.toml"), ".."),
+            PathBuf::from(".")
+        );
+        std::fs::write(&path, GOOD).unwrap();
+        assert_eq!(state_dir_setting(&path), None);
     }
 
     #[test]

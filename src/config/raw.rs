@@ -9,6 +9,7 @@ use toml::Spanned;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
+    pub(super) state_dir: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) api: RawApi,
     #[serde(default)]
