@@ -105,6 +105,10 @@ fn readme_first_command_is_a_real_first_sync_that_rewrites_the_committed_state_i
     assert!(stdout.contains("10 folders to create"), "{stdout}");
     assert!(stdout.contains("+ folder `badware`"), "{stdout}");
     assert!(stdout.contains("+ ads.example.com block"), "{stdout}");
+    assert!(
+        stdout.contains("overlap: 1 hostname of `ads` is kept by `badware`"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Apply report"), "{stdout}");
     assert!(stdout.contains("folders: 10 created"), "{stdout}");
     assert!(
@@ -124,6 +128,10 @@ fn readme_first_command_is_a_real_first_sync_that_rewrites_the_committed_state_i
     // The second run: nothing to change, one read per profile.
     let stdout = run_ok(ctrld_sync(dir.path()).args(&args));
     assert!(stdout.contains("No changes."), "{stdout}");
+    assert!(
+        !stdout.contains("overlap"),
+        "nothing to change, no overlap lines: {stdout}"
+    );
     assert!(stdout.contains("API calls: 2 (GET 2)"), "{stdout}");
     assert_eq!(state_files(dir.path()), committed);
 }

@@ -10,6 +10,7 @@ use controld_emulator::{
 };
 use ctrld_sync::model::{ActionKind, FolderAction, RuleAction};
 use ctrld_sync::state::{FolderState, ProfileState, StateStore};
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -207,9 +208,15 @@ fn overlaps_go_to_the_first_folder_in_config_order() {
         ("second", "Second", &["shared.example", "two.example"]),
     ]);
     world.remote(&[], &[]);
-    world.plan(&[]).success().stdout(contains(
-        "overlap: shared.example is kept by `first`, dropped from `second`",
-    ));
+    let per_hostname = "overlap: shared.example is kept by `first`, dropped from `second`";
+    world
+        .plan(&[])
+        .success()
+        .stdout(contains(
+            "overlap: 1 hostname of `second` is kept by `first`",
+        ))
+        .stdout(contains(per_hostname).not());
+    world.plan(&["-v"]).success().stdout(contains(per_hostname));
 }
 
 #[test]

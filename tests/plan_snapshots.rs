@@ -9,7 +9,9 @@ use ctrld_sync::model::{
 };
 use ctrld_sync::plan::render::Format;
 use ctrld_sync::plan::{
-    plan, render::render, CurrentFolder, CurrentProfile, Holder, Plan, PlanSettings,
+    plan,
+    render::{render, render_with, Detail},
+    CurrentFolder, CurrentProfile, Holder, Plan, PlanSettings,
 };
 
 fn rules(entries: &[(&str, RuleAction)]) -> BTreeMap<String, RuleAction> {
@@ -230,4 +232,98 @@ fn a_huge_markdown_plan_is_cut_under_the_budget_with_a_note() {
         markdown.len()
     );
     assert!(markdown.contains("Cut to fit a comment"));
+}
+
+/// Two hagezi-like folders listing the same 150 hostnames (the second is a superset kept first)
+/// plus one hostname that changes: a single folder update.
+fn overlapping(with_change: bool) -> Plan {
+    let hosts: Vec<String> = (0..150)
+        .map(|i| format!("t{i:03}.tiktok.example"))
+        .collect();
+    let shared: Vec<(&str, RuleAction)> = hosts.iter().map(|h| (h.as_str(), block())).collect();
+    let mut aggressive = shared.clone();
+    aggressive.push(("extra.tiktok.example", block()));
+    let mut base = shared.clone();
+    if with_change {
+        base.push(("new.tiktok.example", block()));
+    }
+    let profile = DesiredProfile {
+        id: "p1".into(),
+        name: None,
+        folders: vec![
+            desired(
+                "native_tracker_tiktok_aggressive",
+                "TikTok Aggressive",
+                &aggressive,
+            ),
+            desired("native_tracker_tiktok", "TikTok", &base),
+        ],
+    };
+    let mut managed = BTreeMap::new();
+    managed.insert(
+        "native_tracker_tiktok_aggressive".to_string(),
+        current(1, "TikTok Aggressive", &aggressive),
+    );
+    managed.insert(
+        "native_tracker_tiktok".to_string(),
+        current(2, "TikTok", &[]),
+    );
+    let current = CurrentProfile {
+        profile: "p1".into(),
+        remote_folders: vec![remote(1, "TikTok Aggressive", 151), remote(2, "TikTok", 0)],
+        managed,
+        unmanaged_rules: None,
+        scratch: vec![],
+        parked: Some(BTreeMap::new()),
+        fingerprint: String::new(),
+    };
+    plan([(&profile, &current)], &PlanSettings::default()).unwrap()
+}
+
+const PAIR_SUMMARY: &str = "overlap: 150 hostnames of `native_tracker_tiktok` are kept by \
+                            `native_tracker_tiktok_aggressive`";
+
+#[test]
+fn overlaps_are_summarised_per_pair_of_folders() {
+    let plan = overlapping(true);
+    let text = render(&plan, Format::Text);
+    assert!(text.contains(PAIR_SUMMARY), "{text}");
+    assert_eq!(text.matches("overlap:").count(), 1, "{text}");
+
+    let markdown = render(&plan, Format::Markdown);
+    assert!(markdown.contains(PAIR_SUMMARY), "{markdown}");
+    assert!(!markdown.contains("t000.tiktok.example"), "{markdown}");
+    assert!(
+        markdown.len() < 2_000,
+        "{} bytes: {markdown}",
+        markdown.len()
+    );
+
+    let json = render(&plan, Format::Json);
+    assert_eq!(json.matches("\"dropped_from\"").count(), 150);
+}
+
+#[test]
+fn every_overlapping_hostname_is_listed_only_when_asked() {
+    let plan = overlapping(true);
+    let text = render_with(&plan, Format::Text, Detail::Hostnames);
+    assert!(text.contains(PAIR_SUMMARY), "{text}");
+    assert!(
+        text.contains(
+            "overlap: t149.tiktok.example is kept by `native_tracker_tiktok_aggressive`, \
+             dropped from `native_tracker_tiktok`"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("overlap:").count(), 151);
+}
+
+#[test]
+fn a_plan_with_nothing_to_change_prints_no_overlap_lines() {
+    let plan = overlapping(false);
+    assert!(!plan.has_changes());
+    for format in [Format::Text, Format::Markdown] {
+        let rendered = render(&plan, format);
+        assert!(!rendered.contains("overlap"), "{rendered}");
+    }
 }

@@ -47,7 +47,11 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     };
     context
         .printer
-        .stdout(&render::render(&prepared.plan, render::Format::Text))
+        .stdout(&render::render_with(
+            &prepared.plan,
+            render::Format::Text,
+            super::plan::overlap_detail(context),
+        ))
         .map_err(|err| Error::io("<stdout>", err))?;
 
     let applying = Instant::now();

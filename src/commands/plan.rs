@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::plan::{self, CurrentProfile, Plan, PlanFile, PlanFileProfile};
+use crate::printer::Verbosity;
 use crate::refresh;
 use crate::state::ProfileState;
 
@@ -39,7 +40,11 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<ExitStatus> {
         ));
     }
     printer
-        .stdout(&plan::render::render(plan, plan_format(args.format)))
+        .stdout(&plan::render::render_with(
+            plan,
+            plan_format(args.format),
+            overlap_detail(context),
+        ))
         .map_err(|err| Error::io("<stdout>", err))?;
     if let Some(path) = &args.out {
         plan_file(&workspace.config, &planned.states, &planned.currents, plan).save(path)?;
@@ -49,6 +54,14 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<ExitStatus> {
         (true, true) => ExitStatus::Changes,
         _ => ExitStatus::Success,
     })
+}
+
+/// `-v` lists every overlapping hostname in the text plan; otherwise one line per pair of folders.
+pub fn overlap_detail(context: &Context) -> plan::render::Detail {
+    match context.printer.verbosity() >= Verbosity::Verbose {
+        true => plan::render::Detail::Hostnames,
+        false => plan::render::Detail::Summary,
+    }
 }
 
 /// What `--out` saves: the plan and what it was computed from. No token.

@@ -1,7 +1,9 @@
 //! The per-folder rule lines shared by the text and Markdown renderers.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
+use super::Detail;
 use crate::plan::{FolderChange, FolderChangeKind, Holder, ProfilePlan};
 
 /// One line per changed rule, sorted by hostname, at most `cap` of them and then "... and N more":
@@ -177,18 +179,25 @@ pub fn folder_counts(folder: &FolderChange) -> String {
     )
 }
 
-/// Overlap and unmanaged-skip lines of a profile.
-pub fn notes(profile: &ProfilePlan) -> Vec<String> {
+/// The notes of a profile: destructive changes, overlaps (per pair of folders; per hostname too
+/// with [`Detail::Hostnames`]; none for a profile with nothing to change unless asked), and
+/// hostnames skipped because an unmanaged rule holds them.
+pub fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
     let mut notes: Vec<String> = profile
         .destructive
         .iter()
         .map(|offense| format!("destructive, apply needs --allow-destroy: {offense}"))
         .collect();
-    for overlap in &profile.overlaps {
-        notes.push(format!(
-            "overlap: {} is kept by `{}`, dropped from `{}`",
-            overlap.hostname, overlap.kept_by, overlap.dropped_from
-        ));
+    if profile.has_changes() || detail == Detail::Hostnames {
+        notes.extend(overlap_summary(profile));
+    }
+    if detail == Detail::Hostnames {
+        for overlap in &profile.overlaps {
+            notes.push(format!(
+                "overlap: {} is kept by `{}`, dropped from `{}`",
+                overlap.hostname, overlap.kept_by, overlap.dropped_from
+            ));
+        }
     }
     for skip in &profile.unmanaged_skipped {
         let holder = match &skip.held_by {
@@ -201,4 +210,37 @@ pub fn notes(profile: &ProfilePlan) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// One line per pair of folders: "overlap: 150 hostnames of `b` are kept by `a`", in the order of
+/// the folder that loses them, then of the one that keeps them (the profile's folder order).
+pub fn overlap_summary(profile: &ProfilePlan) -> Vec<String> {
+    let position = |key: &str| {
+        profile
+            .folders
+            .iter()
+            .position(|folder| folder.key == key)
+            .unwrap_or(usize::MAX)
+    };
+    let mut pairs: BTreeMap<(usize, &str, usize, &str), usize> = BTreeMap::new();
+    for overlap in &profile.overlaps {
+        let dropped = overlap.dropped_from.as_str();
+        let kept = overlap.kept_by.as_str();
+        *pairs
+            .entry((position(dropped), dropped, position(kept), kept))
+            .or_default() += 1;
+    }
+    pairs
+        .into_iter()
+        .map(|((_, dropped, _, kept), count)| {
+            let (noun, verb) = match count {
+                1 => ("hostname", "is"),
+                _ => ("hostnames", "are"),
+            };
+            format!(
+                "overlap: {} {noun} of `{dropped}` {verb} kept by `{kept}`",
+                super::thousands(count as u64)
+            )
+        })
+        .collect()
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::lines::{capped, folder_counts, folder_heading, notes, rule_lines};
 use super::text::estimate_line;
-use super::{summary_line, thousands};
+use super::{summary_line, thousands, Detail};
 use crate::plan::{Plan, ProfilePlan};
 
 /// The most characters the Markdown plan may take.
@@ -100,11 +100,12 @@ fn profile_blocks(profile: &ProfilePlan) -> Vec<String> {
         block.push_str("</details>\n\n");
         blocks.push(block);
     }
-    let notes = notes(profile);
+    let notes = notes(profile, Detail::Summary);
     if !notes.is_empty() {
         let mut block = format!(
-            "<details><summary>{} overlaps and skipped hostnames</summary>\n\n",
-            notes.len()
+            "<details><summary>{} {} (overlaps per pair of folders, skipped hostnames)</summary>\n\n",
+            notes.len(),
+            if notes.len() == 1 { "note" } else { "notes" }
         );
         for note in capped(notes, MARKDOWN_LINES_PER_FOLDER) {
             let _ = writeln!(block, "- {}", escape(&note));

@@ -7,7 +7,7 @@ mod text;
 
 pub use json::render_json;
 pub use markdown::{render_markdown, MARKDOWN_BUDGET};
-pub use text::render_text;
+pub use text::{render_text, render_text_with};
 
 use super::types::{Plan, Summary};
 
@@ -23,10 +23,27 @@ pub enum Format {
     Markdown,
 }
 
+/// How much of the overlaps the text plan shows. JSON always carries every overlap; Markdown only
+/// the summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// One line per pair of folders ("150 hostnames of `a` are kept by `b`"), and none at all for a
+    /// profile with nothing to change.
+    #[default]
+    Summary,
+    /// Also one line per hostname (`-v`).
+    Hostnames,
+}
+
 /// The plan in the asked format, ready for stdout.
 pub fn render(plan: &Plan, format: Format) -> String {
+    render_with(plan, format, Detail::Summary)
+}
+
+/// [`render`], with the text plan's overlap detail chosen.
+pub fn render_with(plan: &Plan, format: Format, detail: Detail) -> String {
     match format {
-        Format::Text => render_text(plan),
+        Format::Text => render_text_with(plan, detail),
         Format::Json => render_json(plan),
         Format::Markdown => render_markdown(plan),
     }

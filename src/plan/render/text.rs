@@ -3,25 +3,30 @@
 use std::fmt::Write;
 
 use super::lines::{capped, folder_counts, folder_heading, notes, rule_lines};
-use super::summary_line;
+use super::{summary_line, Detail};
 use crate::plan::{Estimate, Plan, ProfilePlan};
 
 /// Rule lines shown per folder before "... and N more".
 pub const TEXT_LINES_PER_FOLDER: usize = 20;
 
+/// The text plan with overlaps summarised per pair of folders.
 pub fn render_text(plan: &Plan) -> String {
+    render_text_with(plan, Detail::Summary)
+}
+
+pub fn render_text_with(plan: &Plan, detail: Detail) -> String {
     let mut out = String::new();
     if plan.has_changes() {
         out.push_str(&summary_line(&plan.summary()));
         out.push_str("\n\n");
     }
     for profile in &plan.profiles {
-        render_profile(&mut out, profile);
+        render_profile(&mut out, profile, detail);
     }
     out
 }
 
-fn render_profile(out: &mut String, profile: &ProfilePlan) {
+fn render_profile(out: &mut String, profile: &ProfilePlan, detail: Detail) {
     if !out.is_empty() && !out.ends_with("\n\n") {
         out.push('\n');
     }
@@ -31,7 +36,7 @@ fn render_profile(out: &mut String, profile: &ProfilePlan) {
             "No changes. Profile {} matches the config.",
             profile.profile
         );
-        write_notes(out, profile);
+        write_notes(out, profile, detail);
         return;
     }
     let _ = writeln!(out, "Profile {}:", profile.profile);
@@ -48,12 +53,18 @@ fn render_profile(out: &mut String, profile: &ProfilePlan) {
             "  removals go first: adding first would pass the limit of rules per profile"
         );
     }
-    write_notes(out, profile);
+    write_notes(out, profile, detail);
     let _ = writeln!(out, "  {}", estimate_line(&profile.estimate));
 }
 
-fn write_notes(out: &mut String, profile: &ProfilePlan) {
-    for note in capped(notes(profile), TEXT_LINES_PER_FOLDER) {
+/// Capped, except when every hostname was asked for (`-v`).
+fn write_notes(out: &mut String, profile: &ProfilePlan, detail: Detail) {
+    let notes = notes(profile, detail);
+    let notes = match detail {
+        Detail::Summary => capped(notes, TEXT_LINES_PER_FOLDER),
+        Detail::Hostnames => notes,
+    };
+    for note in notes {
         let _ = writeln!(out, "  {note}");
     }
 }
