@@ -13,6 +13,7 @@ mod hash;
 pub mod model;
 pub mod plan;
 pub mod printer;
+pub mod quote;
 pub mod redact;
 pub mod refresh;
 pub mod source;

@@ -20,8 +20,8 @@ fn the_good_fixture_loads_in_file_order_with_resolved_paths() {
     assert_eq!(
         config.folder("hosts").unwrap().location,
         SourceLocation::Path {
-            written: "../sources/hosts.txt".into(),
-            resolved: PathBuf::from("tests/fixtures/configs/../sources/hosts.txt"),
+            written: "sources/hosts.txt".into(),
+            resolved: PathBuf::from("tests/fixtures/configs/sources/hosts.txt"),
         }
     );
     assert_eq!(config.folder("tlds").unwrap().format, Format::Controld);

@@ -29,14 +29,14 @@ fn fails_with(config: &str, needles: &[&str]) {
 fn a_good_config_reports_every_folder() {
     validate("good.toml")
         .success()
-        .stdout(contains("folder ads\n  source:  ../sources/ads-folder.json\n  format:  controld\n  rules:   block 4, allow 1\n"))
-        .stdout(contains("folder tlds\n  source:  ../sources/tlds-folder.json\n  format:  controld\n  rules:   block 2\n"))
-        .stdout(contains("folder hosts\n  source:  ../sources/hosts.txt\n  format:  hosts\n  rules:   block 4\n"))
-        .stdout(contains("folder allow\n  source:  ../sources/hosts.txt\n  format:  hosts\n  rules:   allow 4\n"))
-        .stdout(contains("folder adblock\n  source:  ../sources/adblock.txt\n  format:  adblock\n  rules:   block 2\n  unsupported: 3 entries not applied\n"))
-        .stdout(contains("folder domains\n  source:  ../sources/domains.txt\n  format:  domains\n  rules:   block 4\n  skipped: 2 invalid entries\n"))
-        .stdout(contains("../sources/domains.txt:7: `bad%20entry.example` contains `%`"))
-        .stdout(contains("../sources/domains.txt:8: `bad..dots.example` has an empty label"))
+        .stdout(contains("folder ads\n  source:  sources/ads-folder.json\n  format:  controld\n  rules:   block 4, allow 1\n"))
+        .stdout(contains("folder tlds\n  source:  sources/tlds-folder.json\n  format:  controld\n  rules:   block 2\n"))
+        .stdout(contains("folder hosts\n  source:  sources/hosts.txt\n  format:  hosts\n  rules:   block 4\n"))
+        .stdout(contains("folder allow\n  source:  sources/hosts.txt\n  format:  hosts\n  rules:   allow 4\n"))
+        .stdout(contains("folder adblock\n  source:  sources/adblock.txt\n  format:  adblock\n  rules:   block 2\n  unsupported: 3 entries not applied\n"))
+        .stdout(contains("folder domains\n  source:  sources/domains.txt\n  format:  domains\n  rules:   block 4\n  skipped: 2 invalid entries\n"))
+        .stdout(contains("sources/domains.txt:7: `bad%20entry.example` contains `%`"))
+        .stdout(contains("sources/domains.txt:8: `bad..dots.example` has an empty label"))
         .stdout(contains("ok, 2 profiles, 6 folders, 21 rules"));
 }
 
@@ -128,7 +128,7 @@ fn source_errors_name_the_folder_and_the_path() {
         (
             "truncated-json.toml",
             &[
-                "folder `ads` (../sources/truncated.json)",
+                "folder `ads` (sources/truncated.json)",
                 "truncated JSON",
                 "line 3",
             ],
@@ -136,35 +136,32 @@ fn source_errors_name_the_folder_and_the_path() {
         (
             "malformed-json.toml",
             &[
-                "folder `ads` (../sources/malformed.json)",
+                "folder `ads` (sources/malformed.json)",
                 "malformed JSON at line 2 column 35",
             ],
         ),
-        (
-            "html-page.toml",
-            &["../sources/error-page.html", "HTML page"],
-        ),
+        ("html-page.toml", &["sources/error-page.html", "HTML page"]),
         (
             "empty-list.toml",
-            &["../sources/empty.txt", "the source yielded no rules"],
+            &["sources/empty.txt", "the source yielded no rules"],
         ),
         (
             "not-utf8.toml",
-            &["../sources/latin1.txt", "not UTF-8", "line 2"],
+            &["sources/latin1.txt", "not UTF-8", "line 2"],
         ),
         (
             "missing-file.toml",
-            &["../sources/does-not-exist.txt", "cannot read"],
+            &["sources/does-not-exist.txt", "cannot read"],
         ),
         (
             "strict.toml",
             &[
-                "../sources/invalid.txt",
+                "sources/invalid.txt",
                 "2 invalid entries and `strict = true`",
                 "invalid.txt:3:",
             ],
         ),
-        ("too-big.toml", &["../sources/hosts.txt", "64-byte limit"]),
+        ("too-big.toml", &["sources/hosts.txt", "64-byte limit"]),
         (
             "no-name.toml",
             &["folder `ads`", "add `name = \"...\"` under [folder.ads]"],
@@ -184,7 +181,7 @@ fn a_missing_config_says_how_to_make_one() {
 fn urls_are_fetched_and_a_404_names_the_url() {
     let lists = tempfile::tempdir().unwrap();
     std::fs::copy(
-        "tests/fixtures/sources/ads-folder.json",
+        "tests/fixtures/configs/sources/ads-folder.json",
         lists.path().join("ads.json"),
     )
     .unwrap();

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
@@ -193,11 +193,8 @@ impl Checker<'_> {
             let profile = profile.into_inner();
             let id_span = profile.id.span();
             let id = profile.id.into_inner();
-            if id.trim().is_empty() || id.chars().any(char::is_whitespace) {
-                self.report(
-                    id_span,
-                    "`id`: write the profile's id as Control D shows it, e.g. id = \"1abcdefgh2ij\"",
-                );
+            if let Err(message) = check_profile_id(&id) {
+                self.report(id_span, message);
                 continue;
             }
             if !seen_ids.insert(id.clone()) {
@@ -333,8 +330,13 @@ impl Checker<'_> {
                     self.report(path.span(), format!("folder `{key}`: `path` is empty: write the list's path relative to the config file"));
                     return None;
                 }
-                let resolved = config_dir(self.path).join(&written);
-                Some(SourceLocation::Path { written, resolved })
+                match contained_path(config_dir(self.path), &written) {
+                    Ok(resolved) => Some(SourceLocation::Path { written, resolved }),
+                    Err(message) => {
+                        self.report(path.span(), format!("folder `{key}`: `path`: {message}"));
+                        None
+                    }
+                }
             }
             (Some(_), Some(path)) => {
                 self.report(
@@ -434,6 +436,61 @@ impl Checker<'_> {
             }
         }
         via.map(Spanned::into_inner)
+    }
+}
+
+/// A profile id names a state file (`state/<id>.json`) and goes into request paths: letters and
+/// digits only, as Control D's ids are, so it can never point outside the state dir.
+fn check_profile_id(id: &str) -> Result<(), String> {
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Ok(());
+    }
+    Err(format!(
+        "`id = \"{}\"`: a profile id is letters and digits only, as Control D shows it, \
+         e.g. id = \"1abcdefgh2ij\"",
+        crate::quote::sanitize(id)
+    ))
+}
+
+/// A `path` source must stay inside the config's directory once `..` and symlinks are resolved:
+/// the plan job in CI has the token in its environment and posts its output, so a config in a
+/// pull request must not read `/proc/self/environ` or any other file outside the repository.
+/// Returns the path to read (the config's directory joined with what is written).
+fn contained_path(dir: &Path, written: &str) -> Result<PathBuf, String> {
+    let outside = || {
+        format!(
+            "`{}` leads outside the config's directory: keep lists beside the config \
+             (e.g. path = \"lists/mine.txt\")",
+            crate::quote::sanitize(written)
+        )
+    };
+    let relative = Path::new(written);
+    let mut depth: usize = 0;
+    for component in relative.components() {
+        match component {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => depth = depth.checked_sub(1).ok_or_else(outside)?,
+            Component::RootDir | Component::Prefix(_) => return Err(outside()),
+        }
+    }
+    let joined = dir.join(relative);
+    // Symlinks (the file's or a directory's on the way) are resolved by the file system; a path
+    // that does not exist yet is reported when it is read.
+    match std::fs::canonicalize(&joined) {
+        Ok(real) => {
+            let root = std::fs::canonicalize(dir).map_err(|_| outside())?;
+            if real.starts_with(&root) {
+                Ok(joined)
+            } else {
+                Err(outside())
+            }
+        }
+        Err(_) if joined.symlink_metadata().is_ok() => Err(format!(
+            "`{}` is a link that cannot be followed: point it at a file inside the config's directory",
+            crate::quote::sanitize(written)
+        )),
+        Err(_) => Ok(joined),
     }
 }
 

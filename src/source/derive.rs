@@ -8,6 +8,7 @@ use super::format::{EntryAction, RawList, Skip};
 use super::hostname;
 use crate::config::FolderConfig;
 use crate::model::{ActionKind, FolderAction, Hostname, RuleAction};
+use crate::quote::quote;
 
 /// At most this many examples of skipped entries per folder.
 pub const MAX_EXAMPLES: usize = 5;
@@ -62,9 +63,10 @@ pub fn derive(
             Ok(rule) => {
                 rules.entry(host).or_insert(rule);
             }
-            Err(reason) => {
-                skips.add_reason(entry.position.at(location), format!("`{host}`: {reason}"))
-            }
+            Err(reason) => skips.add_reason(
+                entry.position.at(location),
+                format!("{}: {reason}", quote(&host)),
+            ),
         }
     }
     let mut unsupported = Examples::new(location);

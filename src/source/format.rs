@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::config::Format;
 use crate::model::ActionKind;
+use crate::quote::quote;
 
 /// What a source holds before hostnames are validated.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -226,7 +227,8 @@ fn hosts_line(content: &str) -> LineOutcome<'_> {
     };
     if address.parse::<IpAddr>().is_err() {
         return LineOutcome::Invalid(format!(
-            "`{content}` is not a hosts line (expected `0.0.0.0 hostname`)"
+            "{} is not a hosts line (expected `0.0.0.0 hostname`)",
+            quote(content)
         ));
     }
     let names: Vec<&str> = words.filter(|name| !is_local_name(name)).collect();
@@ -247,25 +249,36 @@ fn adblock_line(content: &str) -> LineOutcome<'_> {
         return LineOutcome::Nothing;
     }
     if content.starts_with("@@") {
-        return LineOutcome::Unsupported(format!("exception rule `{content}` is not supported"));
+        return LineOutcome::Unsupported(format!(
+            "exception rule {} is not supported",
+            quote(content)
+        ));
     }
     if content.contains('$') {
-        return LineOutcome::Unsupported(format!("`$` options in `{content}` are not supported"));
+        return LineOutcome::Unsupported(format!(
+            "`$` options in {} are not supported",
+            quote(content)
+        ));
     }
     if content.contains("##") || content.contains("#@#") || content.contains("#?#") {
-        return LineOutcome::Unsupported(format!("cosmetic filter `{content}` is not supported"));
+        return LineOutcome::Unsupported(format!(
+            "cosmetic filter {} is not supported",
+            quote(content)
+        ));
     }
     match content.strip_prefix("||") {
         Some(rest) => match rest.strip_suffix('^') {
             Some(host) => LineOutcome::Hosts(vec![host]),
             None => LineOutcome::Unsupported(format!(
-                "`{content}` is not a whole-domain rule (`||example.com^`)"
+                "{} is not a whole-domain rule (`||example.com^`)",
+                quote(content)
             )),
         },
         // AdGuard DNS lists also carry bare hostnames.
         None if !content.contains(['/', '|', '^']) => LineOutcome::Hosts(vec![content]),
         None => LineOutcome::Unsupported(format!(
-            "`{content}` is not a whole-domain rule (`||example.com^`)"
+            "{} is not a whole-domain rule (`||example.com^`)",
+            quote(content)
         )),
     }
 }
@@ -356,7 +369,7 @@ fn parse_controld(text: &str) -> Result<RawList, ParseError> {
             }),
             Err(code) => list.invalid.push(Skip {
                 position,
-                reason: format!("`{}` has an unknown action `do` = {code}", rule.pk),
+                reason: format!("{} has an unknown action `do` = {code}", quote(&rule.pk)),
             }),
         }
     }

@@ -3,6 +3,7 @@
 //! them: `*.x.com`, `api-*.x.com`, `adservice.google.*`, `*.zip`).
 
 use crate::model::Hostname;
+use crate::quote::quote;
 
 const MAX_LABEL: usize = 63;
 const MAX_TOTAL: usize = 253;
@@ -12,19 +13,19 @@ const MAX_TOTAL: usize = 253;
 pub enum HostnameError {
     #[error("empty hostname")]
     Empty,
-    #[error("`{0}` contains a space")]
+    #[error("{} contains a space", quote(.0))]
     Space(String),
-    #[error("`{host}` contains `{found}`, which Control D does not accept")]
+    #[error("{} contains {}, which Control D does not accept", quote(.host), quote(&found.to_string()))]
     BadCharacter { host: String, found: char },
-    #[error("`{0}` has an empty label")]
+    #[error("{} has an empty label", quote(.0))]
     EmptyLabel(String),
-    #[error("`{0}` has a label longer than 63 characters")]
+    #[error("{} has a label longer than 63 characters", quote(.0))]
     LabelTooLong(String),
-    #[error("`{0}` is longer than 253 characters")]
+    #[error("{} is longer than 253 characters", quote(.0))]
     TooLong(String),
-    #[error("`{0}` would match every hostname")]
+    #[error("{} would match every hostname", quote(.0))]
     MatchesEverything(String),
-    #[error("`{0}` is not a valid internationalised name")]
+    #[error("{} is not a valid internationalised name", quote(.0))]
     Idn(String),
 }
 

@@ -1,0 +1,58 @@
+//! Quoting text that comes from outside (a source's lines, a config value) into a message: control
+//! characters and invisible direction overrides escaped, cut at [`MAX_QUOTED_CHARS`] characters, so
+//! a hostile or broken list cannot rewrite a terminal, a log line or a pull-request comment.
+
+use std::fmt::Write;
+
+/// The most characters of quoted text a message shows.
+pub const MAX_QUOTED_CHARS: usize = 80;
+
+/// `` `text` ``, sanitised and cut (an ellipsis says it was cut).
+pub fn quote(text: &str) -> String {
+    format!("`{}`", sanitize(text))
+}
+
+/// The text without its surrounding backticks: escaped and cut at [`MAX_QUOTED_CHARS`].
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_QUOTED_CHARS + 8));
+    for (shown, c) in text.chars().enumerate() {
+        if shown == MAX_QUOTED_CHARS {
+            out.push('…');
+            break;
+        }
+        if needs_escape(c) {
+            // `\u{1b}`, `\n`, `\t`: visible, and never acted on by a terminal.
+            let _ = write!(out, "{}", c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Control characters, and the format characters that reorder or hide text.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(quote("a\u{1b}[31mred\r\n"), "`a\\u{1b}[31mred\\r\\n`");
+        assert_eq!(quote("evil\u{202e}txt"), "`evil\\u{202e}txt`");
+        assert_eq!(quote("plain.example"), "`plain.example`");
+    }
+
+    #[test]
+    fn long_text_is_cut_at_80_characters() {
+        let long = "é".repeat(500);
+        let quoted = sanitize(&long);
+        assert_eq!(quoted.chars().count(), MAX_QUOTED_CHARS + 1);
+        assert!(quoted.ends_with('…'));
+        assert_eq!(sanitize(&"x".repeat(80)), "x".repeat(80));
+    }
+}
