@@ -185,7 +185,8 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N")]
     pub parallelism: Option<usize>,
 
-    /// Requests per second, all profiles together [default: config's `api.max_rps`, else 5]
+    /// Hard ceiling on requests per second, all profiles and tokens together [default: config's
+    /// `api.max_rps`, else none: adaptive pacing alone]
     #[arg(long, value_name = "R")]
     pub max_rps: Option<f64>,
 

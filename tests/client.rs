@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use controld_emulator::{Emulator, EmulatorConfig};
 use ctrld_sync::controld::{
-    ApiError, CallStats, Client, ClientConfig, RemoteRule, RuleTarget, Token,
-    MAX_HOSTNAMES_PER_REQUEST,
+    ApiError, CallStats, Client, ClientConfig, RateCeiling, RemoteRule, RuleTarget, Token,
+    INITIAL_RPS, MAX_HOSTNAMES_PER_REQUEST,
 };
 use ctrld_sync::model::{ActionKind, FolderAction, RuleAction};
 
@@ -15,10 +15,10 @@ fn start(config: EmulatorConfig) -> Emulator {
     Emulator::start_background(config).expect("the emulator starts")
 }
 
-/// A client with fast retries and no client-side pacing, so the emulator's behaviour shows.
+/// A client with fast retries and no ceiling (the adaptive pacing alone), so the emulator's
+/// behaviour shows.
 fn client_config(emulator: &Emulator, token: &str) -> ClientConfig {
     let mut config = ClientConfig::new(emulator.url().parse().unwrap(), Token::new(token));
-    config.max_rps = 0.0;
     config.retry_base_delay = Duration::from_millis(5);
     config.retry_max_delay = Duration::from_millis(50);
     config.timeout = Duration::from_secs(10);
@@ -220,21 +220,54 @@ async fn a_429_is_retried_after_the_servers_retry_after() {
 }
 
 #[tokio::test]
-async fn client_pacing_keeps_under_the_servers_rate_limit() {
+async fn one_ceiling_keeps_every_client_sharing_it_under_the_servers_rate_limit() {
     let emulator = start(EmulatorConfig {
         rps: Some(5.0),
         burst: 1,
         ..EmulatorConfig::default()
     });
-    let mut config = client_config(&emulator, "test-token");
-    config.max_rps = 4.0;
-    let client = Client::new(config).unwrap();
-    let calls = (0..8).map(|_| client.list_folders(PROFILE));
+    // Two clients (as for two account tokens) under one `--max-rps 4`: 4 per second together.
+    let ceiling = RateCeiling::new(4.0);
+    let clients: Vec<Client> = (0..2)
+        .map(|_| {
+            let mut config = client_config(&emulator, "test-token");
+            config.ceiling = ceiling.clone();
+            Client::new(config).unwrap()
+        })
+        .collect();
+    let calls = (0..8).map(|n| clients[n % 2].list_folders(PROFILE));
     for result in futures_util::future::join_all(calls).await {
         result.unwrap();
     }
     assert_eq!(emulator.stats().rate_limited, 0);
-    assert_eq!(client.stats().total, 8);
+    assert_eq!(clients[0].stats().total + clients[1].stats().total, 8);
+}
+
+#[tokio::test]
+async fn adaptive_pacing_finds_the_servers_limit_with_few_429s() {
+    let emulator = start(EmulatorConfig {
+        rps: Some(20.0),
+        burst: 5,
+        ..EmulatorConfig::default()
+    });
+    let client = client(&emulator);
+    let calls = (0..40).map(|_| client.list_folders(PROFILE));
+    for result in futures_util::future::join_all(calls).await {
+        result.unwrap();
+    }
+    let stats = client.stats();
+    assert_same_counts(&stats, &emulator);
+    assert_eq!(stats.total - stats.rate_limited, 40, "every call succeeded");
+    // Unpaced, 4 in flight against 20/s with a burst of 5 answers 429 for most requests; the
+    // controller backs off after the first and settles under the limit.
+    assert!(
+        stats.rate_limited <= 12,
+        "{} answers were 429",
+        stats.rate_limited
+    );
+    let rate = stats.final_rps.unwrap();
+    assert!(rate < INITIAL_RPS, "the rate came down: {rate}");
+    assert!(stats.request_seconds > 0.0 && stats.pacing_wait_seconds > 0.0);
 }
 
 #[tokio::test]
@@ -444,4 +477,83 @@ async fn a_folder_delete_whose_answer_was_lost_succeeds_on_the_404_of_its_retry(
     assert_eq!(client.stats().by_endpoint[route], 2);
     assert_eq!(emulator.stats().faults, 1);
     assert!(emulator.dump().profiles[PROFILE].folders.is_empty());
+}
+
+/// A one-shot HTTP server on loopback that answers every request with `response` (raw bytes):
+/// for answers the emulator never gives (redirects, huge `Retry-After`, huge bodies).
+async fn raw_server(response: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let _ = socket.write_all(response.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    url
+}
+
+fn raw_client(url: &str) -> Client {
+    let mut config = ClientConfig::new(url.parse().unwrap(), Token::new("t"));
+    config.retry_base_delay = Duration::from_millis(5);
+    Client::new(config).unwrap()
+}
+
+#[tokio::test]
+async fn a_redirect_is_an_error_naming_its_location_and_is_not_followed() {
+    let url = raw_server(
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: https://elsewhere.example/profiles\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    let client = raw_client(&url);
+    let error = client
+        .create_rules(PROFILE, None, &RuleAction::block(), &hosts(&["a.example"]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ApiError::Redirected { status: 307, .. }),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("https://elsewhere.example/profiles"),
+        "{text}"
+    );
+    assert_eq!(client.stats().total, 1, "neither followed nor retried");
+}
+
+#[tokio::test]
+async fn a_retry_after_past_five_minutes_stops_with_a_clear_error() {
+    let url = raw_server(
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3600\r\nContent-Length: 0\r\n\
+         Connection: close\r\n\r\n",
+    )
+    .await;
+    let client = raw_client(&url);
+    let error = client.list_folders(PROFILE).await.unwrap_err();
+    assert!(
+        matches!(error, ApiError::WaitTooLong { seconds: 3600, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("asked to wait 3600 seconds"),
+        "{error}"
+    );
+    assert_eq!(client.stats().total, 1, "not retried");
+}
+
+#[tokio::test]
+async fn an_answer_over_64_mib_is_refused_unread() {
+    let url = raw_server(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 80000000\r\n\
+         Connection: close\r\n\r\n{\"body\":",
+    )
+    .await;
+    let client = raw_client(&url);
+    let error = client.list_folders(PROFILE).await.unwrap_err();
+    assert!(error.to_string().contains("larger than 64 MiB"), "{error}");
 }

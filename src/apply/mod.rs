@@ -6,11 +6,10 @@
 //! limit, where the plan itself puts removals first) and deletes folders last; a rule present
 //! before and desired after is never deleted, only moved.
 //!
-//! Pacing: every profile sharing a token shares one client, so `--max-rps` (default config
-//! `api.max_rps`, else 5) caps the whole run, and `--parallelism` (default `api.parallelism`, else 4)
-//! the requests in flight. Control D publishes no rate limit; 5 requests per second keeps a
-//! 10,000-rule first sync (one folder, 20 POSTs of 500) to about 5 s while staying far below the
-//! rates at which tools that push hard report 429s.
+//! Pacing (see `controld/pacing.rs`): every profile sharing an account token shares one client and
+//! its adaptive pacing controller; `--max-rps` (default config `api.max_rps`, else none) is a hard
+//! ceiling over the whole run, and `--parallelism` (default `api.parallelism`, else 4) bounds the
+//! requests in flight.
 
 mod baseline;
 mod check;

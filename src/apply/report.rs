@@ -196,6 +196,7 @@ impl ApplyReport {
         for (endpoint, count) in &self.calls.by_endpoint {
             let _ = writeln!(out, "    {count:>6}  {endpoint}");
         }
+        let _ = writeln!(out, "  {}", pacing_line(&self.calls));
         if let Some(per_1000) = self.calls_per_1000_rules_changed {
             let _ = writeln!(
                 out,
@@ -242,6 +243,18 @@ fn render_profile(out: &mut String, profile: &ProfileReport) {
             skip.hostname, skip.key, skip.held_by
         );
     }
+}
+
+/// "pacing: 56 requests sent, 3 answered 429, final rate 3.8/s; 2.10 s waiting on pacing, 2.84 s in requests"
+fn pacing_line(calls: &CallStats) -> String {
+    let rate = calls
+        .final_rps
+        .map_or_else(|| "-".to_string(), |rate| format!("{rate}/s"));
+    format!(
+        "pacing: {} requests sent, {} answered 429, final rate {rate}; {:.2} s waiting on pacing, \
+         {:.2} s in requests (summed over requests)",
+        calls.total, calls.rate_limited, calls.pacing_wait_seconds, calls.request_seconds
+    )
 }
 
 fn join_counts(counts: &std::collections::BTreeMap<String, u64>) -> String {

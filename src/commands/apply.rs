@@ -7,14 +7,14 @@ use std::time::Instant;
 
 use super::pipeline::{self, load_states, Request, Workspace};
 use super::refresh_mode;
-use super::session::{ApiOverrides, Session, DEFAULT_PARALLELISM};
+use super::session::{ApiOverrides, Session};
 use super::Context;
 use crate::apply::{
     self, stale, ApplyError, ApplyReport, ProfileJob, RunSettings, SourceCounts, StageTimes,
 };
 use crate::cli::ApplyArgs;
 use crate::config::Config;
-use crate::controld::Client;
+use crate::controld::{Client, ClientConfig};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::plan::{render, Plan, PlanError, PlanFile, PlanFileProfile};
@@ -59,7 +59,7 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
         parallelism: args
             .parallelism
             .or(config.api.parallelism)
-            .unwrap_or(DEFAULT_PARALLELISM),
+            .unwrap_or(ClientConfig::DEFAULT_PARALLELISM),
         verify: args.verify,
     };
     let jobs = prepared

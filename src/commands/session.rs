@@ -1,4 +1,5 @@
-//! The API session of a command: base URL, token per profile, and one shared client per token.
+//! The API session of a command: base URL, token per profile, and one shared client per account
+//! token (so one pacing controller per token), all under one `--max-rps` ceiling when set.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use url::Url;
 use super::sandbox::Sandbox;
 use super::Context;
 use crate::config::{ApiConfig, Config, ProfileConfig};
-use crate::controld::{check_base_url, CallStats, Client, ClientConfig, Token};
+use crate::controld::{check_base_url, CallStats, Client, ClientConfig, RateCeiling, Token};
 use crate::error::{Error, Result};
 
 /// Control D's API when neither `--api-url`, `CTRLD_API_URL` nor the config names another.
@@ -17,10 +18,6 @@ pub const DEFAULT_API_URL: &str = "https://api.controld.com";
 /// The token variable used when a profile names none.
 pub const DEFAULT_TOKEN_ENV: &str = "CTRLD_API_TOKEN";
 
-pub const DEFAULT_MAX_RPS: f64 = 5.0;
-pub const DEFAULT_PARALLELISM: usize = 4;
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Command-line overrides of the config's `[api]` settings (apply's `--max-rps`, `--parallelism`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ApiOverrides {
@@ -28,13 +25,16 @@ pub struct ApiOverrides {
     pub parallelism: Option<usize>,
 }
 
-/// Builds clients lazily: profiles sharing a token variable share one client (one pacing budget).
+/// Builds clients lazily: profiles sharing an account token share one client (one pacing
+/// controller), whichever variables hold it.
 #[derive(Debug)]
 pub struct Session {
     base_url: Url,
-    max_rps: f64,
+    /// `--max-rps` / `[api] max_rps`: one ceiling over every client of the run.
+    ceiling: Option<RateCeiling>,
     parallelism: usize,
     timeout: Duration,
+    /// By sha256 of the token, so that not even a debug print shows a token.
     clients: BTreeMap<String, Client>,
     /// With `--sandbox`, the in-process emulator every client talks to; it lives as long as the session.
     sandbox: Option<Sandbox>,
@@ -63,12 +63,12 @@ impl Session {
         };
         Ok(Self {
             base_url,
-            max_rps: overrides.max_rps.or(api.max_rps).unwrap_or(DEFAULT_MAX_RPS),
+            ceiling: overrides.max_rps.or(api.max_rps).and_then(RateCeiling::new),
             parallelism: overrides
                 .parallelism
                 .or(api.parallelism)
-                .unwrap_or(DEFAULT_PARALLELISM),
-            timeout: api.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                .unwrap_or(ClientConfig::DEFAULT_PARALLELISM),
+            timeout: api.timeout.unwrap_or(ClientConfig::DEFAULT_TIMEOUT),
             clients: BTreeMap::new(),
             sandbox,
         })
@@ -78,22 +78,22 @@ impl Session {
         &self.base_url
     }
 
-    /// The client for `profile`, built on first use from its token variable.
+    /// The client for `profile`'s token, built on first use of that token.
     pub fn client(&mut self, profile: &ProfileConfig) -> Result<Client> {
-        let variable = token_variable(profile);
-        if let Some(client) = self.clients.get(variable) {
-            return Ok(client.clone());
-        }
         let token = match &self.sandbox {
             Some(sandbox) => sandbox.token(),
-            None => read_token(profile, variable)?,
+            None => read_token(profile, token_variable(profile))?,
         };
+        let key = crate::hash::sha256_hex(token.expose().as_bytes());
+        if let Some(client) = self.clients.get(&key) {
+            return Ok(client.clone());
+        }
         let mut config = ClientConfig::new(self.base_url.clone(), token);
-        config.max_rps = self.max_rps;
+        config.ceiling = self.ceiling.clone();
         config.parallelism = self.parallelism;
         config.timeout = self.timeout;
         let client = Client::new(config)?;
-        self.clients.insert(variable.to_string(), client.clone());
+        self.clients.insert(key, client.clone());
         Ok(client)
     }
 
@@ -101,15 +101,7 @@ impl Session {
     pub fn stats(&self) -> CallStats {
         let mut total = CallStats::default();
         for stats in self.clients.values().map(Client::stats) {
-            total.total += stats.total;
-            total.retries += stats.retries;
-            total.rate_limited += stats.rate_limited;
-            for (method, n) in stats.by_method {
-                *total.by_method.entry(method).or_default() += n;
-            }
-            for (endpoint, n) in stats.by_endpoint {
-                *total.by_endpoint.entry(endpoint).or_default() += n;
-            }
+            total.merge(&stats);
         }
         total
     }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use serde_json::Value;
 use url::Url;
 
@@ -14,10 +14,10 @@ use super::base_url;
 use super::config::{ClientConfig, Token};
 use super::encode::{target_group, Form};
 use super::endpoint::Endpoint;
-use super::envelope::{self, Answer};
+use super::envelope;
 use super::error::{ApiError, Call};
 use super::failure::{transport_reason, Failure};
-use super::pacing::Pacer;
+use super::pacing::{Controller, Feedback};
 use super::retry::{parse_retry_after, Backoff};
 use super::stats::{CallStats, StatsRecorder};
 use super::types::{RemoteFolder, RemoteProfile, RemoteRule, RuleTarget};
@@ -26,9 +26,15 @@ use super::wire;
 /// Most hostnames one write may carry: the server silently drops form variables past about 1,001.
 pub const MAX_HOSTNAMES_PER_REQUEST: usize = 500;
 
+/// The longest `Retry-After` waited for; a longer one stops the run with an error saying so.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// The largest answer read; a larger one is an invalid response (no Control D answer comes close).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
 const USER_AGENT: &str = concat!("ctrld-sync/", env!("CARGO_PKG_VERSION"));
 
-/// A Control D API client. Clones share one connection pool, pacing budget and call counters.
+/// A Control D API client. Clones share one connection pool, pacing controller and call counters.
 #[derive(Clone)]
 pub struct Client(Arc<Inner>);
 
@@ -39,7 +45,7 @@ struct Inner {
     timeout: Duration,
     max_retries: u32,
     backoff: Backoff,
-    pacer: Pacer,
+    pacer: Controller,
     stats: StatsRecorder,
 }
 
@@ -83,6 +89,9 @@ impl Client {
         base_url::check(&config.base_url)?;
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
+            // A redirected POST or PUT can come back as a GET whose success would be taken for
+            // the write's: a 3xx is an error instead (see `attempt`).
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .default_headers(default_headers(config.org_id.as_deref())?)
@@ -98,7 +107,7 @@ impl Client {
                 base: config.retry_base_delay,
                 cap: config.retry_max_delay,
             },
-            pacer: Pacer::new(config.max_rps, config.parallelism),
+            pacer: Controller::new(config.parallelism, config.ceiling.clone()),
             stats: StatsRecorder::default(),
         };
         Ok(Self(Arc::new(inner)))
@@ -217,9 +226,11 @@ impl Client {
         self.send(request).await
     }
 
-    /// A snapshot of the calls made so far by this client and its clones.
+    /// A snapshot of the calls made so far by this client and its clones, with its pacing.
     pub fn stats(&self) -> CallStats {
-        self.0.stats.snapshot()
+        let mut stats = self.0.stats.snapshot();
+        stats.set_pacing(self.0.pacer.figures());
+        stats
     }
 
     pub fn reset_stats(&self) {
@@ -295,6 +306,16 @@ impl Client {
                     inner.timeout,
                 ));
             }
+            if let Some(asked) = failure
+                .retry_after()
+                .filter(|asked| *asked > MAX_RETRY_AFTER)
+            {
+                return Err(ApiError::WaitTooLong {
+                    call: call.clone(),
+                    seconds: asked.as_secs(),
+                    max: MAX_RETRY_AFTER.as_secs(),
+                });
+            }
             outcome_unknown_before |= failure.outcome_unknown();
             self.pause_before_retry(retries, &failure).await;
             retries += 1;
@@ -302,24 +323,33 @@ impl Client {
         }
     }
 
-    /// Full-jitter backoff, at least the server's `Retry-After`; after a 429 the whole client
-    /// (every clone, every request in flight) holds off, not only this request.
+    /// Full-jitter backoff, at least the server's `Retry-After`. After a 429 the pacing controller
+    /// already holds every request of this token for `Retry-After` and has cut the rate.
     async fn pause_before_retry(&self, retries: u32, failure: &Failure) {
-        let inner = &self.0;
-        let wait = inner
+        let wait = self
+            .0
             .backoff
             .wait(retries, failure.retry_after(), &mut rand::thread_rng());
-        if matches!(failure, Failure::RateLimited { .. }) {
-            inner.pacer.hold_off(wait);
-        }
         tokio::time::sleep(wait).await;
     }
 
-    /// One HTTP attempt: waits for pacing, sends, reads the answer, counts it.
+    /// One HTTP attempt: waits for pacing, sends, reads the answer, counts it, and tells the
+    /// pacing controller what the answer said.
     async fn attempt(&self, request: &Request, url: &Url, call: &Call) -> Result<Value, Failure> {
         let inner = &self.0;
-        let _in_flight = inner.pacer.admit().await;
+        let admission = inner.pacer.admit().await;
         inner.stats.attempt(request.endpoint);
+        let result = self.send_once(request, url, call).await;
+        inner.pacer.feedback(&admission, feedback_of(&result));
+        if matches!(result, Err(Failure::RateLimited { .. })) {
+            inner.stats.rate_limited();
+        }
+        drop(admission);
+        result
+    }
+
+    async fn send_once(&self, request: &Request, url: &Url, call: &Call) -> Result<Value, Failure> {
+        let inner = &self.0;
         let mut builder = inner
             .http
             .request(request.endpoint.method(), url.clone())
@@ -331,20 +361,19 @@ impl Client {
         }
         let response = builder.send().await.map_err(Failure::from_transport)?;
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            let location = header_text(response.headers(), LOCATION);
+            return Err(Failure::Final(ApiError::Redirected {
+                call: call.clone(),
+                status,
+                location: location.unwrap_or_else(|| "no Location header".to_owned()),
+            }));
+        }
         let retry_after = header_text(response.headers(), RETRY_AFTER)
             .and_then(|value| parse_retry_after(&value, SystemTime::now()));
         let content_type = header_text(response.headers(), CONTENT_TYPE);
-        let body = response.bytes().await.map_err(|error| {
-            // The status line came, the body did not: the request reached the server.
-            match Failure::from_transport(error) {
-                Failure::NotSent(reason) => Failure::Lost(reason),
-                other => other,
-            }
-        })?;
+        let body = read_capped(response).await?;
         let answer = envelope::read(status, content_type.as_deref(), &body);
-        if matches!(answer, Answer::RateLimited) {
-            inner.stats.rate_limited();
-        }
         Failure::from_answer(answer, retry_after, call)
     }
 
@@ -359,6 +388,55 @@ impl Client {
             url: url.to_string(),
             profile: request.profile.clone(),
         }
+    }
+}
+
+/// What the pacing controller learns from an attempt. A `Retry-After` past [`MAX_RETRY_AFTER`]
+/// ends the call with an error, so it is not held for: the controller holds its default instead.
+fn feedback_of(result: &Result<Value, Failure>) -> Feedback {
+    match result {
+        Ok(_) => Feedback::Success,
+        Err(Failure::RateLimited { retry_after }) => {
+            Feedback::RateLimited(retry_after.filter(|asked| *asked <= MAX_RETRY_AFTER))
+        }
+        Err(Failure::NotSent(_) | Failure::Timeout | Failure::Lost(_)) => Feedback::NoAnswer,
+        Err(_) => Feedback::Answered,
+    }
+}
+
+/// The body, refused past [`MAX_RESPONSE_BYTES`] (by `Content-Length` before reading, or while
+/// reading when there is none).
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, Failure> {
+    let status = response.status().as_u16();
+    let too_large = || Failure::Unreadable {
+        status,
+        reason: format!(
+            "the answer is larger than {} MiB",
+            MAX_RESPONSE_BYTES / (1024 * 1024)
+        ),
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        let chunk = response.chunk().await.map_err(|error| {
+            // The status line came, the body did not: the request reached the server.
+            match Failure::from_transport(error) {
+                Failure::NotSent(reason) => Failure::Lost(reason),
+                other => other,
+            }
+        })?;
+        let Some(chunk) = chunk else {
+            return Ok(body);
+        };
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
     }
 }
 

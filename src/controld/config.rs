@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::pacing::RateCeiling;
+
 /// The API token. Never printed: Debug and Display show `***`.
 #[derive(Clone)]
 pub struct Token(String);
@@ -33,9 +35,9 @@ pub struct ClientConfig {
     /// e.g. `https://api.controld.com` or `http://127.0.0.1:PORT`
     pub base_url: url::Url,
     pub token: Token,
-    /// Client-side pacing shared by every request of this client (token bucket).
-    /// `<= 0` or infinite: unpaced.
-    pub max_rps: f64,
+    /// A hard ceiling on requests per second, shared by every client given the same one (`--max-rps`);
+    /// `None`: the adaptive pacing alone decides.
+    pub ceiling: Option<RateCeiling>,
     /// Requests in flight at once.
     pub parallelism: usize,
     /// Per-request timeout (connect, send and read the whole answer).
@@ -51,7 +53,6 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    pub const DEFAULT_MAX_RPS: f64 = 10.0;
     pub const DEFAULT_PARALLELISM: usize = 4;
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
     pub const DEFAULT_MAX_RETRIES: u32 = 5;
@@ -63,7 +64,7 @@ impl ClientConfig {
         Self {
             base_url,
             token,
-            max_rps: Self::DEFAULT_MAX_RPS,
+            ceiling: None,
             parallelism: Self::DEFAULT_PARALLELISM,
             timeout: Self::DEFAULT_TIMEOUT,
             max_retries: Self::DEFAULT_MAX_RETRIES,

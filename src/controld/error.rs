@@ -82,6 +82,20 @@ pub enum ApiError {
     #[error("{call}: rate limited by Control D (HTTP 429) after {}; lower --max-rps or try again later", count_attempts(*.attempts))]
     RateLimited { call: Call, attempts: u32 },
 
+    #[error(
+        "{call}: Control D asked to wait {seconds} seconds before trying again (Retry-After), more \
+         than the {max} seconds this tool waits; try again later"
+    )]
+    WaitTooLong { call: Call, seconds: u64, max: u64 },
+
+    /// Redirects are never followed: a redirected write could come back as a GET.
+    #[error("{call}: answered with a redirect (HTTP {status}) to {location}; redirects are not followed: check the API URL")]
+    Redirected {
+        call: Call,
+        status: u16,
+        location: String,
+    },
+
     #[error("{call}: Control D server error (HTTP {status}) after {}{}", count_attempts(*.attempts), detail(.message))]
     Server {
         call: Call,
@@ -161,6 +175,8 @@ impl ApiError {
             | Self::Rejected { call, .. }
             | Self::Unexpected { call, .. }
             | Self::RateLimited { call, .. }
+            | Self::WaitTooLong { call, .. }
+            | Self::Redirected { call, .. }
             | Self::Server { call, .. }
             | Self::Timeout { call, .. }
             | Self::Connection { call, .. }

@@ -20,5 +20,6 @@ pub use base_url::check as check_base_url;
 pub use client::*;
 pub use config::{ClientConfig, Token};
 pub use error::{ApiError, Call};
+pub use pacing::{RateCeiling, INITIAL_RPS};
 pub use stats::CallStats;
 pub use types::*;

@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::endpoint::Endpoint;
+use super::pacing::PacingFigures;
 
-/// Every request counted once per HTTP attempt, retries included.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+/// Every request counted once per HTTP attempt, retries included; and how the pacing went.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct CallStats {
     pub total: u64,
     /// "GET" -> n
@@ -17,6 +18,47 @@ pub struct CallStats {
     pub retries: u64,
     /// Answers with HTTP 429.
     pub rate_limited: u64,
+    /// The pacing controller's rate at the end, requests per second (the lowest over the account
+    /// tokens used); `None` before any request.
+    pub final_rps: Option<f64>,
+    /// Seconds requests spent waiting for the pace (after a 429, or for the rate), summed over
+    /// requests.
+    pub pacing_wait_seconds: f64,
+    /// Seconds from sending to the whole answer, summed over requests.
+    pub request_seconds: f64,
+}
+
+impl CallStats {
+    pub(crate) fn set_pacing(&mut self, figures: PacingFigures) {
+        if self.total > 0 {
+            self.final_rps = Some(figures.rate);
+        }
+        self.pacing_wait_seconds = millis(figures.waited.as_secs_f64());
+        self.request_seconds = millis(figures.in_requests.as_secs_f64());
+    }
+
+    /// Adds another client's calls (another account token).
+    pub fn merge(&mut self, other: &CallStats) {
+        self.total += other.total;
+        self.retries += other.retries;
+        self.rate_limited += other.rate_limited;
+        for (method, n) in &other.by_method {
+            *self.by_method.entry(method.clone()).or_default() += n;
+        }
+        for (endpoint, n) in &other.by_endpoint {
+            *self.by_endpoint.entry(endpoint.clone()).or_default() += n;
+        }
+        self.final_rps = match (self.final_rps, other.final_rps) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.pacing_wait_seconds = millis(self.pacing_wait_seconds + other.pacing_wait_seconds);
+        self.request_seconds = millis(self.request_seconds + other.request_seconds);
+    }
+}
+
+fn millis(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
 }
 
 /// The shared, thread-safe counters behind [`CallStats`].
