@@ -241,6 +241,27 @@ pub struct SourceRecord {
     pub fingerprint: String,
 }
 
+/// A folder whose source failed, planned as it was last time (`[sources] on_error = "keep"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptFolder {
+    pub key: String,
+    /// The URL (redacted) or path of the source that failed.
+    #[serde(with = "crate::redact::serde_location")]
+    pub location: String,
+    /// Why the source could not be had.
+    pub error: String,
+}
+
+impl fmt::Display for KeptFolder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "folder `{}` kept as it is: {}: {}",
+            self.key, self.location, self.error
+        )
+    }
+}
+
 /// One folder as the config and its source say it must be, for one profile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredFolder {

@@ -64,6 +64,9 @@ pub struct SourceCounts {
     pub bytes_downloaded: u64,
     /// Source fetches repeated after a 429, 5xx, timeout or connection failure.
     pub retries: u64,
+    /// Folders whose source failed, kept as they were (`[sources] on_error = "keep"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<crate::model::KeptFolder>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -210,6 +213,9 @@ impl ApplyReport {
             "  sources: {} fetched, {} not modified (304), {} unchanged by hash, {} bytes downloaded, {} retries",
             sources.fetched, sources.not_modified, sources.unchanged_by_hash, sources.bytes_downloaded, sources.retries
         );
+        for kept in &sources.kept {
+            let _ = writeln!(out, "    {kept}");
+        }
         for profile in &self.profiles {
             render_profile(&mut out, profile);
         }

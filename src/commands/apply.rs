@@ -78,6 +78,7 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     let mut stages = prepared.stages;
     stages.apply = apply::seconds(applying.elapsed());
     stages.total = apply::seconds(started.elapsed());
+    let kept = prepared.sources.kept.clone();
     let mut report = ApplyReport::new(stages, session.stats(), prepared.sources, &outcomes);
     if context.sandbox {
         report = report.without_dashboard_links();
@@ -94,10 +95,13 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
         .filter(|outcome| !outcome.ok())
         .map(|outcome| outcome.profile.clone())
         .collect();
-    if failed.is_empty() {
-        Ok(ExitStatus::Success)
-    } else {
-        Err(ApplyError::ProfilesFailed(failed).into())
+    if !failed.is_empty() {
+        return Err(ApplyError::ProfilesFailed(failed).into());
+    }
+    // A folder kept because its source failed: the rest is applied, but CI must show red.
+    match kept.is_empty() {
+        true => Ok(ExitStatus::Success),
+        false => Err(crate::source::SourceError::Kept { kept }.into()),
     }
 }
 

@@ -77,7 +77,8 @@ pub async fn plan(
 
     let planning = Instant::now();
     let settings = settings(config, request.allow_destroy);
-    let plan = plan::plan(desired.profiles.iter().zip(&currents), &settings)?;
+    let mut plan = plan::plan(desired.profiles.iter().zip(&currents), &settings)?;
+    plan.kept = desired.report.kept.clone();
     Ok(Planned {
         plan,
         states,
@@ -196,5 +197,6 @@ fn source_counts(report: &FetchReport) -> SourceCounts {
         unchanged_by_hash: report.unchanged_by_hash as u64,
         bytes_downloaded: report.bytes_downloaded,
         retries: report.retries,
+        kept: report.kept.clone(),
     }
 }

@@ -50,6 +50,11 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<ExitStatus> {
         plan_file(&workspace.config, &planned.states, &planned.currents, plan).save(path)?;
         printer.info(format!("plan saved to {}", path.display()));
     }
+    // A folder kept because its source failed: the plan is shown, but the run fails.
+    if !plan.kept.is_empty() {
+        let kept = plan.kept.clone();
+        return Err(crate::source::SourceError::Kept { kept }.into());
+    }
     Ok(match (args.detailed_exitcode, plan.has_changes()) {
         (true, true) => ExitStatus::Changes,
         _ => ExitStatus::Success,

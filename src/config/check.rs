@@ -117,6 +117,10 @@ impl Checker<'_> {
                 .retries
                 .and_then(|n| self.retries(n))
                 .unwrap_or(defaults.retries),
+            on_error: raw
+                .on_error
+                .and_then(|value| self.on_error(value))
+                .unwrap_or(defaults.on_error),
         }
     }
 

@@ -76,6 +76,17 @@ pub struct SourcesConfig {
     /// Attempts after the first for a source that answered 429 or 5xx, timed out or dropped the
     /// connection.
     pub retries: u32,
+    pub on_error: OnError,
+}
+
+/// What a failed source does to the run (`[sources] on_error`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Nothing is planned or applied.
+    #[default]
+    Fail,
+    /// Its folder is kept as it was last time; the others sync; the run still exits 1.
+    Keep,
 }
 
 impl Default for SourcesConfig {
@@ -86,6 +97,7 @@ impl Default for SourcesConfig {
             concurrency: DEFAULT_SOURCE_CONCURRENCY,
             strict: false,
             retries: DEFAULT_SOURCE_RETRIES,
+            on_error: OnError::Fail,
         }
     }
 }

@@ -39,6 +39,7 @@ pub(super) struct RawSources {
     pub(super) concurrency: Option<Spanned<i64>>,
     pub(super) strict: Option<bool>,
     pub(super) retries: Option<Spanned<i64>>,
+    pub(super) on_error: Option<Spanned<String>>,
 }
 
 #[derive(Default, Deserialize)]

@@ -1,8 +1,9 @@
-//! Checks of the keys that shape how sources are fetched: `[sources] retries`.
+//! Checks of the keys that shape how sources are fetched: `[sources] retries` and `on_error`.
 
 use toml::Spanned;
 
 use super::check::Checker;
+use super::OnError;
 
 /// More would only delay a run that is failing anyway ([`crate::source::fetch::MAX_RETRY_TIME`]
 /// bounds the time as well).
@@ -17,6 +18,22 @@ impl Checker<'_> {
                 self.report(
                     value.span(),
                     format!("`retries = {number}`: write a whole number from 0 (no retry) to {MAX_RETRIES}"),
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Checker<'_> {
+    pub(super) fn on_error(&mut self, value: Spanned<String>) -> Option<OnError> {
+        match value.get_ref().as_str() {
+            "fail" => Some(OnError::Fail),
+            "keep" => Some(OnError::Keep),
+            other => {
+                self.report(
+                    value.span(),
+                    format!("`on_error = \"{other}\"`: write \"fail\" (a failed source stops the run) or \"keep\" (its folder is kept as it is, the others sync)"),
                 );
                 None
             }

@@ -27,8 +27,9 @@
 //!                  "by_endpoint": {"GET /profiles/{profile}/groups": 1, "POST /profiles/{profile}/rules": 1},
 //!                  "minimum": 2}
 //!   }],
-//!   "estimate": { "...": "the sum over profiles" }
-//! }
+//!   "estimate": { "...": "the sum over profiles" },
+//!   "kept": [{"key": "ads", "location": "https://...", "error": "the server answered HTTP 503 ..."}]
+//! }                                          // kept: only when a source failed with on_error = "keep"
 //! ```
 //!
 //! Fields are only ever added within a format version; a removal or a change of meaning bumps it.
@@ -39,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cost::Estimate;
 use super::current::Holder;
-use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, SourceRecord};
+use crate::model::{FolderAction, FolderPk, Hostname, KeptFolder, RuleAction, SourceRecord};
 
 /// The JSON schema version of [`Plan`] and of saved plan files.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -52,6 +53,9 @@ pub struct Plan {
     pub profiles: Vec<ProfilePlan>,
     /// The sum of the profiles' estimates.
     pub estimate: Estimate,
+    /// Folders whose source failed, planned as they were (`[sources] on_error = "keep"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<KeptFolder>,
 }
 
 impl Plan {
@@ -61,6 +65,7 @@ impl Plan {
             format_version: PLAN_FORMAT_VERSION,
             profiles,
             estimate,
+            kept: Vec::new(),
         }
     }
 

@@ -29,6 +29,17 @@ pub enum SourceError {
     #[error("no [[profile]] in {}: nothing to manage; add a [[profile]] with `id = \"...\"` and `folders = [...]`", config.display())]
     NothingToManage { config: PathBuf },
 
+    /// `on_error = "keep"`, but the state holds no complete record of the folders' last source.
+    #[error("{cause}; with on_error = \"keep\" folder {} cannot be kept as it is: the state holds no complete record of its last good source", quoted(folders))]
+    CannotKeep {
+        folders: Vec<String>,
+        cause: Box<SourceError>,
+    },
+
+    /// `on_error = "keep"` kept these folders as they were; the run still fails.
+    #[error("{} kept as it is because its source failed (on_error = \"keep\"); the other folders were synced: {}", folder_word(kept), kept.iter().map(|k| format!("`{}`", k.key)).collect::<Vec<_>>().join(", "))]
+    Kept { kept: Vec<crate::model::KeptFolder> },
+
     #[error("cannot start the HTTP client: {0}")]
     Client(String),
 
@@ -53,6 +64,13 @@ impl SourceError {
             1 => Err(errors.remove(0)),
             _ => Err(Self::Several(errors)),
         }
+    }
+}
+
+fn folder_word(kept: &[crate::model::KeptFolder]) -> String {
+    match kept.len() {
+        1 => "1 folder".to_string(),
+        n => format!("{n} folders"),
     }
 }
 

@@ -19,8 +19,8 @@ pub use derive::DerivedFolder;
 pub use error::{FetchProblem, FolderProblem, SourceError};
 pub use fetch::FetchOptions;
 
-use crate::config::{Config, FolderConfig, Format, SourceLocation};
-use crate::model::{ActionKind, DesiredFolder, DesiredProfile, SourceRecord};
+use crate::config::{Config, FolderConfig, Format, OnError, SourceLocation};
+use crate::model::{ActionKind, DesiredFolder, DesiredProfile, KeptFolder, SourceRecord};
 use crate::printer::Printer;
 use fetch::{Fetched, Fetcher, Validators};
 
@@ -45,6 +45,8 @@ pub struct FetchReport {
     pub bytes_downloaded: u64,
     /// Attempts repeated after a 429, 5xx, timeout or connection failure.
     pub retries: u64,
+    /// Folders whose source failed, kept as they were (`[sources] on_error = "keep"`).
+    pub kept: Vec<KeptFolder>,
     /// In the order the folders were first used.
     pub folders: Vec<FolderReport>,
 }
@@ -73,6 +75,8 @@ pub enum Origin {
     Fetched,
     NotModified,
     UnchangedByHash,
+    /// The source failed; the last good parse is kept (`on_error = "keep"`).
+    Kept,
 }
 
 impl Origin {
@@ -81,6 +85,7 @@ impl Origin {
             Self::Fetched => "fetched",
             Self::NotModified => "not modified (HTTP 304)",
             Self::UnchangedByHash => "unchanged (same sha256)",
+            Self::Kept => "kept as it is (the source failed)",
         }
     }
 }
@@ -196,6 +201,9 @@ pub async fn load_folders(
         }
     }
     outcome.report.retries = fetcher.retries();
+    if config.sources.on_error == OnError::Keep {
+        outcome.keep_failed(config, cache, printer);
+    }
     SourceError::from_all(outcome.errors)?;
     let order = |report: &FolderReport| keys.iter().position(|key| *key == report.key);
     outcome.report.folders.sort_by_key(order);
@@ -348,6 +356,52 @@ impl Outcome {
         }
     }
 
+    /// `on_error = "keep"`: every folder whose source failed takes its last good parse from the
+    /// state, as if the source had answered 304; a folder with none stays an error.
+    fn keep_failed(&mut self, config: &Config, cache: &SourceCache, printer: &Printer) {
+        for error in std::mem::take(&mut self.errors) {
+            let failed = failed_folders(&error);
+            if failed.is_empty() {
+                self.errors.push(error);
+                continue;
+            }
+            let mut unkept = Vec::new();
+            for (key, reason) in failed {
+                let last_good = config.folder(&key).and_then(|folder| {
+                    let cached = cache.get(&folder.location.shown(), &folder.fingerprint)?;
+                    Some((folder, cached))
+                });
+                match last_good {
+                    Some((folder, cached)) => self.keep(folder, cached, reason, printer),
+                    None => unkept.push(key),
+                }
+            }
+            if !unkept.is_empty() {
+                self.errors.push(SourceError::CannotKeep {
+                    folders: unkept,
+                    cause: Box::new(error),
+                });
+            }
+        }
+    }
+
+    fn keep(
+        &mut self,
+        folder: &FolderConfig,
+        cached: &CachedSource,
+        reason: String,
+        printer: &Printer,
+    ) {
+        let kept = KeptFolder {
+            key: folder.key.clone(),
+            location: cached.record.location.clone(),
+            error: reason,
+        };
+        printer.warn(kept.to_string());
+        self.report.kept.push(kept);
+        self.reuse(folder, cached, cached.record.clone(), Origin::Kept);
+    }
+
     fn reuse(
         &mut self,
         folder: &FolderConfig,
@@ -425,6 +479,20 @@ impl Outcome {
                 source: record,
             },
         );
+    }
+}
+
+/// The folder keys a source problem denies their rules, each with the reason; none for other errors.
+fn failed_folders(error: &SourceError) -> Vec<(String, String)> {
+    match error {
+        SourceError::Fetch {
+            folders, problem, ..
+        } => folders
+            .iter()
+            .map(|key| (key.clone(), problem.to_string()))
+            .collect(),
+        SourceError::Folder { key, problem, .. } => vec![(key.clone(), problem.to_string())],
+        _ => Vec::new(),
     }
 }
 

@@ -19,6 +19,13 @@ const NOTE_ROOM: usize = 300;
 
 pub fn render_markdown(plan: &Plan) -> String {
     let mut out = String::from("## ctrld-sync plan\n\n");
+    for kept in &plan.kept {
+        let _ = writeln!(
+            out,
+            "> **Source failed:** folder `{}` is kept as it is: {}: {}\n",
+            kept.key, kept.location, kept.error
+        );
+    }
     if plan.has_changes() {
         let _ = writeln!(out, "**{}**\n", summary_line(&plan.summary()));
     } else {

@@ -16,6 +16,12 @@ pub fn render_text(plan: &Plan) -> String {
 
 pub fn render_text_with(plan: &Plan, detail: Detail) -> String {
     let mut out = String::new();
+    for kept in &plan.kept {
+        let _ = writeln!(out, "! {kept}");
+    }
+    if !plan.kept.is_empty() {
+        out.push('\n');
+    }
     if plan.has_changes() {
         out.push_str(&summary_line(&plan.summary()));
         out.push_str("\n\n");
