@@ -12,9 +12,10 @@ use tempfile::TempDir;
 const TOKEN: &str = "api-TOKEN-planted-0a1b";
 const PASSWORD: &str = "userinfo-planted-2c3d";
 const QUERY: &str = "query-planted-4e5f";
+const LISTS_TOKEN: &str = "auth-env-planted-6a7b";
 
 /// Every planted secret.
-const PLANTED: &[&str] = &[TOKEN, PASSWORD, QUERY];
+const PLANTED: &[&str] = &[TOKEN, PASSWORD, QUERY, LISTS_TOKEN];
 
 struct Setup {
     dir: TempDir,
@@ -58,7 +59,7 @@ impl Setup {
 
     fn good_config(&self) -> String {
         format!(
-            "[[profile]]\nid = \"p1\"\nfolders = [\"ads\"]\n\n[folder.ads]\nurl = \"{}\"\nname = \"Ads\"\naction = \"block\"\n",
+            "[[profile]]\nid = \"p1\"\nfolders = [\"ads\"]\n\n[folder.ads]\nurl = \"{}\"\nname = \"Ads\"\naction = \"block\"\nauth_env = \"LISTS_TOKEN\"\n",
             self.list_url()
         )
     }
@@ -67,6 +68,7 @@ impl Setup {
         Command::cargo_bin("ctrld-sync")
             .unwrap()
             .env("CTRLD_API_TOKEN", TOKEN)
+            .env("LISTS_TOKEN", LISTS_TOKEN)
             .env_remove("CTRLD_API_URL")
             .env("NO_COLOR", "1")
             .current_dir(self.dir.path())
@@ -200,6 +202,7 @@ fn secrets_recorded_by_an_older_version_are_never_shown_or_written_again() {
 
     let outputs = [
         setup.run(&["-v", "state", "show"]),
+        setup.run(&["-vv", "validate"]),
         setup.run(&["-vv", "plan", "--format", "json"]),
         setup.run(&["-v", "plan", "--format", "markdown"]),
         setup.run(&["-v", "plan", "--out", "new.plan.json"]),
@@ -211,7 +214,7 @@ fn secrets_recorded_by_an_older_version_are_never_shown_or_written_again() {
     let shown = String::from_utf8_lossy(&outputs[0].stdout);
     assert!(shown.contains("http://***:***@127.0.0.1"), "{shown}");
     assert!(shown.contains("?token=***"), "{shown}");
-    let applied = &outputs[4];
+    let applied = &outputs[5];
     assert_eq!(code(applied), 0, "{}", stderr(applied));
     assert!(setup.dir.path().join("report.json").exists());
     assert_ne!(std::fs::read_to_string(&state_path).unwrap(), planted_state);

@@ -285,6 +285,7 @@ impl Checker<'_> {
                 .ok()
         });
         let name = raw.name.and_then(|name| self.folder_name(name));
+        let auth = self.source_auth(&key, location.as_ref(), raw.auth_env, raw.auth_header);
         let (action, via_v6) =
             self.folder_action(&key, key_span, raw.action, raw.via, raw.via_v6, raw.status);
         if self.problems.len() > before {
@@ -298,6 +299,7 @@ impl Checker<'_> {
             action,
             via_v6,
             strict: raw.strict.unwrap_or(default_strict),
+            auth,
             fingerprint: String::new(),
         };
         folder.fingerprint = fingerprint(&folder);

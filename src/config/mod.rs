@@ -7,7 +7,7 @@
 //! [sources]    # optional: max_bytes, timeout (seconds), concurrency, strict, retries, on_error
 //! [safety]     # max_delete_percent, min_rules, allow_destroy
 //! [[profile]]  # id, name, token_env, folders = ["key", ...]
-//! [folder.key] # url | path, format, name, action, via, via_v6, status, strict
+//! [folder.key] # url | path, format, name, action, via, via_v6, status, strict, auth_env, auth_header
 //! ```
 //!
 //! The API token is never in the config: it comes from `CTRLD_API_TOKEN` or the variable a profile
@@ -142,8 +142,18 @@ pub struct FolderConfig {
     /// `via_v6` for spoof rules that take the folder's action.
     pub via_v6: Option<String>,
     pub strict: bool,
+    /// How a private URL source authenticates (`auth_env`, `auth_header`); never the secret itself.
+    pub auth: Option<SourceAuth>,
     /// 16 hex chars of sha256 over the settings that change how the rules are derived.
     pub fingerprint: String,
+}
+
+/// `auth_env = "NAME"`: the variable's value is sent as `Authorization: Bearer <value>`, or raw
+/// under `auth_header` when one is named.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SourceAuth {
+    pub env: String,
+    pub header: Option<String>,
 }
 
 /// Where a folder's rules come from.

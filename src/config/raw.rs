@@ -72,6 +72,8 @@ pub(super) struct RawFolder {
     pub(super) via_v6: Option<Spanned<String>>,
     pub(super) status: Option<Spanned<String>>,
     pub(super) strict: Option<bool>,
+    pub(super) auth_env: Option<Spanned<String>>,
+    pub(super) auth_header: Option<Spanned<String>>,
 }
 
 /// `[folder.<key>]` tables in file order (a map type would sort them or lose the key spans).

@@ -1,9 +1,10 @@
-//! Checks of the keys that shape how sources are fetched: `[sources] retries` and `on_error`.
+//! Checks of the keys that shape how sources are fetched: `[sources] retries` and `on_error`,
+//! `[folder.x] auth_env` and `auth_header`.
 
 use toml::Spanned;
 
 use super::check::Checker;
-use super::OnError;
+use super::{OnError, SourceAuth, SourceLocation};
 
 /// More would only delay a run that is failing anyway ([`crate::source::fetch::MAX_RETRY_TIME`]
 /// bounds the time as well).
@@ -41,6 +42,56 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// `auth_env` names a variable (never holds the token) and applies to URL sources only;
+    /// `auth_header` is a header name and needs `auth_env`.
+    pub(super) fn source_auth(
+        &mut self,
+        key: &str,
+        location: Option<&SourceLocation>,
+        auth_env: Option<Spanned<String>>,
+        auth_header: Option<Spanned<String>>,
+    ) -> Option<SourceAuth> {
+        let Some(env) = auth_env else {
+            if let Some(header) = auth_header {
+                self.report(header.span(), format!("folder `{key}`: `auth_header` needs `auth_env = \"NAME\"`, the environment variable holding the token"));
+            }
+            return None;
+        };
+        if matches!(location, Some(SourceLocation::Path { .. })) {
+            self.report(
+                env.span(),
+                format!("folder `{key}`: `auth_env` applies only to `url` sources: remove it"),
+            );
+            return None;
+        }
+        if !is_variable_name(env.get_ref()) {
+            self.report(env.span(), format!("folder `{key}`: `auth_env` names an environment variable (letters, digits, `_`), e.g. auth_env = \"LISTS_TOKEN\"; never the token itself"));
+            return None;
+        }
+        let header = match auth_header {
+            Some(header)
+                if reqwest::header::HeaderName::from_bytes(header.get_ref().as_bytes())
+                    .is_err() =>
+            {
+                self.report(header.span(), format!("folder `{key}`: `auth_header` must be an HTTP header name, e.g. auth_header = \"PRIVATE-TOKEN\""));
+                return None;
+            }
+            header => header.map(Spanned::into_inner),
+        };
+        Some(SourceAuth {
+            env: env.into_inner(),
+            header,
+        })
+    }
+}
+
+fn is_variable_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::tests::{first_problem, parse, GOOD};
@@ -56,6 +107,51 @@ mod tests {
             problem.message.contains("0 (no retry) to 10"),
             "{}",
             problem.message
+        );
+    }
+
+    #[test]
+    fn auth_env_names_a_variable_for_url_sources() {
+        let with = |extra: &str| {
+            GOOD.replace(
+                "format = \"controld\"",
+                &format!("format = \"controld\"\n{extra}"),
+            )
+        };
+        let config = parse(&with(
+            "auth_env = \"LISTS_TOKEN\"\nauth_header = \"PRIVATE-TOKEN\"",
+        ))
+        .unwrap();
+        let auth = config.folder("ads").unwrap().auth.clone().unwrap();
+        assert_eq!(auth.env, "LISTS_TOKEN");
+        assert_eq!(auth.header.as_deref(), Some("PRIVATE-TOKEN"));
+        let token = first_problem(&with("auth_env = \"ghp_abc123 secret\""));
+        assert!(
+            token.message.contains("never the token itself"),
+            "{}",
+            token.message
+        );
+        assert!(!token.message.contains("ghp_abc123"));
+        let header = first_problem(&with("auth_header = \"X-Token\""));
+        assert!(
+            header.message.contains("needs `auth_env"),
+            "{}",
+            header.message
+        );
+        let bad_header = first_problem(&with("auth_env = \"T\"\nauth_header = \"Bad Header\""));
+        assert!(
+            bad_header.message.contains("header name"),
+            "{}",
+            bad_header.message
+        );
+        let on_path = first_problem(&GOOD.replace(
+            "path = \"lists/local.txt\"",
+            "path = \"lists/local.txt\"\nauth_env = \"T\"",
+        ));
+        assert!(
+            on_path.message.contains("only to `url` sources"),
+            "{}",
+            on_path.message
         );
     }
 }

@@ -185,6 +185,7 @@ mod tests {
             action,
             via_v6: None,
             strict,
+            auth: None,
             fingerprint: "0123456789abcdef".into(),
         }
     }

@@ -109,6 +109,10 @@ pub enum FetchProblem {
         found: String,
         expected: &'static str,
     },
+    #[error("`auth_env = \"{variable}\"` but ${variable} is not set or is empty: export it (in CI, from a secret)")]
+    MissingSecret { variable: String },
+    #[error("${variable} (named by `auth_env`) holds characters an HTTP header cannot carry")]
+    BadSecret { variable: String },
     #[error("request failed: {0}")]
     Network(String),
     /// The connection failed or was reset: worth another try.

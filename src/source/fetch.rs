@@ -5,12 +5,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{
-    HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+    HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+    RETRY_AFTER,
 };
 use reqwest::{redirect, StatusCode};
 
+use super::auth::Credential;
 use super::error::FetchProblem;
-use crate::config::{is_loopback, Format, SourceLocation, SourcesConfig};
+use crate::config::{is_loopback, Format, SourceAuth, SourceLocation, SourcesConfig};
 use crate::controld::retry::{parse_retry_after, Backoff};
 use crate::controld::ClientConfig;
 pub use crate::hash::sha256_hex;
@@ -72,6 +74,10 @@ pub enum Fetched {
 
 pub struct Fetcher {
     client: reqwest::Client,
+    /// Follows no redirect: for requests carrying a credential, whose redirects are followed by
+    /// hand so that the credential never reaches another origin (reqwest drops `Authorization` on a
+    /// cross-host redirect, but not a custom header such as `PRIVATE-TOKEN`).
+    manual: reqwest::Client,
     options: FetchOptions,
     retries: AtomicU64,
 }
@@ -84,8 +90,15 @@ impl Fetcher {
             .connect_timeout(options.timeout)
             .build()
             .map_err(|err| error_chain(&err))?;
+        let manual = reqwest::Client::builder()
+            .user_agent(concat!("ctrld-sync/", env!("CARGO_PKG_VERSION")))
+            .redirect(redirect::Policy::none())
+            .connect_timeout(options.timeout)
+            .build()
+            .map_err(|err| error_chain(&err))?;
         Ok(Self {
             client,
+            manual,
             options,
             retries: AtomicU64::new(0),
         })
@@ -100,16 +113,21 @@ impl Fetcher {
         self.retries.load(Ordering::Relaxed)
     }
 
-    /// Fetches `location`, conditionally when `validators` are given; `format` is what the body is
-    /// expected to be (for the Content-Type check).
+    /// Fetches `location`, conditionally when `validators` are given, with the credential `auth`
+    /// names; `format` is what the body is expected to be (for the Content-Type check).
     pub async fn fetch(
         &self,
         location: &SourceLocation,
+        auth: Option<&SourceAuth>,
         validators: Option<&Validators>,
         format: Format,
     ) -> Result<Fetched, FetchProblem> {
         match location {
-            SourceLocation::Url(url) => self.fetch_url_retrying(url, validators, format).await,
+            SourceLocation::Url(url) => {
+                let credential = auth.map(Credential::from_env).transpose()?;
+                self.fetch_url_retrying(url, credential.as_ref(), validators, format)
+                    .await
+            }
             SourceLocation::Path { resolved, .. } => self.read_file(resolved).await,
         }
     }
@@ -119,13 +137,14 @@ impl Fetcher {
     async fn fetch_url_retrying(
         &self,
         url: &url::Url,
+        credential: Option<&Credential>,
         validators: Option<&Validators>,
         format: Format,
     ) -> Result<Fetched, FetchProblem> {
         let started = Instant::now();
         let mut retry = 0;
         loop {
-            let problem = match self.fetch_url(url, validators, format).await {
+            let problem = match self.fetch_url(url, credential, validators, format).await {
                 Ok(fetched) => return Ok(fetched),
                 Err(problem) => problem,
             };
@@ -151,19 +170,14 @@ impl Fetcher {
     async fn fetch_url(
         &self,
         url: &url::Url,
+        credential: Option<&Credential>,
         validators: Option<&Validators>,
         format: Format,
     ) -> Result<Fetched, FetchProblem> {
-        let mut request = self.client.get(url.clone()).timeout(self.options.timeout);
-        if let Some(validators) = validators {
-            if let Some(etag) = &validators.etag {
-                request = request.header(IF_NONE_MATCH, etag);
-            }
-            if let Some(last_modified) = &validators.last_modified {
-                request = request.header(IF_MODIFIED_SINCE, last_modified);
-            }
-        }
-        let mut response = request.send().await.map_err(|err| self.problem(err))?;
+        let mut response = match credential {
+            None => self.get(&self.client, url, None, validators).await?,
+            Some(credential) => self.get_following(url, credential, validators).await?,
+        };
         let validators = validators_of(response.headers());
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified(validators));
@@ -190,6 +204,54 @@ impl Fetcher {
             validators,
             downloaded,
         })
+    }
+
+    /// One GET with the validators and, when given, the credential.
+    async fn get(
+        &self,
+        client: &reqwest::Client,
+        url: &url::Url,
+        credential: Option<&Credential>,
+        validators: Option<&Validators>,
+    ) -> Result<reqwest::Response, FetchProblem> {
+        let mut request = client.get(url.clone()).timeout(self.options.timeout);
+        if let Some(credential) = credential {
+            request = request.header(credential.name.clone(), credential.value.clone());
+        }
+        if let Some(validators) = validators {
+            if let Some(etag) = &validators.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(last_modified) = &validators.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, last_modified);
+            }
+        }
+        request.send().await.map_err(|err| self.problem(err))
+    }
+
+    /// A GET carrying a credential, its redirects followed by hand under the same rules as
+    /// [`redirect_policy`]; the credential is sent only while every hop stays on the first URL's
+    /// origin (scheme, host and port).
+    async fn get_following(
+        &self,
+        url: &url::Url,
+        credential: &Credential,
+        validators: Option<&Validators>,
+    ) -> Result<reqwest::Response, FetchProblem> {
+        let mut visited = vec![url.clone()];
+        let mut current = url.clone();
+        let mut same_origin = true;
+        loop {
+            let send = same_origin.then_some(credential);
+            let response = self.get(&self.manual, &current, send, validators).await?;
+            let Some(next) = redirect_target(&response, &current) else {
+                return Ok(response);
+            };
+            redirect_verdict(&visited, &next).map_err(FetchProblem::Network)?;
+            same_origin &= next.origin() == url.origin();
+            visited.push(next.clone());
+            current = next;
+        }
     }
 
     async fn read_file(&self, path: &std::path::Path) -> Result<Fetched, FetchProblem> {
@@ -232,6 +294,23 @@ impl Fetcher {
             false => FetchProblem::Network(message),
         }
     }
+}
+
+/// Where a 301, 302, 303, 307 or 308 points, resolved against the URL asked.
+fn redirect_target(response: &reqwest::Response, asked: &url::Url) -> Option<url::Url> {
+    let status = response.status();
+    let redirects = [
+        StatusCode::MOVED_PERMANENTLY,
+        StatusCode::FOUND,
+        StatusCode::SEE_OTHER,
+        StatusCode::TEMPORARY_REDIRECT,
+        StatusCode::PERMANENT_REDIRECT,
+    ];
+    if !redirects.contains(&status) {
+        return None;
+    }
+    let location = response.headers().get(LOCATION)?.to_str().ok()?;
+    asked.join(location).ok()
 }
 
 /// 429 and 5xx are transient (with the server's `Retry-After`); any other status is final.

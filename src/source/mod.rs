@@ -2,6 +2,7 @@
 //! validate and normalise hostnames, resolve actions; reuse the cached rules when the source did
 //! not change (HTTP 304, or the same sha256).
 
+mod auth;
 mod cache;
 pub mod derive;
 mod error;
@@ -19,7 +20,7 @@ pub use derive::DerivedFolder;
 pub use error::{FetchProblem, FolderProblem, SourceError};
 pub use fetch::FetchOptions;
 
-use crate::config::{Config, FolderConfig, Format, OnError, SourceLocation};
+use crate::config::{Config, FolderConfig, Format, OnError, SourceAuth, SourceLocation};
 use crate::model::{ActionKind, DesiredFolder, DesiredProfile, KeptFolder, SourceRecord};
 use crate::printer::Printer;
 use fetch::{Fetched, Fetcher, Validators};
@@ -179,7 +180,12 @@ pub async fn load_folders(
             async move {
                 let validators = job.validators(cache);
                 let result = fetcher
-                    .fetch(job.location, validators.as_ref(), job.expected_format())
+                    .fetch(
+                        job.location,
+                        job.auth,
+                        validators.as_ref(),
+                        job.expected_format(),
+                    )
                     .await;
                 bar.inc(1);
                 result
@@ -230,9 +236,10 @@ pub fn parse_source(
     Ok((format, derived))
 }
 
-/// One unique source and the folders that use it.
+/// One unique source (location and credential) and the folders that use it.
 struct SourceJob<'a> {
     location: &'a SourceLocation,
+    auth: Option<&'a SourceAuth>,
     folders: Vec<&'a FolderConfig>,
 }
 
@@ -269,10 +276,14 @@ impl SourceJob<'_> {
 fn group_by_source<'a>(config: &'a Config, keys: &[&str]) -> Vec<SourceJob<'a>> {
     let mut jobs: Vec<SourceJob<'a>> = Vec::new();
     for folder in keys.iter().filter_map(|key| config.folder(key)) {
-        match jobs.iter_mut().find(|job| *job.location == folder.location) {
+        let same = |job: &&mut SourceJob<'a>| {
+            *job.location == folder.location && job.auth == folder.auth.as_ref()
+        };
+        match jobs.iter_mut().find(same) {
             Some(job) => job.folders.push(folder),
             None => jobs.push(SourceJob {
                 location: &folder.location,
+                auth: folder.auth.as_ref(),
                 folders: vec![folder],
             }),
         }
