@@ -92,6 +92,9 @@ struct Entry {
     key: String,
     file: String,
     json: String,
+    /// The remote folder holds no rule (the old tool leaves a folder empty when all its hostnames
+    /// live in an earlier, overlapping folder).
+    empty: bool,
 }
 
 async fn read_entries(
@@ -107,6 +110,7 @@ async fn read_entries(
         entries.push(Entry {
             file: format!("{key}-folder.json"),
             json: folder_json(&folder, &rules),
+            empty: rules.is_empty(),
             key,
         });
     }
@@ -127,6 +131,13 @@ fn config_text(profile_id: &str, entries: &[Entry]) -> String {
             "\n[folder.{}]\npath = \"lists/{}\"\n",
             entry.key, entry.file
         ));
+        if entry.empty {
+            text.push_str(
+                "# Empty in Control D today (its hostnames may all be in an earlier folder): kept empty on\n\
+                 # purpose. Remove this line once the folder has a source with rules.\n\
+                 allow_empty = true\n",
+            );
+        }
     }
     text
 }

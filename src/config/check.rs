@@ -299,6 +299,7 @@ impl Checker<'_> {
             action,
             via_v6,
             strict: raw.strict.unwrap_or(default_strict),
+            allow_empty: raw.allow_empty.unwrap_or(false),
             auth,
             fingerprint: String::new(),
         };
@@ -544,6 +545,11 @@ fn fingerprint(folder: &FolderConfig) -> String {
         folder.via_v6.as_deref().unwrap_or("-"),
         folder.strict
     );
+    // Only when set, so that the fingerprints of existing configs do not move.
+    let text = match folder.allow_empty {
+        true => format!("{text}allow_empty=true\n"),
+        false => text,
+    };
     sha256_hex(text.as_bytes())[..16].to_string()
 }
 

@@ -142,6 +142,8 @@ pub struct FolderConfig {
     /// `via_v6` for spoof rules that take the folder's action.
     pub via_v6: Option<String>,
     pub strict: bool,
+    /// The source may yield no rules: the folder is meant to be empty (else an empty list is an error).
+    pub allow_empty: bool,
     /// How a private URL source authenticates (`auth_env`, `auth_header`); never the secret itself.
     pub auth: Option<SourceAuth>,
     /// 16 hex chars of sha256 over the settings that change how the rules are derived.

@@ -72,6 +72,7 @@ pub(super) struct RawFolder {
     pub(super) via_v6: Option<Spanned<String>>,
     pub(super) status: Option<Spanned<String>>,
     pub(super) strict: Option<bool>,
+    pub(super) allow_empty: Option<bool>,
     pub(super) auth_env: Option<Spanned<String>>,
     pub(super) auth_header: Option<Spanned<String>>,
 }

@@ -46,9 +46,13 @@ pub fn derive(
     for skip in &list.invalid {
         skips.add(skip);
     }
+    let normalize = match list.stored_case {
+        true => hostname::normalize_keeping_case,
+        false => hostname::normalize,
+    };
     let mut rules = BTreeMap::new();
     for entry in list.entries {
-        let host = match hostname::normalize(&entry.host) {
+        let host = match normalize(&entry.host) {
             Ok(host) => host,
             Err(err) => {
                 skips.add_reason(entry.position.at(location), err.to_string());
@@ -79,7 +83,7 @@ pub fn derive(
             examples: skips.examples,
         });
     }
-    if rules.is_empty() {
+    if rules.is_empty() && !folder.allow_empty {
         return Err(FolderProblem::NoRules);
     }
     Ok(DerivedFolder {
@@ -185,6 +189,7 @@ mod tests {
             action,
             via_v6: None,
             strict,
+            allow_empty: false,
             auth: None,
             fingerprint: "0123456789abcdef".into(),
         }
@@ -266,6 +271,16 @@ mod tests {
     fn an_empty_list_is_an_error_not_an_empty_folder() {
         let result = derive_text("# nothing here\n", &folder(Some("F"), None, false));
         assert!(matches!(result, Err(FolderProblem::NoRules)));
+    }
+
+    #[test]
+    fn an_empty_list_is_an_empty_folder_when_allowed() {
+        let allowed = FolderConfig {
+            allow_empty: true,
+            ..folder(Some("F"), None, false)
+        };
+        let derived = derive_text("# nothing here\n", &allowed).unwrap();
+        assert!(derived.rules.is_empty());
     }
 
     #[test]

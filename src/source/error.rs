@@ -143,7 +143,7 @@ impl FetchProblem {
 pub enum FolderProblem {
     #[error(transparent)]
     Parse(#[from] ParseError),
-    #[error("the source yielded no rules; an empty upstream list must never silently empty a folder: check the source, or remove the folder from the config")]
+    #[error("the source yielded no rules; an empty upstream list must never silently empty a folder: check the source, remove the folder from the config, or write `allow_empty = true` under the folder if it is meant to be empty")]
     NoRules,
     #[error("the source does not name the folder: add `name = \"...\"` under [folder.{0}]")]
     NoName(String),

@@ -21,6 +21,9 @@ pub struct RawList {
     pub invalid: Vec<Skip>,
     /// Syntax this tool does not apply (adblock `$` options, `@@` exceptions, cosmetic filters).
     pub unsupported: Vec<Skip>,
+    /// The hostnames are as Control D stores them (a controld folder file): their case is kept,
+    /// since the API is case-sensitive and `MiXeD.Example.COM` is another rule than the lowercase one.
+    pub stored_case: bool,
 }
 
 /// The folder a controld file names.
@@ -357,6 +360,7 @@ fn parse_controld(text: &str) -> Result<RawList, ParseError> {
             name: file.group.group.trim().to_string(),
             action: group_action,
         }),
+        stored_case: true,
         ..RawList::default()
     };
     for (index, rule) in file.rules.into_iter().enumerate() {

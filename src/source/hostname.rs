@@ -48,6 +48,18 @@ pub fn normalize(raw: &str) -> Result<Hostname, HostnameError> {
     Ok(host)
 }
 
+/// As [`normalize`], but an ASCII hostname keeps its case (validated as if lowercase): for entries
+/// that are already what Control D stores, where case makes another rule.
+pub fn normalize_keeping_case(raw: &str) -> Result<Hostname, HostnameError> {
+    let lowered = normalize(raw)?;
+    let trimmed = raw.trim();
+    let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);
+    Ok(match trimmed.is_ascii() {
+        true => trimmed.to_string(),
+        false => lowered,
+    })
+}
+
 /// IDN to punycode; `*` labels are kept out of IDNA, which would refuse them.
 fn to_punycode(host: &str) -> Result<String, HostnameError> {
     let labels: Result<Vec<String>, HostnameError> = host
@@ -98,6 +110,11 @@ mod tests {
     #[test]
     fn normalises_case_whitespace_and_trailing_dot() {
         assert_eq!(normalize("  Ads.Example.COM. ").unwrap(), "ads.example.com");
+        assert_eq!(
+            normalize_keeping_case("  Ads.Example.COM. ").unwrap(),
+            "Ads.Example.COM"
+        );
+        assert!(normalize_keeping_case("A%20b.com").is_err());
     }
 
     #[test]
