@@ -458,6 +458,14 @@ fn check(seed: u64, size: usize, tight_limit: bool) -> Result<(), TestCaseError>
         Err(err @ PlanError::RuleLimit { .. }) => panic!("unexpected: {err}"),
         Err(err) => return Err(TestCaseError::fail(err.to_string())),
     };
+    // What apply finds destructive in a saved plan, from its steps alone, agrees with the planner.
+    let audited = ctrld_sync::plan::audit::destructive_steps(&plan, None, &settings);
+    prop_assert_eq!(
+        audited.is_empty(),
+        plan.destructive.is_empty(),
+        "{:?}",
+        audited
+    );
     let before = case.model.clone();
     case.model.limit = settings.max_rules;
     let kept: BTreeSet<String> = plan

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::error::ApplyError;
-use crate::controld::Client;
-use crate::plan::PlanFileProfile;
+use crate::controld::{Client, RemoteFolder};
+use crate::plan::{PlanFileProfile, Step, SCRATCH_PREFIX};
 use crate::refresh::fingerprint;
 use crate::state::ProfileState;
 
@@ -59,6 +59,32 @@ pub async fn check_remote(
                 planned.profile
             ),
         ));
+    }
+    check_leftover_scratch(path, planned, &folders)
+}
+
+/// A "leftover scratch folder" the plan deletes must be one: a folder of another name (an edited
+/// plan) is refused before anything is sent.
+fn check_leftover_scratch(
+    path: &Path,
+    planned: &PlanFileProfile,
+    folders: &[RemoteFolder],
+) -> Result<(), ApplyError> {
+    for step in &planned.plan.steps {
+        let Step::DeleteLeftoverScratch { pk } = step else {
+            continue;
+        };
+        let folder = folders.iter().find(|folder| folder.pk == *pk);
+        if let Some(folder) = folder.filter(|folder| !folder.name.starts_with(SCRATCH_PREFIX)) {
+            return Err(ApplyError::BadPlanFile {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "profile {}: it deletes folder {} (PK {pk}) as a leftover scratch folder",
+                    planned.profile,
+                    crate::quote::quote(&folder.name)
+                ),
+            });
+        }
     }
     Ok(())
 }

@@ -148,12 +148,12 @@ async fn load_saved(
         .iter()
         .filter(|profile| args.profiles.is_empty() || args.profiles.contains(&profile.profile))
         .collect();
-    refuse_destructive(config, args, &selected)?;
     let states = load_states(store, config, &[])?;
     for planned in &selected {
         let state = states.get(&planned.profile);
         stale::check_offline(path, &file.config_hash, &config.hash, planned, state)?;
     }
+    refuse_destructive(config, args, &selected, &states)?;
     let checking = Instant::now();
     let ids: Vec<&str> = selected.iter().map(|p| p.profile.as_str()).collect();
     let clients = pipeline::clients(session, config, &ids)?;
@@ -191,19 +191,25 @@ fn check_limits(args: &ApplyArgs) -> Result<()> {
     }
 }
 
-/// A saved plan records destructive changes (the plan command allows them to be shown); applying
-/// them still needs `--allow-destroy`.
+/// A saved plan may hold destructive changes (the plan command shows them); applying them still
+/// needs `--allow-destroy`. What is destructive is worked out from the plan's steps and the state
+/// files, never from the plan's own list, which an edit could empty.
 fn refuse_destructive(
     config: &Config,
     args: &ApplyArgs,
     selected: &[&PlanFileProfile],
+    states: &BTreeMap<String, ProfileState>,
 ) -> Result<()> {
     if args.allow_destroy || config.safety.allow_destroy {
         return Ok(());
     }
+    let settings = pipeline::settings(config, false);
     let offenses: Vec<String> = selected
         .iter()
-        .flat_map(|planned| planned.plan.destructive.iter().cloned())
+        .flat_map(|planned| {
+            let state = states.get(&planned.profile);
+            crate::plan::audit::destructive_steps(&planned.plan, state, &settings)
+        })
         .collect();
     if offenses.is_empty() {
         Ok(())

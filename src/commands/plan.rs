@@ -96,5 +96,6 @@ pub fn plan_file(
         format_version: plan::PLAN_FILE_VERSION,
         config_hash: config.hash.clone(),
         profiles,
+        sha256: String::new(),
     }
 }

@@ -1,5 +1,6 @@
 //! Saved plan files (`plan --out PLANFILE`): the plan plus what it was computed from, so that
-//! `apply PLANFILE` can refuse a stale one. Never holds a token.
+//! `apply PLANFILE` can refuse a stale one, and a sha256 of its canonical content, so that it can
+//! refuse one edited since. Never holds a token.
 
 use std::path::Path;
 
@@ -18,6 +19,11 @@ pub struct PlanFile {
     /// The config's hash when planned; a changed config makes the plan stale.
     pub config_hash: String,
     pub profiles: Vec<PlanFileProfile>,
+    /// sha256 of the file's canonical content (compact JSON, with this field empty); `load`
+    /// refuses a file that does not match. It makes an edit evident, not impossible: what `apply`
+    /// finds destructive is worked out from the steps anyway ([`super::audit`]).
+    #[serde(default)]
+    pub sha256: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,6 +57,11 @@ pub enum PlanFileError {
         message: String,
     },
     #[error(
+        "{path}: the plan's content does not match its checksum (edited or damaged since it was \
+         saved): make a new plan with `ctrld-sync plan --out`"
+    )]
+    Checksum { path: std::path::PathBuf },
+    #[error(
         "{path}: plan file format {found} is not supported (this build reads {PLAN_FILE_VERSION})"
     )]
     Version {
@@ -60,9 +71,14 @@ pub enum PlanFileError {
 }
 
 impl PlanFile {
-    /// Writes the file atomically as pretty JSON with a trailing newline.
+    /// Writes the file atomically as pretty JSON with a trailing newline, with its checksum.
     pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
-        let text = serde_json::to_string_pretty(self).expect("a plan serialises to JSON");
+        // The checksum covers the content as it will be read back: after redaction.
+        let redacted = crate::redact::text(&self.canonical());
+        let mut sealed: PlanFile =
+            serde_json::from_str(&redacted).expect("a redacted plan is still a plan");
+        sealed.sha256 = sealed.checksum();
+        let text = serde_json::to_string_pretty(&sealed).expect("a plan serialises to JSON");
         let mut text = crate::redact::text(&text);
         text.push('\n');
         write_atomically(path, text.as_bytes())?;
@@ -90,6 +106,25 @@ impl PlanFile {
                 found,
             });
         }
-        serde_json::from_value(value).map_err(parse)
+        let file: PlanFile = serde_json::from_value(value).map_err(parse)?;
+        if file.sha256 != file.checksum() {
+            return Err(PlanFileError::Checksum {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(file)
+    }
+
+    /// Compact JSON of everything but the checksum (maps are sorted, so it is deterministic).
+    fn canonical(&self) -> String {
+        let unsealed = PlanFile {
+            sha256: String::new(),
+            ..self.clone()
+        };
+        serde_json::to_string(&unsealed).expect("a plan serialises to JSON")
+    }
+
+    fn checksum(&self) -> String {
+        crate::hash::sha256_hex(self.canonical().as_bytes())
     }
 }

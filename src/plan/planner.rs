@@ -347,9 +347,7 @@ fn destructive_changes(
                  would be removed with it",
                 folder.key, now.name, now.pk
             ));
-        } else if held >= settings.min_rules
-            && removed as f64 * 100.0 > settings.max_delete_percent * held as f64
-        {
+        } else if exceeds_delete_share(removed, held, settings) {
             offenses.push(format!(
                 "profile {profile}: folder `{}` (\"{}\") would lose {removed} of its {held} rules ({:.1}%), \
                  over max_delete_percent = {}",
@@ -361,6 +359,12 @@ fn destructive_changes(
         }
     }
     offenses
+}
+
+/// Removing `removed` of a folder's `held` rules passes `max_delete_percent` (for a folder of at
+/// least `min_rules`).
+pub(super) fn exceeds_delete_share(removed: usize, held: usize, settings: &PlanSettings) -> bool {
+    held >= settings.min_rules && removed as f64 * 100.0 > settings.max_delete_percent * held as f64
 }
 
 struct RuleCounts {
