@@ -196,7 +196,11 @@ fn secrets_recorded_by_an_older_version_are_never_shown_or_written_again() {
     assert_eq!(code(&saved), 0, "{}", stderr(&saved));
     let plan = std::fs::read_to_string(&plan_path).unwrap();
     assert!(plan.contains(&setup.list_url()), "{plan}");
-    std::fs::write(&plan_path, plan.replace(&setup.list_url(), &secret_url)).unwrap();
+    // Sealed with a checksum of the planted content, as the older version would have written it.
+    let mut planted: ctrld_sync::plan::PlanFile =
+        serde_json::from_str(&plan.replace(&setup.list_url(), &secret_url)).unwrap();
+    planted.seal();
+    std::fs::write(&plan_path, serde_json::to_string_pretty(&planted).unwrap()).unwrap();
     let planted_plan = std::fs::read_to_string(&plan_path).unwrap();
     let planted_state = std::fs::read_to_string(&state_path).unwrap();
 

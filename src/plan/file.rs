@@ -77,7 +77,7 @@ impl PlanFile {
         let redacted = crate::redact::text(&self.canonical());
         let mut sealed: PlanFile =
             serde_json::from_str(&redacted).expect("a redacted plan is still a plan");
-        sealed.sha256 = sealed.checksum();
+        sealed.seal();
         let text = serde_json::to_string_pretty(&sealed).expect("a plan serialises to JSON");
         let mut text = crate::redact::text(&text);
         text.push('\n');
@@ -113,6 +113,11 @@ impl PlanFile {
             });
         }
         Ok(file)
+    }
+
+    /// Sets the checksum to match the content as it is now.
+    pub fn seal(&mut self) {
+        self.sha256 = self.checksum();
     }
 
     /// Compact JSON of everything but the checksum (maps are sorted, so it is deterministic).
