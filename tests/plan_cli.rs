@@ -341,7 +341,7 @@ fn markdown_has_a_summary_table_and_details() {
     world
         .plan(&["--format", "markdown"])
         .success()
-        .stdout(contains("| `p1` | 1/0/0 | 1 | 0 | 0 | 0 | 3 |"))
+        .stdout(contains("| `p1` | 1/0/0 | 1 | 0 | 0 | 0 | 4 |"))
         .stdout(contains("<details><summary>+ folder `ads`"));
 }
 

@@ -79,6 +79,7 @@ fn current(
         scratch: vec![],
         parked: Some(BTreeMap::new()),
         fingerprint: String::new(),
+        reads: Default::default(),
     }
 }
 

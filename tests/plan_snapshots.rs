@@ -127,6 +127,7 @@ fn scenario() -> Plan {
         scratch: vec![],
         parked: Some(BTreeMap::new()),
         fingerprint: "f".repeat(64),
+        reads: Default::default(),
     };
     let p2 = DesiredProfile {
         id: "p2".into(),
@@ -144,6 +145,7 @@ fn scenario() -> Plan {
         scratch: vec![],
         parked: Some(BTreeMap::new()),
         fingerprint: "e".repeat(64),
+        reads: Default::default(),
     };
     let settings = PlanSettings {
         allow_destroy: true,
@@ -223,6 +225,7 @@ fn a_huge_markdown_plan_is_cut_under_the_budget_with_a_note() {
         scratch: vec![],
         parked: Some(BTreeMap::new()),
         fingerprint: String::new(),
+        reads: Default::default(),
     };
     let plan = plan([(&profile, &current)], &PlanSettings::default()).unwrap();
     let markdown = render(&plan, Format::Markdown);
@@ -276,6 +279,7 @@ fn overlapping(with_change: bool) -> Plan {
         scratch: vec![],
         parked: Some(BTreeMap::new()),
         fingerprint: String::new(),
+        reads: Default::default(),
     };
     plan([(&profile, &current)], &PlanSettings::default()).unwrap()
 }

@@ -1,5 +1,11 @@
-//! The theoretical minimum number of API calls for a change, computed from what the emulator holds
-//! before a run and what the lists say after it, independently of the planner.
+//! The minimum number of API calls for a change UNDER THIS TOOL'S REQUEST MODEL, computed from what
+//! the emulator holds before a run and what the lists say after it, independently of the planner.
+//!
+//! The model: read the folder list (no state is trusted without it), read a folder's rules only to
+//! adopt it, write in batches of at most 500 hostnames per (folder, action), remove by single
+//! DELETEs or a scratch folder, never delete a folder whose rules stay, and check the counts after
+//! writing. Another model (no read, deleting and recreating folders, no check) can need fewer
+//! calls for some changes; this is not a lower bound over every possible client.
 //!
 //! Per profile:
 //! - 1 read (`GET /groups`), and 1 read per existing folder the tool has no state for and must

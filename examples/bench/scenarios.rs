@@ -60,6 +60,8 @@ pub struct Row {
     pub change: Change,
     pub rate_limited: u64,
     pub retries: Option<u64>,
+    /// The plan's `~N API calls` (from the report), for ctrld-sync rows.
+    pub planned: Option<u64>,
     pub max_rss_kib: Option<u64>,
     /// `Ok` when the emulator ends holding exactly the desired folders and rules.
     pub outcome: Result<(), String>,
@@ -206,6 +208,10 @@ impl<'a> Bench<'a> {
                 .report
                 .as_ref()
                 .and_then(|report| runner::report_number(report, "retries")),
+            planned: process
+                .report
+                .as_ref()
+                .and_then(|report| runner::report_number(report, "planned_calls")),
             max_rss_kib: Some(process.max_rss_kib),
             outcome,
             note: String::new(),
@@ -237,6 +243,7 @@ fn old_tool_row(
         change,
         rate_limited: stats.rate_limited,
         retries: None,
+        planned: None,
         max_rss_kib: None,
         outcome: compare(&emulator.dump(), &desired),
         note: String::new(),

@@ -20,6 +20,9 @@ pub struct ApplyReport {
     pub format_version: u32,
     pub stages: StageTimes,
     pub calls: CallStats,
+    /// The plan's estimate of `calls.total`: equal when nothing failed or was retried (and without
+    /// `--verify`).
+    pub planned_calls: u64,
     pub folders: FolderCounts,
     pub rules: RuleCounts,
     /// API calls (all of them, reads included) per 1,000 rules added, removed, moved or changed.
@@ -112,6 +115,7 @@ impl ApplyReport {
     pub fn new(
         stages: StageTimes,
         calls: CallStats,
+        planned_calls: u64,
         sources: SourceCounts,
         outcomes: &[ProfileOutcome],
     ) -> Self {
@@ -131,6 +135,7 @@ impl ApplyReport {
             format_version: REPORT_FORMAT_VERSION,
             stages,
             calls,
+            planned_calls,
             folders: FolderCounts {
                 created: tally.folders_created,
                 updated: tally.folders_updated,

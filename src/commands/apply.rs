@@ -79,7 +79,9 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     stages.apply = apply::seconds(applying.elapsed());
     stages.total = apply::seconds(started.elapsed());
     let kept = prepared.sources.kept.clone();
-    let mut report = ApplyReport::new(stages, session.stats(), prepared.sources, &outcomes);
+    let planned_calls = prepared.plan.estimate.total;
+    let calls = session.stats();
+    let mut report = ApplyReport::new(stages, calls, planned_calls, prepared.sources, &outcomes);
     if context.sandbox {
         report = report.without_dashboard_links();
     }

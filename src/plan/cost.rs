@@ -1,4 +1,5 @@
-//! The cost model: exact API calls a plan's apply sends, by method and by endpoint.
+//! The cost model: exact API calls a plan's apply sends (refresh reads, writes, check read), by
+//! method and by endpoint.
 //!
 //! Endpoint names are the client's route templates, so an estimate compares directly with the
 //! client's `CallStats` after an apply.
@@ -7,10 +8,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::current::RefreshReads;
 use super::types::Step;
 
 /// `GET /profiles/{profile}/groups`: what refresh reads, and apply's final verification.
 pub const LIST_FOLDERS: &str = "GET /profiles/{profile}/groups";
+const LIST_FOLDER_RULES: &str = "GET /profiles/{profile}/rules/{group}";
+const LIST_ROOT_RULES: &str = "GET /profiles/{profile}/rules";
 const CREATE_FOLDER: &str = "POST /profiles/{profile}/groups";
 const UPDATE_FOLDER: &str = "PUT /profiles/{profile}/groups/{group}";
 const DELETE_FOLDER: &str = "DELETE /profiles/{profile}/groups/{group}";
@@ -53,43 +57,45 @@ pub fn endpoint(step: &Step) -> (Method, &'static str) {
     }
 }
 
-/// Estimated API calls, assuming no retry.
+/// Every API call an `apply` of the plan makes when nothing fails (no retry, no `--verify`): the
+/// refresh's reads, one request per step, and the check read after the writes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Estimate {
-    /// Every request: the writes plus apply's final `GET /groups` per profile with any write.
+    /// Every request: refresh reads, writes, and the final `GET /groups` per profile with any write.
     pub total: u64,
     /// "POST" -> n
     pub by_method: BTreeMap<String, u64>,
     /// "POST /profiles/{profile}/rules" -> n
     pub by_endpoint: BTreeMap<String, u64>,
-    /// A lower bound for the same change: one request per (folder, action) group of at most 500
-    /// additions, moves or changes, one per folder created, updated or deleted, the cheaper of the
-    /// two removal strategies, and the verification read.
-    pub minimum: u64,
 }
 
 impl Estimate {
-    /// The requests of `steps`, plus one verification read when there is any.
-    pub fn of_steps(steps: &[Step], minimum: u64) -> Self {
+    /// The refresh's `reads`, the requests of `steps`, and one check read when there is any step.
+    pub fn of_steps(reads: RefreshReads, steps: &[Step]) -> Self {
         let mut estimate = Self::default();
+        estimate.count_n(Method::Get, LIST_FOLDERS, reads.folder_lists);
+        estimate.count_n(Method::Get, LIST_FOLDER_RULES, reads.folder_rules);
+        estimate.count_n(Method::Get, LIST_ROOT_RULES, reads.root_rules);
         for step in steps {
             let (method, route) = endpoint(step);
-            estimate.count(method, route);
+            estimate.count_n(method, route, 1);
         }
         if !steps.is_empty() {
-            estimate.count(Method::Get, LIST_FOLDERS);
+            estimate.count_n(Method::Get, LIST_FOLDERS, 1);
         }
-        estimate.minimum = minimum;
         estimate
     }
 
-    fn count(&mut self, method: Method, route: &str) {
-        self.total += 1;
+    fn count_n(&mut self, method: Method, route: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.total += n;
         *self
             .by_method
             .entry(method.as_str().to_string())
-            .or_default() += 1;
-        *self.by_endpoint.entry(route.to_string()).or_default() += 1;
+            .or_default() += n;
+        *self.by_endpoint.entry(route.to_string()).or_default() += n;
     }
 
     /// The total over several estimates.
@@ -97,7 +103,6 @@ impl Estimate {
         let mut total = Self::default();
         for estimate in estimates {
             total.total += estimate.total;
-            total.minimum += estimate.minimum;
             for (method, n) in &estimate.by_method {
                 *total.by_method.entry(method.clone()).or_default() += n;
             }
@@ -108,7 +113,7 @@ impl Estimate {
         total
     }
 
-    /// Writes only (the total without the verification read).
+    /// Writes only (the total without the reads).
     pub fn writes(&self) -> u64 {
         self.total - self.by_method.get("GET").copied().unwrap_or(0)
     }

@@ -25,6 +25,28 @@ pub struct CurrentProfile {
     pub parked: Option<BTreeMap<Hostname, RuleAction>>,
     /// sha256 of the sorted `GET /groups` answer (pk, name, action, count).
     pub fingerprint: String,
+    /// The reads refresh made (or, with `--refresh none`, the least an apply makes).
+    pub reads: RefreshReads,
+}
+
+/// The requests refresh sends for one profile; an apply that refreshes the same way repeats them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefreshReads {
+    /// `GET /profiles/{profile}/groups`: one per profile (also the least `apply` reads).
+    pub folder_lists: u64,
+    /// `GET /profiles/{profile}/rules/{group}`: drifted, adopted, or (`full`) every folder.
+    pub folder_rules: u64,
+    /// `GET /profiles/{profile}/rules`: the root, with `--refresh full`.
+    pub root_rules: u64,
+}
+
+impl RefreshReads {
+    /// What `apply` reads of a profile at the least: its folder list.
+    pub const LIST_ONLY: Self = Self {
+        folder_lists: 1,
+        folder_rules: 0,
+        root_rules: 0,
+    };
 }
 
 /// One managed folder as it is now.

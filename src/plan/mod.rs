@@ -12,7 +12,7 @@ pub mod render;
 mod types;
 
 pub use cost::{endpoint, Estimate, Method};
-pub use current::{CurrentFolder, CurrentProfile, Holder};
+pub use current::{CurrentFolder, CurrentProfile, Holder, RefreshReads};
 pub use error::PlanError;
 pub use file::{PlanFile, PlanFileError, PlanFileProfile, PLAN_FILE_VERSION};
 pub use planner::{plan, plan_profile, PlanSettings};

@@ -114,7 +114,7 @@ pub fn plan_profile(
     }
     let removals_first = counts.peak_adding_first > settings.max_rules;
     let steps = build_steps(current, &folders, removals_first);
-    let estimate = Estimate::of_steps(&steps, minimum_requests(current, &folders));
+    let estimate = Estimate::of_steps(current.reads, &steps);
     Ok(ProfilePlan {
         profile: desired.id.clone(),
         target: target(desired, current, &resolved),
@@ -675,46 +675,6 @@ fn chunks(hostnames: Vec<Hostname>) -> impl Iterator<Item = Vec<Hostname>> {
         rest.peek()?;
         Some(rest.by_ref().take(MAX_HOSTNAMES_PER_REQUEST).collect())
     })
-}
-
-/// The lower bound described on [`Estimate::minimum`].
-fn minimum_requests(current: &CurrentProfile, folders: &[FolderChange]) -> u64 {
-    let per_request = MAX_HOSTNAMES_PER_REQUEST;
-    let mut requests = leftover_scratch_steps(current).len();
-    let mut removed = 0;
-    for folder in folders {
-        if folder.kind != FolderChangeKind::Keep {
-            requests += 1;
-        }
-        let mut adds: BTreeMap<&RuleAction, usize> = BTreeMap::new();
-        let mut puts: BTreeMap<&RuleAction, usize> = BTreeMap::new();
-        folder
-            .add
-            .values()
-            .for_each(|a| *adds.entry(a).or_default() += 1);
-        folder
-            .move_in
-            .values()
-            .for_each(|m| *puts.entry(&m.action).or_default() += 1);
-        folder
-            .change
-            .values()
-            .for_each(|c| *puts.entry(&c.to).or_default() += 1);
-        requests += adds
-            .values()
-            .chain(puts.values())
-            .map(|n| n.div_ceil(per_request))
-            .sum::<usize>();
-        if folder.kind != FolderChangeKind::Delete {
-            removed += folder.remove.len();
-        }
-    }
-    let (single, scratch) = super::cost::removal_cost(removed);
-    requests += single.min(scratch);
-    if requests > 0 {
-        requests += 1;
-    }
-    requests as u64
 }
 
 /// What the state holds after a complete apply.

@@ -1,10 +1,10 @@
-//! The plan's data: stable, documented, serialised as JSON with `format_version: 1`.
+//! The plan's data: stable, documented, serialised as JSON with `format_version: 2`.
 //!
 //! `plan --format json` prints a [`Plan`]:
 //!
 //! ```json
 //! {
-//!   "format_version": 1,
+//!   "format_version": 2,
 //!   "profiles": [{
 //!     "profile": "abc123",
 //!     "folders": [{
@@ -23,9 +23,8 @@
 //!     "removals_first": false,
 //!     "destructive": [],
 //!     "rules_before": 1203, "rules_after": 1203,
-//!     "estimate": {"total": 2, "by_method": {"GET": 1, "POST": 1},
-//!                  "by_endpoint": {"GET /profiles/{profile}/groups": 1, "POST /profiles/{profile}/rules": 1},
-//!                  "minimum": 2}
+//!     "estimate": {"total": 3, "by_method": {"GET": 2, "POST": 1},
+//!                  "by_endpoint": {"GET /profiles/{profile}/groups": 2, "POST /profiles/{profile}/rules": 1}}
 //!   }],
 //!   "estimate": { "...": "the sum over profiles" },
 //!   "kept": [{"key": "ads", "location": "https://...", "error": "the server answered HTTP 503 ..."}]
@@ -43,7 +42,8 @@ use super::current::Holder;
 use crate::model::{FolderAction, FolderPk, Hostname, KeptFolder, RuleAction, SourceRecord};
 
 /// The JSON schema version of [`Plan`] and of saved plan files.
-pub const PLAN_FORMAT_VERSION: u32 = 1;
+/// 2: `estimate` counts the refresh reads too (every call an apply makes); `minimum` is gone.
+pub const PLAN_FORMAT_VERSION: u32 = 2;
 
 /// Every profile's plan, in config order, and the total estimated cost.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

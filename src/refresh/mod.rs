@@ -20,7 +20,7 @@ pub use error::RefreshError;
 
 use crate::controld::{ApiError, Client, RemoteFolder, RemoteRule};
 use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction};
-use crate::plan::{CurrentFolder, CurrentProfile, Holder, SCRATCH_PREFIX};
+use crate::plan::{CurrentFolder, CurrentProfile, Holder, RefreshReads, SCRATCH_PREFIX};
 use crate::state::{FolderState, ProfileState};
 
 /// How much of the remote profile is read.
@@ -72,6 +72,11 @@ pub async fn refresh(
     let remote = client.list_folders(profile).await.map_err(api)?;
     let matched = match_folders(profile, desired, state, &remote)?;
     let full = mode == Mode::Full;
+    let mut reads_made = RefreshReads::LIST_ONLY;
+    reads_made.folder_rules = matched
+        .values()
+        .filter(|found| full || found.trusted.is_none())
+        .count() as u64;
     let reads = matched.into_iter().map(|(key, mut found)| async move {
         let rules = match found.trusted.take() {
             Some(rules) if !full => rules,
@@ -88,10 +93,14 @@ pub async fn refresh(
     // A managed folder is never treated as scratch, whatever its name.
     scratch.retain(|pk| managed.values().all(|folder| folder.pk != *pk));
     let parked = read_parked(client, profile, &scratch).await.map_err(api)?;
+    reads_made.folder_rules += scratch.len() as u64;
     let unmanaged_rules = if full {
-        read_unmanaged(client, profile, &remote, &managed, &scratch)
+        let (held, folders_read) = read_unmanaged(client, profile, &remote, &managed, &scratch)
             .await
-            .map_err(api)?
+            .map_err(api)?;
+        reads_made.root_rules = 1;
+        reads_made.folder_rules += folders_read;
+        held
     } else {
         held_at_last_apply(state, &managed)
     };
@@ -103,6 +112,7 @@ pub async fn refresh(
         unmanaged_rules: Some(unmanaged_rules),
         scratch,
         parked: Some(parked),
+        reads: reads_made,
     })
 }
 
@@ -157,6 +167,8 @@ pub fn from_state(profile: &str, state: Option<&ProfileState>) -> CurrentProfile
         // What leftover scratch folders hold is unknown without a read: they are kept.
         parked: scratch.is_empty().then(BTreeMap::new),
         scratch,
+        // No request now; an apply reads the folder list at the least.
+        reads: RefreshReads::LIST_ONLY,
     }
 }
 
@@ -282,14 +294,15 @@ async fn read_rules(
         .collect())
 }
 
-/// `full`: who holds each hostname outside the managed folders (root and unmanaged folders).
+/// `full`: who holds each hostname outside the managed folders (root and unmanaged folders), and
+/// how many folders were read for it.
 async fn read_unmanaged(
     client: &Client,
     profile: &str,
     remote: &[RemoteFolder],
     managed: &BTreeMap<String, CurrentFolder>,
     scratch: &[FolderPk],
-) -> Result<BTreeMap<Hostname, Holder>, ApiError> {
+) -> Result<(BTreeMap<Hostname, Holder>, u64), ApiError> {
     let managed_pks: BTreeSet<FolderPk> = managed.values().map(|f| f.pk).collect();
     let mut held = BTreeMap::new();
     for hostname in read_rules(client, profile, None).await?.into_keys() {
@@ -306,12 +319,14 @@ async fn read_unmanaged(
             let rules = read_rules(client, profile, Some(folder.pk)).await?;
             Ok::<_, ApiError>((holder, rules))
         });
-    for (holder, rules) in try_join_all(reads).await? {
+    let read = try_join_all(reads).await?;
+    let folders_read = read.len() as u64;
+    for (holder, rules) in read {
         for hostname in rules.into_keys() {
             held.insert(hostname, holder.clone());
         }
     }
-    Ok(held)
+    Ok((held, folders_read))
 }
 
 fn remote_of(folder: &FolderState) -> RemoteFolder {

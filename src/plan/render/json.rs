@@ -1,4 +1,4 @@
-//! `--format json`: the [`Plan`] as documented JSON (`format_version: 1`), without the bulky target.
+//! `--format json`: the [`Plan`] as documented JSON (`format_version: 2`), without the bulky target.
 
 use crate::plan::Plan;
 

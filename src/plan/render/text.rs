@@ -75,17 +75,12 @@ fn write_notes(out: &mut String, profile: &ProfilePlan, detail: Detail) {
     }
 }
 
-/// "API calls: ~9 (DELETE 1, GET 1, POST 5, PUT 2); minimum 8"
+/// "API calls: ~10 (DELETE 1, GET 2, POST 5, PUT 2)"
 pub fn estimate_line(estimate: &Estimate) -> String {
     let methods: Vec<String> = estimate
         .by_method
         .iter()
         .map(|(method, n)| format!("{method} {n}"))
         .collect();
-    format!(
-        "API calls: ~{} ({}); minimum {}",
-        estimate.total,
-        methods.join(", "),
-        estimate.minimum
-    )
+    format!("API calls: ~{} ({})", estimate.total, methods.join(", "))
 }
