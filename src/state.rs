@@ -16,6 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, SourceRecord};
 use crate::source::{CachedSource, SourceCache};
 
+mod writer;
+
+pub use writer::StateWriter;
+
 /// The state file format this build reads and writes.
 pub const STATE_VERSION: u32 = 1;
 
@@ -54,6 +58,10 @@ pub enum StateError {
         found: String,
         expected: String,
     },
+
+    /// An earlier background save failed (its message); nothing more is saved for the profile.
+    #[error("{0}")]
+    SaveFailed(String),
 
     #[error(
         "state dir {dir} is locked by {holder} (another ctrld-sync run); wait for it or remove the lock \
@@ -367,11 +375,11 @@ fn host_name() -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::ActionKind;
 
-    fn sample() -> ProfileState {
+    pub(super) fn sample() -> ProfileState {
         let mut state = ProfileState::new("p1");
         let mut rules = BTreeMap::new();
         rules.insert("b.example".to_string(), RuleAction::block());

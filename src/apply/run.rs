@@ -15,7 +15,7 @@ use crate::controld::{Client, RuleTarget};
 use crate::model::{FolderPk, RuleAction};
 use crate::plan::{parked_rule_action, scratch_folder_action, ProfilePlan, Step, SCRATCH_PREFIX};
 use crate::printer::Printer;
-use crate::state::{ProfileState, StateStore};
+use crate::state::{ProfileState, StateStore, StateWriter};
 
 /// How one profile's apply ended.
 #[derive(Debug)]
@@ -47,7 +47,8 @@ pub struct RunSettings {
 pub struct ProfileRun<'a> {
     pub(super) client: &'a Client,
     pub(super) profile: String,
-    store: &'a StateStore,
+    /// Saves each new state in the background (coalesced), off the requests' path.
+    writer: StateWriter,
     ledger: Mutex<Ledger>,
     pub(super) places: Places,
     pub(super) progress: Progress,
@@ -67,7 +68,7 @@ impl<'a> ProfileRun<'a> {
         Self {
             client,
             profile: plan.profile.clone(),
-            store,
+            writer: StateWriter::new(store, &plan.profile),
             ledger: Mutex::new(Ledger::new(start, plan.target.clone())),
             places: Places::default(),
             progress: Progress::new(printer, bars, &plan.profile, &plan.steps),
@@ -83,7 +84,8 @@ impl<'a> ProfileRun<'a> {
             error = self.check_folders(self.settings.verify).await.err();
         }
         let saved = self.record(Ledger::settle_all);
-        error = error.or(saved.err());
+        let flushed = self.writer.flush().await.map_err(|source| self.state_error(source));
+        error = error.or(saved.err()).or(flushed.err());
         self.progress.finish();
         let ledger = self.ledger();
         ProfileOutcome {
@@ -242,17 +244,23 @@ impl<'a> ProfileRun<'a> {
         }
     }
 
-    /// Updates the ledger and saves the state atomically.
+    /// Updates the ledger and queues its state to be saved (atomically, in the background).
     pub(super) fn record(&self, change: impl FnOnce(&mut Ledger)) -> Result<(), ApplyError> {
-        let mut ledger = self.ledger();
-        change(&mut ledger);
-        self.store
-            .save(&mut ledger.state)
-            .map(|_| ())
-            .map_err(|source| ApplyError::State {
-                profile: self.profile.clone(),
-                source,
-            })
+        let snapshot = {
+            let mut ledger = self.ledger();
+            change(&mut ledger);
+            ledger.state.clone()
+        };
+        self.writer
+            .submit(snapshot)
+            .map_err(|source| self.state_error(source))
+    }
+
+    fn state_error(&self, source: crate::state::StateError) -> ApplyError {
+        ApplyError::State {
+            profile: self.profile.clone(),
+            source,
+        }
     }
 
     pub(super) fn ledger(&self) -> MutexGuard<'_, Ledger> {
