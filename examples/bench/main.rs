@@ -3,6 +3,7 @@
 //! delete-and-repush tool on the same data.
 //!
 //!     cargo run --release --example bench                  # 10k, 20k and 50k rules, 50 ms latency
+//!     cargo run --release --example bench -- --goals       # the pacing goals, as ratios
 //!     cargo run --release --example bench -- --quick       # small, fast; asserts exact call counts
 //!
 //! See BENCHMARKS.md ("Sync scenarios") for what each figure means and what limits it.
@@ -10,6 +11,7 @@
 pub mod data;
 pub mod error;
 pub mod gen;
+pub mod goals;
 pub mod minimum;
 pub mod old_tool;
 pub mod quick;
@@ -35,15 +37,21 @@ struct Args {
     /// Small sizes and 1 ms latency; exits non-zero when a call count regresses
     #[arg(long)]
     quick: bool,
+    /// The pacing goals: 23 folders / 9,000 rules, with and without an emulated rate limit
+    #[arg(long)]
+    goals: bool,
     /// Emulated latency per request [default: 50, or 1 with --quick]
     #[arg(long, value_name = "N")]
     latency_ms: Option<u64>,
     /// The emulator's rate limit (requests per second; 429 + Retry-After past it) [default: none]
     #[arg(long, value_name = "R")]
     rps: Option<f64>,
-    /// ctrld-sync's `--max-rps` for every row but the one labelled "default --max-rps"
-    #[arg(long, value_name = "R", default_value_t = 1000.0)]
-    max_rps: f64,
+    /// The emulator's token-bucket capacity [default: one second's worth of --rps]
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    burst: u32,
+    /// ctrld-sync's `--max-rps` [default: none, its adaptive pacing alone]
+    #[arg(long, value_name = "R")]
+    max_rps: Option<f64>,
     /// Only these sizes (10k, 20k, 50k; repeatable) [default: all]
     #[arg(long = "size", value_name = "SIZE")]
     sizes: Vec<String>,
@@ -66,6 +74,12 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<(), BenchError> {
     let binary = runner::build_binary_beside_example()?;
     eprintln!("bench: running {}", binary.display());
+    if args.goals {
+        let latency = Duration::from_millis(args.latency_ms.unwrap_or(50));
+        println!("{}\n", machine());
+        println!("{}", goals::run(&binary, args.seed, latency)?);
+        return Ok(());
+    }
     let rows = if args.quick {
         let latency = Duration::from_millis(args.latency_ms.unwrap_or(1));
         quick::run(&binary, latency)?
@@ -99,7 +113,7 @@ fn full_sizes() -> Vec<Size> {
 
 fn full(binary: &Path, args: &Args) -> Result<Vec<Row>, BenchError> {
     let mut rows = Vec::new();
-    for (index, size) in full_sizes().into_iter().enumerate() {
+    for size in full_sizes() {
         if !args.sizes.is_empty()
             && !args
                 .sizes
@@ -112,8 +126,8 @@ fn full(binary: &Path, args: &Args) -> Result<Vec<Row>, BenchError> {
             seed: args.seed,
             latency: Duration::from_millis(args.latency_ms.unwrap_or(50)),
             emulator_rps: args.rps,
+            emulator_burst: args.burst,
             max_rps: args.max_rps,
-            default_rps_row: index == 0,
         };
         rows.extend(scenarios::run_size(binary, &size, &settings)?);
     }

@@ -38,8 +38,8 @@ pub fn settings(seed: u64, latency: Duration) -> Settings {
         seed,
         latency,
         emulator_rps: None,
-        max_rps: 1000.0,
-        default_rps_row: false,
+        emulator_burst: 0,
+        max_rps: None,
     }
 }
 

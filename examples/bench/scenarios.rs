@@ -1,6 +1,6 @@
 //! The scenario sequence per size: first sync into empty profiles, no-change re-sync, 1% and 30%
-//! upstream churn, a folder removed, adoption of folders made by delete-and-repush, optionally a first
-//! sync at the default `--max-rps`, and the old tool's model on the same data.
+//! upstream churn, a folder removed, adoption of folders made by delete-and-repush, and the old
+//! tool's model on the same data.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -33,10 +33,10 @@ pub struct Settings {
     pub latency: Duration,
     /// The emulator's rate limit (429 + Retry-After past it); `None`: no limit.
     pub emulator_rps: Option<f64>,
-    /// The binary's `--max-rps`.
-    pub max_rps: f64,
-    /// Also a first sync at the binary's default `--max-rps` (smallest size only).
-    pub default_rps_row: bool,
+    /// The emulator's token-bucket capacity (0: one second's worth of `emulator_rps`).
+    pub emulator_burst: u32,
+    /// The binary's `--max-rps`; `None`: its default (adaptive pacing, no ceiling).
+    pub max_rps: Option<f64>,
 }
 
 /// Which tool made a row.
@@ -90,7 +90,7 @@ pub fn run_size(binary: &Path, size: &Size, settings: &Settings) -> Result<Vec<R
     let churn30 = gen::churn(settings.seed + 2, &churn1, 0.30);
     let removed = without_folder(&churn30, 3);
     let fast = ApplyOptions {
-        max_rps: Some(settings.max_rps),
+        max_rps: settings.max_rps,
         allow_destroy: false,
     };
     let destroy = ApplyOptions {
@@ -110,29 +110,19 @@ pub fn run_size(binary: &Path, size: &Size, settings: &Settings) -> Result<Vec<R
     bench.emulator.load(old_tool_dump(&base));
     rows.push(bench.run("adoption", &base, &fast, true)?);
 
-    if settings.default_rps_row {
-        let bench = Bench::fresh(binary, size, settings)?;
-        let default = ApplyOptions {
-            max_rps: None,
-            allow_destroy: false,
-        };
-        let mut row = bench.run("first sync", &base, &default, false)?;
-        row.note = "default --max-rps".to_string();
-        rows.push(row);
-    }
-
     let emulator = start_emulator(size, settings)?;
     rows.push(old_tool_row(&emulator, size, "first sync", &base)?);
     rows.push(old_tool_row(&emulator, size, "1% churn", &churn1)?);
     Ok(rows)
 }
 
-fn start_emulator(size: &Size, settings: &Settings) -> Result<Emulator, BenchError> {
+pub fn start_emulator(size: &Size, settings: &Settings) -> Result<Emulator, BenchError> {
     let config = EmulatorConfig {
         token: TOKEN.to_string(),
         profiles: (0..size.profiles).map(gen::profile_id).collect(),
         latency: settings.latency,
         rps: settings.emulator_rps,
+        burst: settings.emulator_burst,
         max_rules: 10_000,
         ..EmulatorConfig::default()
     };
@@ -153,16 +143,20 @@ fn without_folder(profiles: &[ProfileLists], index: usize) -> Vec<ProfileLists> 
 }
 
 /// One emulator and one config workspace, run through scenarios in turn.
-struct Bench<'a> {
+pub struct Bench<'a> {
     binary: &'a Path,
     size: &'a Size,
-    emulator: Emulator,
+    pub emulator: Emulator,
     workspace: Workspace,
 }
 
 impl<'a> Bench<'a> {
     /// An empty emulator and a new workspace.
-    fn fresh(binary: &'a Path, size: &'a Size, settings: &Settings) -> Result<Self, BenchError> {
+    pub fn fresh(
+        binary: &'a Path,
+        size: &'a Size,
+        settings: &Settings,
+    ) -> Result<Self, BenchError> {
         Ok(Self {
             binary,
             size,
@@ -172,7 +166,7 @@ impl<'a> Bench<'a> {
     }
 
     /// Writes the lists, runs `apply`, and measures it against the theoretical minimum.
-    fn run(
+    pub fn run(
         &self,
         scenario: &'static str,
         lists: &[ProfileLists],
@@ -219,7 +213,7 @@ impl<'a> Bench<'a> {
     }
 }
 
-fn old_tool_row(
+pub fn old_tool_row(
     emulator: &Emulator,
     size: &Size,
     scenario: &'static str,

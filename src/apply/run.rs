@@ -84,7 +84,11 @@ impl<'a> ProfileRun<'a> {
             error = self.check_folders(self.settings.verify).await.err();
         }
         let saved = self.record(Ledger::settle_all);
-        let flushed = self.writer.flush().await.map_err(|source| self.state_error(source));
+        let flushed = self
+            .writer
+            .flush()
+            .await
+            .map_err(|source| self.state_error(source));
         error = error.or(saved.err()).or(flushed.err());
         self.progress.finish();
         let ledger = self.ledger();
