@@ -112,6 +112,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+
+    /// Print the config's JSON Schema (for editors: taplo, Even Better TOML)
+    #[command(
+        after_help = "Examples:\n  ctrld-sync schema > ctrld-sync.schema.json\n  \
+        then put `#:schema ./ctrld-sync.schema.json` on the config's first line"
+    )]
+    Schema,
 }
 
 #[derive(Debug, Args)]

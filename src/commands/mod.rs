@@ -15,6 +15,7 @@ mod init;
 pub mod pipeline;
 pub mod plan;
 pub mod sandbox;
+mod schema;
 pub mod session;
 pub mod state;
 mod validate;
@@ -99,6 +100,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         }
         Command::Apply(args) => apply::run(&context, args).await,
         Command::Init(args) => init::run(&context, args).await,
+        Command::Schema => schema::run(&context),
     }
 }
 

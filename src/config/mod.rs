@@ -188,7 +188,9 @@ impl fmt::Display for SourceLocation {
 }
 
 /// A source's list format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Auto,
@@ -287,6 +289,11 @@ impl Config {
     pub fn dir(&self) -> &Path {
         config_dir(&self.path)
     }
+}
+
+/// The config's JSON Schema, generated from the types that parse it (`ctrld-sync schema`).
+pub fn json_schema() -> String {
+    raw::json_schema()
 }
 
 /// The config's `state_dir` (resolved against its directory), read before the config is loaded in

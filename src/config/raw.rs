@@ -1,85 +1,210 @@
-//! The raw TOML shape, as serde reads it (spans kept for error positions).
+//! The raw TOML shape, as serde reads it (spans kept for error positions). The config's JSON Schema
+//! (`ctrld-sync schema`) is generated from these same types, so it cannot drift from the parser.
 
+use std::borrow::Cow;
 use std::fmt;
 
+use schemars::transform::RecursiveTransform;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
-#[derive(Deserialize)]
+use super::Format;
+use crate::model::ActionKind;
+
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "ctrld-sync config",
+    description = "ctrld-sync.toml: which Control D folders each profile has and where their rules come from. \
+                   The API token is never in the config: it comes from CTRLD_API_TOKEN or a profile's token_env."
+)]
 pub(super) struct RawConfig {
+    /// Where the state files live, relative to this file (default: `state/` beside it).
+    #[schemars(with = "Option<String>")]
     pub(super) state_dir: Option<Spanned<String>>,
+    /// How ctrld-sync talks to the Control D API.
     #[serde(default)]
     pub(super) api: RawApi,
+    /// How folder sources (URLs and files) are fetched and parsed.
     #[serde(default)]
     pub(super) sources: RawSources,
+    /// What apply refuses without --allow-destroy.
     #[serde(default)]
     pub(super) safety: RawSafety,
+    /// The Control D profiles to manage.
     #[serde(default)]
+    #[schemars(with = "Vec<RawProfile>")]
     pub(super) profile: Vec<Spanned<RawProfile>>,
+    /// Folder sources by key; the key is the folder's identity in state files.
     #[serde(default)]
     pub(super) folder: OrderedFolders,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Api")]
 pub(super) struct RawApi {
+    /// The API's base URL (default https://api.controld.com; plain http only for loopback).
+    #[schemars(with = "Option<String>")]
     pub(super) base_url: Option<Spanned<String>>,
+    /// Requests per second, all profiles together (default 5).
+    #[schemars(with = "Option<f64>", range(min = 0))]
     pub(super) max_rps: Option<Spanned<f64>>,
+    /// Requests in flight at once (default 4).
+    #[schemars(with = "Option<i64>", range(min = 1))]
     pub(super) parallelism: Option<Spanned<i64>>,
+    /// Seconds per request (default 30).
+    #[schemars(with = "Option<f64>", range(min = 0))]
     pub(super) timeout: Option<Spanned<f64>>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Sources")]
 pub(super) struct RawSources {
+    /// Body-size cap per source in bytes (default 16 MiB), enforced while downloading.
+    #[schemars(with = "Option<i64>", range(min = 1))]
     pub(super) max_bytes: Option<Spanned<i64>>,
+    /// Seconds per source (default 30).
+    #[schemars(with = "Option<f64>", range(min = 0))]
     pub(super) timeout: Option<Spanned<f64>>,
+    /// Sources fetched at once (default 8).
+    #[schemars(with = "Option<i64>", range(min = 1))]
     pub(super) concurrency: Option<Spanned<i64>>,
+    /// true: an invalid hostname in a source is an error, not a skipped line.
     pub(super) strict: Option<bool>,
+    /// Retries of a source download after a 429, a 5xx, a timeout or a dropped connection.
+    #[schemars(with = "Option<i64>", range(min = 0))]
     pub(super) retries: Option<Spanned<i64>>,
+    /// fail (default): a failed source stops the run; keep: its folder is kept as it is, the others sync.
+    #[schemars(with = "Option<String>", extend("enum" = ["fail", "keep"]))]
     pub(super) on_error: Option<Spanned<String>>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Safety")]
 pub(super) struct RawSafety {
+    /// Refuse removing more than this share of a folder's rules (default 30)...
+    #[schemars(with = "Option<f64>", range(min = 0, max = 100))]
     pub(super) max_delete_percent: Option<Spanned<f64>>,
+    /// ...when the folder holds at least this many rules (default 10).
+    #[schemars(with = "Option<i64>", range(min = 0))]
     pub(super) min_rules: Option<Spanned<i64>>,
+    /// true: as if --allow-destroy were always passed.
     pub(super) allow_destroy: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Profile")]
 pub(super) struct RawProfile {
+    /// The Control D profile id (in the dashboard URL).
+    #[schemars(with = "String")]
     pub(super) id: Spanned<String>,
+    /// A label.
     pub(super) name: Option<String>,
+    /// This profile's token variable instead of CTRLD_API_TOKEN.
+    #[schemars(with = "Option<String>")]
     pub(super) token_env: Option<Spanned<String>>,
+    /// Managed folders (keys of [folder.*]); earlier ones win overlaps.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub(super) folders: Vec<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Folder")]
 pub(super) struct RawFolder {
+    /// Where the rules come from: an https URL (or path).
+    #[schemars(with = "Option<String>")]
     pub(super) url: Option<Spanned<String>>,
+    /// Where the rules come from: a file relative to the config (or url).
+    #[schemars(with = "Option<String>")]
     pub(super) path: Option<Spanned<String>>,
+    /// The list format (default auto).
+    #[schemars(with = "Option<Format>")]
     pub(super) format: Option<Spanned<String>>,
+    /// The folder's name in Control D; required unless the source names it.
+    #[schemars(with = "Option<String>")]
     pub(super) name: Option<Spanned<String>>,
+    /// The folder's action, and that of rules from plain lists; spoof and redirect need via.
+    #[schemars(with = "Option<ActionKind>")]
     pub(super) action: Option<Spanned<String>>,
+    /// Spoof target (IP or CNAME) or redirect location id.
+    #[schemars(with = "Option<String>")]
     pub(super) via: Option<Spanned<String>>,
+    /// Spoof target for AAAA queries.
+    #[schemars(with = "Option<String>")]
     pub(super) via_v6: Option<Spanned<String>>,
+    /// enabled (default) or disabled.
+    #[schemars(with = "Option<String>", extend("enum" = ["enabled", "disabled"]))]
     pub(super) status: Option<Spanned<String>>,
+    /// true: an invalid hostname in this source is an error (overrides [sources] strict).
     pub(super) strict: Option<bool>,
+    /// true: the source may yield no rules (else an empty list is an error).
     pub(super) allow_empty: Option<bool>,
+    /// Private list: the environment variable holding its token, sent as `Authorization: Bearer ...`.
+    #[schemars(with = "Option<String>")]
     pub(super) auth_env: Option<Spanned<String>>,
+    /// Send the token raw under this header instead (e.g. PRIVATE-TOKEN); needs auth_env.
+    #[schemars(with = "Option<String>")]
     pub(super) auth_header: Option<Spanned<String>>,
 }
 
 /// `[folder.<key>]` tables in file order (a map type would sort them or lose the key spans).
 #[derive(Default)]
 pub(super) struct OrderedFolders(pub(super) Vec<(Spanned<String>, Spanned<RawFolder>)>);
+
+/// A table of `[folder.<key>]` tables.
+impl JsonSchema for OrderedFolders {
+    fn schema_name() -> Cow<'static, str> {
+        "Folders".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let folder = generator.subschema_for::<RawFolder>();
+        json_schema!({
+            "type": "object",
+            "additionalProperties": folder,
+        })
+    }
+}
+
+/// The config's JSON Schema (draft-07, which TOML editors such as taplo read), pretty-printed.
+pub(super) fn json_schema() -> String {
+    let schema = schemars::generate::SchemaSettings::draft07()
+        .with_transform(RecursiveTransform(drop_null_type))
+        .into_generator()
+        .into_root_schema_for::<RawConfig>();
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serialises to JSON");
+    text.push('\n');
+    text
+}
+
+/// TOML has no null: an optional key is one that may be left out, so `"type": ["string", "null"]`
+/// becomes `"type": "string"`, and `"anyOf": [{"$ref": ...}, {"type": "null"}]` the `$ref` alone.
+fn drop_null_type(schema: &mut Schema) {
+    let null = serde_json::json!({"type": "null"});
+    if let Some(serde_json::Value::Array(types)) = schema.get_mut("type") {
+        types.retain(|kind| kind != "null");
+        if let [single] = types.as_slice() {
+            let single = single.clone();
+            schema.insert("type".into(), single);
+        }
+    }
+    if let Some(serde_json::Value::Array(choices)) = schema.get_mut("anyOf") {
+        choices.retain(|choice| *choice != null);
+        if let [single] = choices.as_slice() {
+            let single = single.clone();
+            schema.remove("anyOf");
+            schema.insert("allOf".into(), serde_json::Value::Array(vec![single]));
+        }
+    }
+}
 
 impl<'de> Deserialize<'de> for OrderedFolders {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
