@@ -41,6 +41,21 @@ pub enum ApplyError {
         first: String,
     },
 
+    #[error(
+        "profile {profile}: Control D refused adding {count} rule(s) to folder `{key}` (PK {pk}): \
+         the profile has reached its {limit}-rule limit; nothing more is sent for this profile. \
+         Rules in the root and in folders ctrld-sync does not manage count too: run \
+         `ctrld-sync plan --refresh full` to count them, then make room (remove rules by hand, or \
+         folders from the config) and apply again"
+    )]
+    RuleLimit {
+        profile: String,
+        key: String,
+        pk: u64,
+        count: usize,
+        limit: usize,
+    },
+
     #[error("{path}: the saved plan is stale: {reason}; run `ctrld-sync plan --out {path}` again")]
     StalePlan { path: PathBuf, reason: String },
 

@@ -98,6 +98,16 @@ impl ProfileRun<'_> {
                     }
                     remaining
                 }
+                // The 10,000-rule limit: the POST stored nothing; going on would only fail again.
+                Err(err) if err.is_rule_limit() => {
+                    return Err(ApplyError::RuleLimit {
+                        profile: self.profile.clone(),
+                        key: key.to_string(),
+                        pk,
+                        count: pending.len(),
+                        limit: crate::plan::MAX_RULES_PER_PROFILE,
+                    })
+                }
                 Err(err) => return Err(self.api(format!("adding rules to `{key}`"), err)),
             };
         }
