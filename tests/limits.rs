@@ -12,7 +12,12 @@ const RULES_POST: &str = "POST /profiles/{profile}/rules";
 fn nearly_full() -> Setup {
     let setup = Setup::with_profiles(
         &["p1"],
-        vec![FolderSpec::domains("ads", "Ads", "block", &hosts("ads", 0..10))],
+        vec![FolderSpec::domains(
+            "ads",
+            "Ads",
+            "block",
+            &hosts("ads", 0..10),
+        )],
     );
     let root = hosts("root", 0..9_995).iter().map(|h| rule(h)).collect();
     preload(&setup.emulator, "p1", Vec::new(), root);
@@ -31,7 +36,10 @@ fn a_post_refused_for_the_limit_stops_the_profile_naming_the_folder_and_what_to_
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("folder `ads`"), "{stderr}");
     assert!(stderr.contains("10000-rule limit"), "{stderr}");
-    assert!(stderr.contains("ctrld-sync plan --refresh full"), "{stderr}");
+    assert!(
+        stderr.contains("ctrld-sync plan --refresh full"),
+        "{stderr}"
+    );
     // One refused POST, not a retry loop.
     assert_eq!(setup.emulator.stats().by_route[RULES_POST], 1);
 }

@@ -1,6 +1,6 @@
 //! Validation: the raw TOML shape into the validated model, collecting every problem.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
@@ -9,7 +9,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::error::problem_at;
-use super::raw::{RawApi, RawConfig, RawFolder, RawProfile, RawSafety, RawSources};
+use super::raw::{OrderedFolders, RawApi, RawConfig, RawFolder, RawProfile, RawSafety, RawSources};
 use super::{
     beside_config, config_dir, ApiConfig, Config, ConfigProblem, FolderConfig, Format,
     ProfileConfig, SafetyConfig, SourceLocation, SourcesConfig,
@@ -40,6 +40,7 @@ impl Checker<'_> {
             .iter()
             .map(|(key, _)| key.get_ref().clone())
             .collect();
+        let name_spans = folder_name_spans(&raw.folder);
         let folders: Vec<FolderConfig> = raw
             .folder
             .0
@@ -47,6 +48,7 @@ impl Checker<'_> {
             .filter_map(|(key, folder)| self.folder(key, folder, sources.strict))
             .collect();
         let profiles = self.profiles(raw.profile, &defined);
+        self.duplicate_folder_names(&profiles, &folders, &name_spans);
         Config {
             path: self.path.to_path_buf(),
             hash: sha256_hex(self.text.as_bytes()),
@@ -218,6 +220,42 @@ impl Checker<'_> {
             });
         }
         profiles
+    }
+
+    /// Two managed folders of one profile with the same `name`: refused, since folders are found
+    /// (and adopted) by name in Control D. Names taken from a source are checked at plan time.
+    fn duplicate_folder_names(
+        &mut self,
+        profiles: &[ProfileConfig],
+        folders: &[FolderConfig],
+        name_spans: &HashMap<String, Range<usize>>,
+    ) {
+        for profile in profiles {
+            let mut first_by_name: HashMap<&str, &str> = HashMap::new();
+            for key in &profile.folders {
+                let Some(name) = folders
+                    .iter()
+                    .find(|folder| &folder.key == key)
+                    .and_then(|folder| folder.name.as_deref())
+                else {
+                    continue;
+                };
+                let Some(first) = first_by_name.insert(name, key) else {
+                    continue;
+                };
+                first_by_name.insert(name, first);
+                let span = name_spans.get(key).cloned().unwrap_or(0..0);
+                self.report(
+                    span,
+                    format!(
+                        "profile `{}`: folders `{first}` and `{key}` are both named \"{}\": a \
+                         profile's managed folders need different names in Control D; rename one",
+                        profile.id,
+                        crate::quote::sanitize(name)
+                    ),
+                );
+            }
+        }
     }
 
     fn token_env(&mut self, name: Spanned<String>) -> Option<String> {
@@ -444,6 +482,18 @@ impl Checker<'_> {
         }
         via.map(Spanned::into_inner)
     }
+}
+
+/// Where each folder's `name` is written, by folder key.
+fn folder_name_spans(folders: &OrderedFolders) -> HashMap<String, Range<usize>> {
+    folders
+        .0
+        .iter()
+        .filter_map(|(key, folder)| {
+            let name = folder.get_ref().name.as_ref()?;
+            Some((key.get_ref().clone(), name.span()))
+        })
+        .collect()
 }
 
 /// A profile id names a state file (`state/<id>.json`) and goes into request paths: letters and

@@ -3,6 +3,18 @@
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(
+        "profile {profile}: folders `{first}` and `{second}` are both named \"{name}\" (the second \
+         from its source): a profile's managed folders need different names in Control D; set \
+         `name` on one of them in the config"
+    )]
+    DuplicateFolderName {
+        profile: String,
+        first: String,
+        second: String,
+        name: String,
+    },
+
+    #[error(
         "profile {profile}: the plan would leave {after} rules ({managed} managed + {unmanaged} not managed), \
          over Control D's limit of {limit} per profile; nothing was sent. Remove folders from this profile \
          or split them over several profiles"

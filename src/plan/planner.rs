@@ -94,6 +94,7 @@ pub fn plan_profile(
     current: &CurrentProfile,
     settings: &PlanSettings,
 ) -> Result<ProfilePlan, PlanError> {
+    refuse_duplicate_names(desired)?;
     let resolved = resolve(desired, current);
     let folders = folder_changes(desired, current, &resolved);
     let destructive = destructive_changes(&desired.id, current, &folders, settings);
@@ -128,6 +129,23 @@ pub fn plan_profile(
         rules_after: counts.after,
         estimate,
     })
+}
+
+/// Folders are found and adopted by name: two managed folders of one profile may not share one
+/// (the config check catches names written there; this catches names taken from sources).
+fn refuse_duplicate_names(desired: &DesiredProfile) -> Result<(), PlanError> {
+    let mut first_by_name: HashMap<&str, &str> = HashMap::new();
+    for folder in &desired.folders {
+        if let Some(first) = first_by_name.insert(&folder.name, &folder.key) {
+            return Err(PlanError::DuplicateFolderName {
+                profile: desired.id.clone(),
+                first: first.to_string(),
+                second: folder.key.clone(),
+                name: crate::quote::sanitize(&folder.name),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A desired rule, borrowed from the config.
