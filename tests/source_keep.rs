@@ -136,6 +136,19 @@ fn a_failed_source_keeps_its_folder_and_the_others_sync() {
     let markdown = setup.run(&["plan", "--format", "markdown"]);
     assert!(text(&markdown.stdout).contains("**Source failed:** folder `first`"));
 
+    // A saved plan remembers the kept folder: applying it still fails the run.
+    let saved = setup.run(&["plan", "--out", "kept.plan.json"]);
+    assert_eq!(saved.status.code(), Some(1), "{}", text(&saved.stderr));
+    let from_file = setup.run(&["apply", "kept.plan.json"]);
+    assert_eq!(
+        from_file.status.code(),
+        Some(1),
+        "{}",
+        text(&from_file.stderr)
+    );
+    assert!(text(&from_file.stdout).starts_with("! folder `first` kept as it is"));
+    assert!(text(&from_file.stderr).contains("kept as it is because its source failed"));
+
     let applied = setup.run(&["apply", "--report", "report.json"]);
     assert_eq!(applied.status.code(), Some(1), "{}", text(&applied.stderr));
     let stderr = text(&applied.stderr);

@@ -166,15 +166,20 @@ async fn load_saved(
         profile.target = planned.target.clone();
         profiles.push(profile);
     }
+    let mut plan = Plan::new(profiles);
+    plan.kept = file.kept.clone();
     Ok(Prepared {
-        plan: Plan::new(profiles),
+        plan,
         states,
         clients,
         stages: StageTimes {
             refresh: apply::seconds(checking.elapsed()),
             ..StageTimes::default()
         },
-        sources: SourceCounts::default(),
+        sources: SourceCounts {
+            kept: file.kept.clone(),
+            ..SourceCounts::default()
+        },
     })
 }
 

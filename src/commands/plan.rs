@@ -96,6 +96,7 @@ pub fn plan_file(
         format_version: plan::PLAN_FILE_VERSION,
         config_hash: config.hash.clone(),
         profiles,
+        kept: plan.kept.clone(),
         sha256: String::new(),
     }
 }

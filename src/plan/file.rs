@@ -19,6 +19,10 @@ pub struct PlanFile {
     /// The config's hash when planned; a changed config makes the plan stale.
     pub config_hash: String,
     pub profiles: Vec<PlanFileProfile>,
+    /// Folders whose source failed, planned as they were (`[sources] on_error = "keep"`): applying
+    /// the plan still fails the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<crate::model::KeptFolder>,
     /// sha256 of the file's canonical content (compact JSON, with this field empty); `load`
     /// refuses a file that does not match. It makes an edit evident, not impossible: what `apply`
     /// finds destructive is worked out from the steps anyway ([`super::audit`]).
