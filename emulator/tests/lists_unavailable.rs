@@ -33,3 +33,48 @@ async fn each_file_is_unavailable_for_its_first_requests() {
     assert_eq!(counts.get("b.txt"), Some(&1));
     assert_eq!(emulator.stats().total, 0, "list requests are not API calls");
 }
+
+/// Kills the child when the test ends, however it ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_takes_the_knob_as_flags() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "a.example\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_controld-emulator"))
+        .arg("--serve-dir")
+        .arg(dir.path())
+        .args(["--lists-unavailable", "1", "--lists-retry-after", "7"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let _child = Killed(child);
+    let first_line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let url = first_line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let list = format!("{url}/_lists/a.txt");
+    let refused = reqwest::get(&list).await.unwrap();
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "7");
+    assert_eq!(reqwest::get(&list).await.unwrap().status(), 200);
+}
