@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use super::error::problem_at;
 use super::raw::{OrderedFolders, RawApi, RawConfig, RawFolder, RawProfile, RawSafety, RawSources};
+use super::secrets::{API_REMEDY, LIST_REMEDY};
 use super::{
     beside_config, config_dir, ApiConfig, Config, ConfigProblem, FolderConfig, Format,
     ProfileConfig, SafetyConfig, SourceLocation, SourcesConfig,
@@ -76,7 +77,11 @@ impl Checker<'_> {
         let base_url = raw.base_url.and_then(|url| {
             let span = url.span();
             match check_url(url.get_ref()) {
-                Ok(parsed) if self.refuse_secrets("`base_url`", span.clone(), &parsed) => None,
+                Ok(parsed)
+                    if self.refuse_secrets("`base_url`", span.clone(), &parsed, API_REMEDY) =>
+                {
+                    None
+                }
                 Ok(parsed) => Some(parsed.to_string()),
                 Err(message) => {
                     self.report(span, format!("`base_url`: {message}"));
@@ -359,6 +364,7 @@ impl Checker<'_> {
                         &format!("folder `{key}`: `url`"),
                         url.span(),
                         &parsed,
+                        LIST_REMEDY,
                     ) =>
                 {
                     None

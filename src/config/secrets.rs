@@ -7,34 +7,30 @@ use super::check::Checker;
 use crate::redact;
 
 /// What to do instead, for a list URL.
-const LIST_REMEDY: &str =
+pub(super) const LIST_REMEDY: &str =
     "remove it from the URL, put the token in an environment variable (a CI secret) and \
      name it with `auth_env = \"LISTS_TOKEN\"` under the folder: it is then sent as \
      `Authorization: Bearer ...` (or under `auth_header = \"NAME\"`), never stored";
 
 /// What to do instead, for the API URL.
-const API_REMEDY: &str =
+pub(super) const API_REMEDY: &str =
     "remove it: the API token comes from CTRLD_API_TOKEN (or the variable a profile names \
      in `token_env`)";
 
 impl Checker<'_> {
-    /// Reports `url` if it carries a secret; `what` says where it is (`folder `x`: `url``).
-    /// True when it was refused.
+    /// Reports `url` if it carries a secret; `what` says where it is (`folder `x`: `url``),
+    /// `remedy` what to do instead. True when it was refused.
     pub(super) fn refuse_secrets(
         &mut self,
         what: &str,
         span: Range<usize>,
         url: &url::Url,
+        remedy: &str,
     ) -> bool {
         let found = redact::secrets(url);
         if found.is_empty() {
             return false;
         }
-        let remedy = if what.contains("base_url") {
-            API_REMEDY
-        } else {
-            LIST_REMEDY
-        };
         self.report(span, format!("{what}: {}; a secret must never be in the config (it is committed to git): {remedy}", describe(&found)));
         true
     }
