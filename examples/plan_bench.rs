@@ -87,6 +87,7 @@ fn current(profile: usize, synced: bool) -> CurrentProfile {
         unmanaged_rules: None,
         scratch: Vec::new(),
         parked: Some(BTreeMap::new()),
+        duplicates: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     }

@@ -151,14 +151,46 @@ fn adopts_an_existing_same_named_folder_and_changes_only_what_differs() {
 }
 
 #[test]
-fn two_folders_of_the_adopted_name_is_an_error_naming_both() {
+fn among_folders_of_the_adopted_name_the_one_with_most_matching_rules_is_taken() {
+    let world = World::new(&[("ads", "Ads", &["a.example", "b.example"])]);
+    world.remote(
+        &[
+            (7, "Ads", &["x.example", "y.example", "a.example"]),
+            (8, "Ads", &["a.example", "b.example"]),
+            (9, "Ads", &[]),
+        ],
+        &[],
+    );
+    let plan = json(&world.plan(&["--format", "json"]).success());
+    let profile = &plan["profiles"][0];
+    assert_eq!(profile["folders"][0]["pk"], 8);
+    assert_eq!(profile["folders"][0]["adopted"], true);
+    assert_eq!(
+        profile["steps"],
+        serde_json::json!([]),
+        "folders 7 and 9 are left alone"
+    );
+    assert_eq!(
+        profile["duplicates"],
+        serde_json::json!([{"key": "ads", "name": "Ads", "adopted": 8, "left_alone": [7, 9]}])
+    );
+    world.plan(&[]).success().stdout(contains(
+        "duplicates: 3 folders are named \"Ads\"; `ads` adopted PK 8 (most matching rules), left alone: PK 7, PK 9",
+    ));
+    // Each candidate is read once per plan.
+    assert_eq!(world.calls().1[FOLDER_RULES], 6);
+}
+
+#[test]
+fn folders_of_the_adopted_name_tied_on_matching_rules_go_to_the_lowest_pk() {
     let world = World::new(&[("ads", "Ads", &["a.example"])]);
-    world.remote(&[(7, "Ads", &[]), (8, "Ads", &[])], &[]);
-    world
-        .plan(&[])
-        .code(1)
-        .stdout("")
-        .stderr(contains("PKs 7, 8"));
+    world.remote(&[(8, "Ads", &[]), (7, "Ads", &[])], &[]);
+    let plan = json(&world.plan(&["--format", "json"]).success());
+    assert_eq!(plan["profiles"][0]["folders"][0]["pk"], 7);
+    assert_eq!(
+        plan["profiles"][0]["duplicates"][0]["left_alone"],
+        serde_json::json!([8])
+    );
 }
 
 #[test]

@@ -78,6 +78,7 @@ fn current(
         unmanaged_rules: None,
         scratch: vec![],
         parked: Some(BTreeMap::new()),
+        duplicates: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     }

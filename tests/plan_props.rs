@@ -337,6 +337,7 @@ fn current(case: &Case) -> CurrentProfile {
                 .flat_map(|pk| model.folder_rules(*pk))
                 .collect(),
         ),
+        duplicates: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     }

@@ -126,6 +126,7 @@ fn scenario() -> Plan {
         unmanaged_rules: Some(unmanaged),
         scratch: vec![],
         parked: Some(BTreeMap::new()),
+        duplicates: Vec::new(),
         fingerprint: "f".repeat(64),
         reads: Default::default(),
     };
@@ -144,6 +145,7 @@ fn scenario() -> Plan {
         unmanaged_rules: None,
         scratch: vec![],
         parked: Some(BTreeMap::new()),
+        duplicates: Vec::new(),
         fingerprint: "e".repeat(64),
         reads: Default::default(),
     };
@@ -224,6 +226,7 @@ fn a_huge_markdown_plan_is_cut_under_the_budget_with_a_note() {
         unmanaged_rules: None,
         scratch: vec![],
         parked: Some(BTreeMap::new()),
+        duplicates: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     };
@@ -278,6 +281,7 @@ fn overlapping(with_change: bool) -> Plan {
         unmanaged_rules: None,
         scratch: vec![],
         parked: Some(BTreeMap::new()),
+        duplicates: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     };

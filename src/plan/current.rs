@@ -23,6 +23,8 @@ pub struct CurrentProfile {
     /// The rules those scratch folders hold (parked, on their way out); `None` when they were not
     /// read (`--refresh none`). A desired hostname parked there is moved out, never re-added.
     pub parked: Option<BTreeMap<Hostname, RuleAction>>,
+    /// Desired folders adopted among several remote folders of their name; the others are left alone.
+    pub duplicates: Vec<super::adopt::DuplicateFolders>,
     /// sha256 of the sorted `GET /groups` answer (pk, name, action, count).
     pub fingerprint: String,
     /// The reads refresh made (or, with `--refresh none`, the least an apply makes).

@@ -2,6 +2,7 @@
 //!
 //! Planning is pure: the same desired and current state give the same plan, byte for byte.
 
+pub mod adopt;
 pub mod audit;
 mod cost;
 mod current;

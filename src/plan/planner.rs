@@ -123,6 +123,7 @@ pub fn plan_profile(
         steps,
         overlaps: resolved.overlaps,
         unmanaged_skipped: resolved.skipped,
+        duplicates: current.duplicates.clone(),
         removals_first,
         destructive,
         rules_before: counts.before,

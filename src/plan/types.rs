@@ -98,6 +98,9 @@ pub struct ProfilePlan {
     pub overlaps: Vec<Overlap>,
     /// Hostnames held by rules ctrld-sync does not manage: left alone.
     pub unmanaged_skipped: Vec<UnmanagedSkip>,
+    /// Folders adopted among several remote folders of one name, and the ones left alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<super::adopt::DuplicateFolders>,
     /// Whether removals were ordered before additions to stay under the rule limit mid-apply.
     pub removals_first: bool,
     /// Why this plan is destructive (a managed folder deleted, or more than `max_delete_percent` of

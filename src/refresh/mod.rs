@@ -20,6 +20,7 @@ pub use error::RefreshError;
 
 use crate::controld::{ApiError, Client, RemoteFolder, RemoteRule};
 use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction};
+use crate::plan::adopt::{choose_adoption, DuplicateFolders};
 use crate::plan::{CurrentFolder, CurrentProfile, Holder, RefreshReads, SCRATCH_PREFIX};
 use crate::state::{FolderState, ProfileState};
 
@@ -70,25 +71,30 @@ pub async fn refresh(
         source: Box::new(source),
     };
     let remote = client.list_folders(profile).await.map_err(api)?;
-    let matched = match_folders(profile, desired, state, &remote)?;
+    let matched = match_folders(desired, state, &remote);
     let full = mode == Mode::Full;
     let mut reads_made = RefreshReads::LIST_ONLY;
     reads_made.folder_rules = matched
         .values()
         .filter(|found| full || found.trusted.is_none())
-        .count() as u64;
+        .map(|found| 1 + found.rivals.len() as u64)
+        .sum();
     let reads = matched.into_iter().map(|(key, mut found)| async move {
+        if !found.rivals.is_empty() {
+            return adopt_among_duplicates(client, desired, key, found).await;
+        }
         let rules = match found.trusted.take() {
             Some(rules) if !full => rules,
             _ => read_rules(client, profile, Some(found.remote.pk)).await?,
         };
-        Ok::<_, ApiError>((key, found.into_current(rules)))
+        Ok::<_, ApiError>((key, found.into_current(rules), None))
     });
-    let managed: BTreeMap<String, CurrentFolder> = try_join_all(reads)
-        .await
-        .map_err(api)?
-        .into_iter()
-        .collect();
+    let mut managed: BTreeMap<String, CurrentFolder> = BTreeMap::new();
+    let mut duplicates = Vec::new();
+    for (key, folder, duplicate) in try_join_all(reads).await.map_err(api)? {
+        managed.insert(key, folder);
+        duplicates.extend(duplicate);
+    }
     let mut scratch = scratch_folders(state, &remote);
     // A managed folder is never treated as scratch, whatever its name.
     scratch.retain(|pk| managed.values().all(|folder| folder.pk != *pk));
@@ -112,6 +118,7 @@ pub async fn refresh(
         unmanaged_rules: Some(unmanaged_rules),
         scratch,
         parked: Some(parked),
+        duplicates,
         reads: reads_made,
     })
 }
@@ -166,15 +173,71 @@ pub fn from_state(profile: &str, state: Option<&ProfileState>) -> CurrentProfile
         unmanaged_rules: Some(unmanaged_rules),
         // What leftover scratch folders hold is unknown without a read: they are kept.
         parked: scratch.is_empty().then(BTreeMap::new),
+        duplicates: Vec::new(),
         scratch,
         // No request now; an apply reads the folder list at the least.
         reads: RefreshReads::LIST_ONLY,
     }
 }
 
+/// Several remote folders carry the desired folder's name: each is read, the one with the most
+/// matching rules is adopted ([`choose_adoption`]); the others are left alone and reported.
+async fn adopt_among_duplicates(
+    client: &Client,
+    desired: &DesiredProfile,
+    key: String,
+    found: Found<'_>,
+) -> Result<(String, CurrentFolder, Option<DuplicateFolders>), ApiError> {
+    let profile = desired.id.as_str();
+    let mut candidates = vec![found.remote];
+    candidates.extend(found.rivals.iter().copied());
+    let mut read = Vec::with_capacity(candidates.len());
+    for remote in &candidates {
+        read.push((
+            remote.pk,
+            read_rules(client, profile, Some(remote.pk)).await?,
+        ));
+    }
+    let empty = BTreeMap::new();
+    let wanted = desired
+        .folders
+        .iter()
+        .find(|folder| folder.key == key)
+        .map_or(&empty, |folder| &folder.rules);
+    let pairs: Vec<(FolderPk, &BTreeMap<Hostname, RuleAction>)> =
+        read.iter().map(|(pk, rules)| (*pk, rules)).collect();
+    let (adopted, left_alone) =
+        choose_adoption(wanted, &pairs).unwrap_or((found.remote.pk, Vec::new()));
+    let remote = candidates
+        .iter()
+        .find(|remote| remote.pk == adopted)
+        .copied()
+        .unwrap_or(found.remote);
+    let rules = read
+        .into_iter()
+        .find(|(pk, _)| *pk == adopted)
+        .map(|(_, rules)| rules)
+        .unwrap_or_default();
+    let duplicate = DuplicateFolders {
+        key: key.clone(),
+        name: remote.name.clone(),
+        adopted,
+        left_alone,
+    };
+    let chosen = Found {
+        remote,
+        trusted: None,
+        adopted: true,
+        rivals: Vec::new(),
+    };
+    Ok((key, chosen.into_current(rules), Some(duplicate)))
+}
+
 /// A managed folder found remotely: by its state PK, or adopted by name.
 struct Found<'a> {
     remote: &'a RemoteFolder,
+    /// Other remote folders of the same name, when adopting by name among several.
+    rivals: Vec<&'a RemoteFolder>,
     /// The state's rules, when the folder matches the state exactly (no drift).
     trusted: Option<BTreeMap<Hostname, RuleAction>>,
     adopted: bool,
@@ -193,13 +256,13 @@ impl Found<'_> {
 }
 
 /// Pairs config keys with remote folders: state folders by PK (a PK gone remotely is absent), then
-/// desired folders not yet found by name (adoption). Two candidates of one name is an error.
+/// desired folders not yet found by name (adoption; among several of one name, the choice is made
+/// once their rules are read).
 fn match_folders<'a>(
-    profile: &str,
     desired: &DesiredProfile,
     state: Option<&ProfileState>,
     remote: &'a [RemoteFolder],
-) -> Result<BTreeMap<String, Found<'a>>, RefreshError> {
+) -> BTreeMap<String, Found<'a>> {
     let by_pk: BTreeMap<FolderPk, &RemoteFolder> = remote.iter().map(|f| (f.pk, f)).collect();
     let mut found = BTreeMap::new();
     for (key, folder) in state.map(|s| &s.folders).into_iter().flatten() {
@@ -212,6 +275,7 @@ fn match_folders<'a>(
                     remote,
                     trusted,
                     adopted,
+                    rivals: Vec::new(),
                 },
             );
         }
@@ -235,19 +299,23 @@ fn match_folders<'a>(
                     remote,
                     trusted: None,
                     adopted: true,
+                    rivals: Vec::new(),
                 };
                 found.insert(folder.key.clone(), entry);
             }
-            many => {
-                return Err(RefreshError::AmbiguousFolder {
-                    profile: profile.to_string(),
-                    name: folder.name.clone(),
-                    pks: many.iter().map(|r| r.pk).collect(),
-                })
+            [first, rest @ ..] => {
+                adopted_pks.extend(candidates.iter().map(|r| r.pk));
+                let entry = Found {
+                    remote: first,
+                    trusted: None,
+                    adopted: true,
+                    rivals: rest.to_vec(),
+                };
+                found.insert(folder.key.clone(), entry);
             }
         }
     }
-    Ok(found)
+    found
 }
 
 /// No drift: same PK (already matched), name, action and rule count as the state says.

@@ -199,6 +199,22 @@ pub fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
             ));
         }
     }
+    for duplicate in &profile.duplicates {
+        let others: Vec<String> = duplicate
+            .left_alone
+            .iter()
+            .map(|pk| format!("PK {pk}"))
+            .collect();
+        notes.push(format!(
+            "duplicates: {} folders are named \"{}\"; `{}` adopted PK {} (most matching rules), \
+             left alone: {}",
+            others.len() + 1,
+            duplicate.name,
+            duplicate.key,
+            duplicate.adopted,
+            others.join(", ")
+        ));
+    }
     for skip in &profile.unmanaged_skipped {
         let holder = match &skip.held_by {
             Holder::Root => "a rule in the root".to_string(),
