@@ -35,6 +35,16 @@ impl ApiError {
         Self::new(NO_SUCH_GROUP, "No such group exists.")
     }
 
+    /// What `PUT /groups/{pk}` of an unknown folder answers (observed).
+    pub fn folder_does_not_exist() -> Self {
+        Self::bad_request("This folder does not exist")
+    }
+
+    /// Bad paths look like permission errors on the live service; they never 404.
+    pub fn no_permission() -> Self {
+        Self::new(AUTH, "You do not have permission to access this resource")
+    }
+
     pub fn no_such_profile() -> Self {
         Self::bad_request("No such profile")
     }

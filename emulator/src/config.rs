@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::behaviour::Behaviour;
+
 /// Everything that shapes an emulator; `Default` is a friendly, fast, fault-free free-plan account.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EmulatorConfig {
@@ -36,6 +38,8 @@ pub struct EmulatorConfig {
     /// concurrent folder creations get the same PKs whatever order they arrive in (reproducible
     /// example state). A PK may come back after its folder is deleted and made again.
     pub stable_pks: bool,
+    /// What the service does where its behaviour is unknown.
+    pub behaviour: Behaviour,
 }
 
 /// Control D's documented per-profile custom rule limit.
@@ -61,6 +65,7 @@ impl Default for EmulatorConfig {
             lists_retry_after: 1,
             state_file: None,
             stable_pks: false,
+            behaviour: Behaviour::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
+use std::time::SystemTime;
 
 use crate::api_error::ApiError;
 
@@ -18,9 +19,14 @@ pub fn failure(error: &ApiError) -> Response {
     let envelope = json!({
         "body": [],
         "success": false,
-        "error": {"message": error.message, "code": error.code},
+        "error": {"date": date_now(), "message": error.message, "code": error.code},
     });
     json_response(status, &envelope)
+}
+
+/// The undocumented `error.date` the live service adds; its format is not relied upon.
+fn date_now() -> String {
+    httpdate::fmt_http_date(SystemTime::now())
 }
 
 /// HTTP 429 with `Retry-After` in whole seconds.

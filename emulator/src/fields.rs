@@ -22,6 +22,9 @@ pub struct RuleFields {
     /// `Some(0)` is the root.
     pub group: Option<u64>,
     pub hostnames: Vec<String>,
+    /// Beyond the reference: what the dashboard sends and the live service shows on rules.
+    pub comment: Option<String>,
+    pub ttl: Option<u64>,
 }
 
 impl FolderFields {
@@ -50,6 +53,8 @@ impl RuleFields {
             via_v6: body.scalar("via_v6").map(str::to_string),
             group: integer(body, "group")?,
             hostnames,
+            comment: body.scalar("comment").map(str::to_string),
+            ttl: integer(body, "ttl")?,
         })
     }
 }

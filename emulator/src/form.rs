@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::api_error::ApiError;
+use crate::behaviour::Behaviour;
 
 /// The server keeps this many form variables, in body order, and silently drops the rest.
 pub const MAX_FORM_VARIABLES: usize = 1_001;
@@ -33,7 +34,17 @@ pub enum Hostnames {
 
 impl Body {
     /// Parses a JSON body when the content type says so, else a form body.
+    #[cfg(test)]
     pub fn parse(content_type: Option<&str>, bytes: &[u8]) -> Result<Body, ApiError> {
+        Self::parse_as(content_type, bytes, &Behaviour::default())
+    }
+
+    /// [`Body::parse`] with the knobs for what is unknown about body parsing.
+    pub fn parse_as(
+        content_type: Option<&str>,
+        bytes: &[u8],
+        behaviour: &Behaviour,
+    ) -> Result<Body, ApiError> {
         let is_json = content_type
             .map(|value| {
                 value
@@ -43,9 +54,10 @@ impl Body {
             })
             .unwrap_or(false);
         if is_json {
-            parse_json(bytes)
+            let limit = behaviour.json_truncated.then_some(MAX_FORM_VARIABLES);
+            parse_json(bytes, limit)
         } else {
-            parse_form(bytes)
+            parse_form(bytes, behaviour.refuse_form_variables_over)
         }
     }
 
@@ -87,8 +99,14 @@ fn classify(key: &str) -> Key<'_> {
     }
 }
 
-fn parse_form(bytes: &[u8]) -> Result<Body, ApiError> {
+fn parse_form(bytes: &[u8], refuse_over: Option<usize>) -> Result<Body, ApiError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(bytes).into_owned().collect();
+    if let Some(limit) = refuse_over.filter(|limit| pairs.len() > *limit) {
+        return Err(ApiError::bad_request(format!(
+            "Too many input variables ({} > {limit})",
+            pairs.len()
+        )));
+    }
     let hostname_variables = pairs
         .iter()
         .filter(|(key, _)| !matches!(classify(key), Key::Other))
@@ -159,7 +177,8 @@ impl IndexedArray {
     }
 }
 
-fn parse_json(bytes: &[u8]) -> Result<Body, ApiError> {
+/// `limit`: cut after this many variables (each scalar and each hostname counts one, in key order).
+fn parse_json(bytes: &[u8], limit: Option<usize>) -> Result<Body, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Body::default());
     }
@@ -171,11 +190,21 @@ fn parse_json(bytes: &[u8]) -> Result<Body, ApiError> {
         ));
     };
     let mut body = Body::default();
+    let mut left = limit.unwrap_or(usize::MAX);
     for (key, value) in fields {
+        if left == 0 {
+            break;
+        }
         if key == HOSTNAMES {
-            body.hostnames = json_hostnames(value)?;
+            let mut hostnames = json_hostnames(value)?;
+            if let Hostnames::Array(items) = &mut hostnames {
+                items.truncate(left);
+                left -= items.len();
+            }
+            body.hostnames = hostnames;
         } else if let Some(text) = json_scalar(&key, value)? {
             body.scalars.insert(key, text);
+            left -= 1;
         }
     }
     Ok(body)

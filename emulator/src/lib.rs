@@ -14,6 +14,7 @@
 //! ```
 
 mod api_error;
+mod behaviour;
 mod config;
 mod dump;
 mod envelope;
@@ -38,6 +39,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+pub use behaviour::{Behaviour, FolderCount, GoneFolderDelete, PartialPut, SameFolderPut};
 pub use config::{EmulatorConfig, DEFAULT_MAX_RULES, DEFAULT_TOKEN};
 pub use dump::{ActionDump, Dump, FolderDump, ProfileDump, RuleDump};
 pub use error::EmulatorError;
@@ -164,6 +166,14 @@ impl Emulator {
     /// Replaces the whole data set (and saves it to the state file, if any).
     pub fn load(&self, dump: Dump) {
         self.shared.load(dump);
+    }
+
+    /// Adds a folder as the Control D dashboard makes it: its action shows the integer `via: -1`.
+    /// Returns the new PK. (Dumps do not record the dashboard origin.)
+    pub fn add_dashboard_folder(&self, profile: &str, name: &str, kind: u8) -> Result<u64, String> {
+        self.shared
+            .add_dashboard_folder(profile, name, kind)
+            .map_err(|error| error.to_string())
     }
 
     /// Tests flip faults on and off between phases.

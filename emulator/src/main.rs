@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use controld_emulator::{Emulator, EmulatorConfig, DEFAULT_MAX_RULES, DEFAULT_TOKEN};
+use controld_emulator::{
+    Behaviour, Emulator, EmulatorConfig, FolderCount, GoneFolderDelete, PartialPut, SameFolderPut,
+    DEFAULT_MAX_RULES, DEFAULT_TOKEN,
+};
 
 /// A faithful fake of the Control D API. Prints `listening on http://ADDR` first, then serves until killed.
 #[derive(Parser, Debug)]
@@ -58,6 +61,27 @@ struct Args {
     /// Folder PKs derived from profile id and folder name, whatever the order of requests
     #[arg(long)]
     stable_pks: bool,
+    /// Unknown: what DELETE of a folder already gone answers
+    #[arg(long, value_enum, default_value_t = GoneFolderDelete::NotFound)]
+    gone_folder_delete: GoneFolderDelete,
+    /// Unknown: what PUT /rules with `group` = the rules' current folder does
+    #[arg(long, value_enum, default_value_t = SameFolderPut::Accepted)]
+    same_folder_put: SameFolderPut,
+    /// Unknown: whether a PUT naming one unknown hostname changes the others
+    #[arg(long, value_enum, default_value_t = PartialPut::AllOrNothing)]
+    partial_put: PartialPut,
+    /// Unknown: whether a folder's `count` includes disabled rules
+    #[arg(long, value_enum, default_value_t = FolderCount::All)]
+    folder_count: FolderCount,
+    /// Unknown: whether a profile's `updated` moves when one of its rules changes
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    updated_on_rule_change: bool,
+    /// Unknown: cut JSON bodies after 1,001 variables like form bodies
+    #[arg(long)]
+    json_truncated: bool,
+    /// Refuse form bodies with more than N variables (400 / 40003, nothing stored)
+    #[arg(long)]
+    refuse_form_variables_over: Option<usize>,
 }
 
 impl Args {
@@ -77,6 +101,15 @@ impl Args {
             lists_retry_after: self.lists_retry_after,
             state_file: self.state_file,
             stable_pks: self.stable_pks,
+            behaviour: Behaviour {
+                gone_folder_delete: self.gone_folder_delete,
+                same_folder_put: self.same_folder_put,
+                partial_put: self.partial_put,
+                folder_count: self.folder_count,
+                updated_on_rule_change: self.updated_on_rule_change,
+                json_truncated: self.json_truncated,
+                refuse_form_variables_over: self.refuse_form_variables_over,
+            },
         }
     }
 }

@@ -37,6 +37,10 @@ pub enum Route {
         profile: String,
         hostname: String,
     },
+    /// `POST /profiles/{p}/groups/import`: answers 500 with an empty body on the live service.
+    ImportFolders {
+        profile: String,
+    },
     /// A path the API does not have.
     Other,
 }
@@ -73,6 +77,7 @@ impl Route {
             Route::CreateRules { .. } => "POST /profiles/{profile}/rules",
             Route::UpdateRules { .. } => "PUT /profiles/{profile}/rules",
             Route::DeleteRule { .. } => "DELETE /profiles/{profile}/rules/{hostname}",
+            Route::ImportFolders { .. } => "POST /profiles/{profile}/groups/import",
             Route::Other => "OTHER",
         }
     }
@@ -100,6 +105,7 @@ fn profile_route(
     match (method.as_str(), rest) {
         ("GET", ["groups"]) => Route::ListFolders { profile },
         ("POST", ["groups"]) => Route::CreateFolder { profile },
+        ("POST", ["groups", "import"]) => Route::ImportFolders { profile },
         ("PUT", ["groups", group]) => Route::UpdateFolder {
             profile,
             group: decoded(group),

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::api_error::ApiError;
+use crate::behaviour::Behaviour;
 use crate::config::EmulatorConfig;
 use crate::dump::Dump;
 use crate::error::EmulatorError;
@@ -21,6 +22,7 @@ use crate::store::{Limits, Store, ROOT};
 
 pub struct Shared {
     pub token: String,
+    pub behaviour: Behaviour,
     pub latency: Duration,
     pub lists: crate::lists::Lists,
     state_file: Option<PathBuf>,
@@ -46,6 +48,7 @@ impl Shared {
         };
         let mut store = Store::new(limits, &[]);
         store.set_stable_pks(config.stable_pks);
+        store.set_behaviour(config.behaviour);
         if let Some(path) = &config.state_file {
             if let Some(dump) = persist::load(path)? {
                 store.load(dump);
@@ -54,6 +57,7 @@ impl Shared {
         store.ensure_profiles(&config.profiles);
         Ok(Self {
             token: config.token,
+            behaviour: config.behaviour,
             latency: config.latency,
             lists: crate::lists::Lists::new(
                 config.serve_dir,
@@ -86,6 +90,19 @@ impl Shared {
         let mut store = lock(&self.store);
         store.load(dump);
         self.save(&store);
+    }
+
+    /// Adds a folder as the dashboard makes it (`via: -1`); returns its PK.
+    pub fn add_dashboard_folder(
+        &self,
+        profile: &str,
+        name: &str,
+        kind: u8,
+    ) -> Result<u64, ApiError> {
+        let mut store = lock(&self.store);
+        let pk = store.create_dashboard_folder(profile, name, kind)?.pk;
+        self.save(&store);
+        Ok(pk)
     }
 
     pub fn set_fail_rate(&self, rate: f64) {
@@ -153,16 +170,25 @@ fn dispatch(
         }
         Route::UpdateFolder { profile, group } => {
             let fields = FolderFields::from_body(&body?)?;
-            json!({"groups": [store.update_folder(profile, folder_pk(group)?, fields)?]})
+            let pk = group
+                .parse()
+                .map_err(|_| ApiError::folder_does_not_exist())?;
+            json!({"groups": [store.update_folder(profile, pk, fields)?]})
         }
         Route::DeleteFolder { profile, group } => {
             store.delete_folder(profile, folder_pk(group)?)?;
             json!([])
         }
         Route::ListRootRules { profile } => json!({"rules": store.list_rules(profile, ROOT)?}),
-        Route::ListFolderRules { profile, group } => {
-            json!({"rules": store.list_rules(profile, folder_pk(group)?)?})
+        // Undocumented but observed: every rule of the profile.
+        Route::ListFolderRules { profile, group } if group == "all" => {
+            json!({"rules": store.list_all_rules(profile)?})
         }
+        Route::ListFolderRules { profile, group } => match folder_pk(group)? {
+            // Observed: the root is `GET .../rules`; `rules/0` answers "No such group exists."
+            ROOT => return Err(ApiError::no_such_group()),
+            pk => json!({"rules": store.list_rules(profile, pk)?}),
+        },
         Route::CreateRules { profile } => {
             let fields = RuleFields::from_body(&body?)?;
             json!({"rules": store.create_rules(profile, fields)?})
@@ -175,8 +201,10 @@ fn dispatch(
             store.delete_rule(profile, hostname)?;
             json!([])
         }
-        // The real API answers success with an empty body on paths it does not have.
-        Route::Other => json!([]),
+        // Answered with an empty 500 before the store is reached; this is the same in words.
+        Route::ImportFolders { .. } => return Err(ApiError::new(50000, "Internal Server Error")),
+        // Observed: bad paths never 404; they look like permission errors.
+        Route::Other => return Err(ApiError::no_permission()),
     };
     Ok(answer)
 }

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::api_error::ApiError;
+use crate::behaviour::{Behaviour, FolderCount, GoneFolderDelete, PartialPut, SameFolderPut};
 use crate::dump::{ActionDump, Dump, FolderDump, ProfileDump, RuleDump};
 use crate::fields::{FolderFields, RuleFields};
-use crate::views::{FolderView, ProfileCounts, ProfileView, RuleView};
+use crate::views::{ActionView, FolderView, ProfileCounts, ProfileView, RuleView};
 
 /// The folder PK of the root, as the API writes it.
 pub const ROOT: u64 = 0;
@@ -24,6 +25,7 @@ pub struct Limits {
 #[derive(Clone, Debug)]
 pub struct Store {
     limits: Limits,
+    behaviour: Behaviour,
     next_pk: u64,
     next_order: u64,
     /// See `EmulatorConfig::stable_pks`.
@@ -45,6 +47,8 @@ struct Profile {
 struct Folder {
     name: String,
     action: ActionDump,
+    /// Made in the dashboard: its action shows `via: -1` (an integer) while it has no via.
+    dashboard: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -52,24 +56,46 @@ struct Rule {
     group: u64,
     action: ActionDump,
     order: u64,
+    comment: String,
+    /// Expiry (unix seconds), shown as `action.ttl`.
+    ttl: Option<u64>,
 }
 
 impl Rule {
+    fn new(group: u64, action: ActionDump, order: u64) -> Self {
+        Self {
+            group,
+            action,
+            order,
+            comment: String::new(),
+            ttl: None,
+        }
+    }
+
     fn view(&self, hostname: &str) -> RuleView {
         RuleView {
             hostname: hostname.to_string(),
             order: self.order,
             group: self.group,
-            action: self.action.clone(),
+            action: ActionView::rule(&self.action, self.ttl),
+            comment: self.comment.clone(),
         }
     }
 }
 
+/// Unix milliseconds.
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
+        .map(|elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
+}
+
+/// What kind of change moves a profile's `updated`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Folder,
+    Rule,
 }
 
 impl Profile {
@@ -83,8 +109,16 @@ impl Profile {
         }
     }
 
-    fn touch(&mut self) {
-        self.updated = now();
+    /// Moves `updated` forward, strictly, so that two changes in one millisecond still show.
+    fn touch(&mut self, change: Change, behaviour: &Behaviour) {
+        if change == Change::Rule && !behaviour.updated_on_rule_change {
+            return;
+        }
+        self.updated = now().max(self.updated + 1);
+    }
+
+    fn enabled_rules(&self) -> usize {
+        self.rules.values().filter(|r| r.action.status == 1).count()
     }
 
     fn require_group(&self, group: u64) -> Result<(), ApiError> {
@@ -134,12 +168,20 @@ impl Profile {
         }
     }
 
-    fn folder_view(&self, pk: u64) -> Option<FolderView> {
+    fn folder_view(&self, pk: u64, count: FolderCount) -> Option<FolderView> {
+        let count = match count {
+            FolderCount::All => self.count(pk),
+            FolderCount::EnabledOnly => self
+                .rules
+                .values()
+                .filter(|rule| rule.group == pk && rule.action.status == 1)
+                .count(),
+        };
         self.folders.get(&pk).map(|folder| FolderView {
             pk,
             group: folder.name.clone(),
-            action: folder.action.clone(),
-            count: self.count(pk),
+            action: ActionView::folder(&folder.action, folder.dashboard),
+            count,
         })
     }
 
@@ -199,6 +241,7 @@ impl Store {
     pub fn new(limits: Limits, profile_ids: &[String]) -> Self {
         let mut store = Self {
             limits,
+            behaviour: Behaviour::default(),
             next_pk: 1,
             next_order: 1,
             stable_pks: false,
@@ -231,6 +274,10 @@ impl Store {
         self.profiles
             .values()
             .any(|profile| profile.folders.contains_key(&pk))
+    }
+
+    pub fn set_behaviour(&mut self, behaviour: Behaviour) {
+        self.behaviour = behaviour;
     }
 
     /// Adds the profiles that do not exist yet, empty.
@@ -266,7 +313,15 @@ impl Store {
                 pk: id.clone(),
                 name: profile.name.clone(),
                 updated: profile.updated,
-                profile: ProfileCounts::new(profile.rules.len(), profile.folders.len()),
+                // The live service counts enabled items only.
+                profile: ProfileCounts::new(
+                    profile.enabled_rules(),
+                    profile
+                        .folders
+                        .values()
+                        .filter(|f| f.action.status == 1)
+                        .count(),
+                ),
             })
             .collect()
     }
@@ -276,7 +331,7 @@ impl Store {
         Ok(profile
             .folders
             .keys()
-            .filter_map(|&pk| profile.folder_view(pk))
+            .filter_map(|&pk| profile.folder_view(pk, self.behaviour.folder_count))
             .collect())
     }
 
@@ -294,11 +349,46 @@ impl Store {
             via: fields.via,
             via_v6: None,
         };
+        self.insert_folder(profile_id, name, action, false)
+    }
+
+    /// A folder as the dashboard makes it: `"action": {"do": kind, "status": 1, "via": -1}`.
+    pub fn create_dashboard_folder(
+        &mut self,
+        profile_id: &str,
+        name: &str,
+        kind: u8,
+    ) -> Result<FolderView, ApiError> {
+        let action = ActionDump {
+            kind: Some(kind),
+            status: 1,
+            via: None,
+            via_v6: None,
+        };
+        self.insert_folder(profile_id, name.to_string(), action, true)
+    }
+
+    fn insert_folder(
+        &mut self,
+        profile_id: &str,
+        name: String,
+        action: ActionDump,
+        dashboard: bool,
+    ) -> Result<FolderView, ApiError> {
+        self.profile(profile_id)?;
         let pk = self.new_folder_pk(profile_id, &name);
+        let (behaviour, count) = (self.behaviour, self.behaviour.folder_count);
         let profile = self.profile_mut(profile_id)?;
-        profile.folders.insert(pk, Folder { name, action });
-        profile.touch();
-        Ok(profile.folder_view(pk).expect("folder just inserted"))
+        let folder = Folder {
+            name,
+            action,
+            dashboard,
+        };
+        profile.folders.insert(pk, folder);
+        profile.touch(Change::Folder, &behaviour);
+        Ok(profile
+            .folder_view(pk, count)
+            .expect("folder just inserted"))
     }
 
     /// Merges the given fields into the folder; omitted fields are kept.
@@ -309,11 +399,12 @@ impl Store {
         fields: FolderFields,
     ) -> Result<FolderView, ApiError> {
         self.check_plan(fields.kind)?;
+        let behaviour = self.behaviour;
         let profile = self.profile_mut(profile_id)?;
         let folder = profile
             .folders
             .get_mut(&pk)
-            .ok_or_else(ApiError::no_such_group)?;
+            .ok_or_else(ApiError::folder_does_not_exist)?;
         if let Some(name) = fields.name {
             folder.name = name;
         }
@@ -326,20 +417,39 @@ impl Store {
         if fields.via.is_some() {
             folder.action.via = fields.via;
         }
-        profile.touch();
-        Ok(profile.folder_view(pk).expect("folder exists"))
+        profile.touch(Change::Folder, &behaviour);
+        Ok(profile
+            .folder_view(pk, behaviour.folder_count)
+            .expect("folder exists"))
     }
 
     /// Deletes the folder and every rule in it.
     pub fn delete_folder(&mut self, profile_id: &str, pk: u64) -> Result<(), ApiError> {
+        let behaviour = self.behaviour;
         let profile = self.profile_mut(profile_id)?;
-        profile
-            .folders
-            .remove(&pk)
-            .ok_or_else(ApiError::no_such_group)?;
+        if profile.folders.remove(&pk).is_none() {
+            // Unknown: what a DELETE of a folder that is already gone answers.
+            return match behaviour.gone_folder_delete {
+                GoneFolderDelete::NotFound => Err(ApiError::no_such_group()),
+                GoneFolderDelete::Success => Ok(()),
+                GoneFolderDelete::Rejected => Err(ApiError::folder_does_not_exist()),
+            };
+        }
         profile.remove_group_rules(pk);
-        profile.touch();
+        profile.touch(Change::Folder, &behaviour);
         Ok(())
+    }
+
+    /// Every rule of the profile, root and folders (the undocumented `GET .../rules/all`).
+    pub fn list_all_rules(&self, profile_id: &str) -> Result<Vec<RuleView>, ApiError> {
+        let profile = self.profile(profile_id)?;
+        let mut rules: Vec<RuleView> = profile
+            .rules
+            .iter()
+            .map(|(hostname, rule)| rule.view(hostname))
+            .collect();
+        rules.sort_by_key(|rule| rule.order);
+        Ok(rules)
     }
 
     /// The rules of one folder, or of the root for [`ROOT`], in insertion order.
@@ -374,23 +484,24 @@ impl Store {
             ));
         }
         let first_order = self.next_order;
-        self.next_order += fields.hostnames.len() as u64;
+        // The live service's `order` has gaps: leave one after every request.
+        self.next_order += fields.hostnames.len() as u64 + 1;
+        let behaviour = self.behaviour;
         let profile = self.profile_mut(profile_id)?;
         for (offset, hostname) in fields.hostnames.iter().enumerate() {
-            let rule = Rule {
-                group,
-                action: action.clone(),
-                order: first_order + offset as u64,
-            };
+            let mut rule = Rule::new(group, action.clone(), first_order + offset as u64);
+            rule.comment = fields.comment.clone().unwrap_or_default();
+            rule.ttl = fields.ttl;
             profile.insert_rule(hostname.clone(), rule);
         }
-        profile.touch();
+        profile.touch(Change::Rule, &behaviour);
         Ok(summary(profile, &fields.hostnames))
     }
 
     fn new_rule_action(&self, fields: &RuleFields) -> Result<ActionDump, ApiError> {
         let kind = fields.kind.ok_or_else(|| ApiError::missing("do"))?;
-        let status = fields.status.ok_or_else(|| ApiError::missing("status"))?;
+        // Observed: a `status` cut off by the 1,001-variable limit defaulted to enabled.
+        let status = fields.status.unwrap_or(1);
         if fields.hostnames.is_empty() {
             return Err(ApiError::missing("hostnames"));
         }
@@ -406,7 +517,8 @@ impl Store {
         })
     }
 
-    /// Merges actions into existing rules and moves them with `group`; all or nothing.
+    /// Merges actions into existing rules and moves them with `group`; all or nothing (unless
+    /// the partial-PUT knob says otherwise).
     pub fn update_rules(
         &mut self,
         profile_id: &str,
@@ -416,35 +528,64 @@ impl Store {
             return Err(ApiError::missing("hostnames"));
         }
         self.check_plan(fields.kind)?;
+        let behaviour = self.behaviour;
         let profile = self.profile(profile_id)?;
         if let Some(group) = fields.group {
             profile.require_group(group)?;
         }
-        let mut merged = Vec::with_capacity(fields.hostnames.len());
+        let mut changes = Vec::with_capacity(fields.hostnames.len());
+        let mut missing = None;
         for hostname in &fields.hostnames {
-            let rule = profile.rules.get(hostname).ok_or_else(|| {
-                ApiError::bad_request(format!("Custom Rule does not exist: {hostname}"))
-            })?;
-            merged.push(merge_action(&rule.action, &fields)?);
+            let Some(rule) = profile.rules.get(hostname) else {
+                missing.get_or_insert_with(|| hostname.clone());
+                continue;
+            };
+            if fields.group == Some(rule.group)
+                && behaviour.same_folder_put == SameFolderPut::Refused
+            {
+                return Err(ApiError::bad_request(format!(
+                    "Custom Rule is already in this folder: {hostname}"
+                )));
+            }
+            changes.push((hostname.clone(), merge_action(&rule.action, &fields)?));
         }
+        let refusal = missing.map(|hostname| {
+            ApiError::bad_request(format!("Custom Rule does not exist: {hostname}"))
+        });
+        if let Some(refusal) = refusal.clone() {
+            if behaviour.partial_put == PartialPut::AllOrNothing {
+                return Err(refusal);
+            }
+        }
+        let reorder = behaviour.same_folder_put == SameFolderPut::Reorders;
+        let first_order = self.next_order;
+        self.next_order += changes.len() as u64 + 1;
         let profile = self.profile_mut(profile_id)?;
-        for (hostname, action) in fields.hostnames.iter().zip(merged) {
-            if let Some(rule) = profile.rules.get_mut(hostname) {
-                rule.action = action;
-            }
+        for (offset, (hostname, action)) in changes.into_iter().enumerate() {
+            let Some(rule) = profile.rules.get_mut(&hostname) else {
+                continue;
+            };
+            rule.action = action;
             if let Some(group) = fields.group {
-                profile.move_rule(hostname, group);
+                if rule.group != group || reorder {
+                    rule.order = first_order + offset as u64;
+                }
+                profile.move_rule(&hostname, group);
             }
         }
-        profile.touch();
-        Ok(summary(profile, &fields.hostnames))
+        profile.touch(Change::Rule, &behaviour);
+        match refusal {
+            Some(refusal) => Err(refusal),
+            None => Ok(summary(profile, &fields.hostnames)),
+        }
     }
 
     /// Deletes one rule; a hostname that does not exist is not an error.
     pub fn delete_rule(&mut self, profile_id: &str, hostname: &str) -> Result<(), ApiError> {
+        let behaviour = self.behaviour;
         let profile = self.profile_mut(profile_id)?;
         if profile.remove_rule(hostname) {
-            profile.touch();
+            profile.touch(Change::Rule, &behaviour);
         }
         Ok(())
     }
@@ -486,17 +627,14 @@ impl Store {
             let meta = Folder {
                 name: folder.name,
                 action: folder.action,
+                dashboard: false,
             };
             profile.folders.insert(folder.pk, meta);
         }
         for (group, rule) in all_rules {
             let order = self.next_order;
             self.next_order += 1;
-            let stored = Rule {
-                group,
-                action: rule.action,
-                order,
-            };
+            let stored = Rule::new(group, rule.action, order);
             profile.insert_rule(rule.hostname, stored);
         }
         profile
@@ -521,9 +659,11 @@ fn check_new_hostnames(profile: &Profile, hostnames: &[String]) -> Result<(), Ap
 fn merge_action(current: &ActionDump, fields: &RuleFields) -> Result<ActionDump, ApiError> {
     let mut action = current.clone();
     if let Some(kind) = fields.kind {
-        if !needs_via(Some(kind)) && fields.via.is_none() {
-            // A block or allow has no target: switching to one drops the old spoof/redirect target.
+        // Observed: sending `do` without `via` changes the action and clears `via`.
+        if fields.via.is_none() {
             action.via = None;
+        }
+        if fields.via_v6.is_none() {
             action.via_v6 = None;
         }
         action.kind = Some(kind);

@@ -1,5 +1,7 @@
 //! The JSON shapes the API answers with (field names exactly as Control D spells them).
 
+use std::ops::Deref;
+
 use serde::Serialize;
 
 use crate::dump::ActionDump;
@@ -10,7 +12,7 @@ pub struct ProfileView {
     #[serde(rename = "PK")]
     pub pk: String,
     pub name: String,
-    /// Unix seconds of the last change.
+    /// Unix milliseconds of the last change.
     pub updated: u64,
     pub profile: ProfileCounts,
 }
@@ -53,7 +55,7 @@ pub struct FolderView {
     #[serde(rename = "PK")]
     pub pk: u64,
     pub group: String,
-    pub action: ActionDump,
+    pub action: ActionView,
     pub count: usize,
 }
 
@@ -65,5 +67,46 @@ pub struct RuleView {
     pub order: u64,
     /// Folder PK, 0 for the root.
     pub group: u64,
-    pub action: ActionDump,
+    pub action: ActionView,
+    /// Empty unless set; the live service sends it on every rule.
+    pub comment: String,
+}
+
+/// An action as listed: the stored fields plus what the live service adds beside them.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct ActionView {
+    #[serde(flatten)]
+    pub stored: ActionDump,
+    /// Dashboard folders carry `via: -1` (an integer) when they have no via.
+    #[serde(rename = "via", skip_serializing_if = "Option::is_none")]
+    pub dashboard_via: Option<i64>,
+    /// A rule's expiry, unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u64>,
+}
+
+impl ActionView {
+    pub fn folder(action: &ActionDump, dashboard: bool) -> Self {
+        Self {
+            stored: action.clone(),
+            dashboard_via: (dashboard && action.via.is_none()).then_some(-1),
+            ttl: None,
+        }
+    }
+
+    pub fn rule(action: &ActionDump, ttl: Option<u64>) -> Self {
+        Self {
+            stored: action.clone(),
+            dashboard_via: None,
+            ttl,
+        }
+    }
+}
+
+impl Deref for ActionView {
+    type Target = ActionDump;
+
+    fn deref(&self) -> &ActionDump {
+        &self.stored
+    }
 }

@@ -72,12 +72,12 @@ async fn profiles_listing_has_the_api_shape_and_counts() {
 }
 
 #[tokio::test]
-async fn unknown_paths_answer_success_with_an_empty_body() {
+async fn bad_paths_never_404_they_look_like_permission_errors() {
     let api = start_default().await;
     for path in ["/profile", "/profiles/p1/rulez", "/v1/profiles"] {
         let answer = api.get(path).await;
-        assert_eq!(answer.status, 200, "{path}");
-        assert_eq!(answer.json, json!({"body": [], "success": true}), "{path}");
+        assert_ne!(answer.status, 404, "{path}");
+        answer.assert_error(40001);
     }
 }
 
@@ -189,14 +189,16 @@ async fn folder_delete_removes_its_rules_and_nothing_else() {
 }
 
 #[tokio::test]
-async fn unknown_folder_is_404_40401_everywhere() {
+async fn unknown_folder_is_404_40401_except_put_which_is_400_40003() {
     let api = start_default().await;
     let answer = api.get("/profiles/p1/rules/999").await;
     answer.assert_error(40401);
     assert_eq!(answer.json["error"]["message"], "No such group exists.");
-    api.put("/profiles/p1/groups/999", form(&[("name", "x")]))
-        .await
-        .assert_error(40401);
+    let put = api
+        .put("/profiles/p1/groups/999", form(&[("name", "x")]))
+        .await;
+    put.assert_error(40003);
+    assert_eq!(put.json["error"]["message"], "This folder does not exist");
     api.delete("/profiles/p1/groups/999")
         .await
         .assert_error(40401);

@@ -89,8 +89,8 @@ async fn json_body_is_accepted() {
 #[tokio::test]
 async fn required_fields_are_40002() {
     let api = start_default().await;
-    let no_status = form(&[("do", "0"), ("hostnames[]", "a.example")]);
-    api.post("/profiles/p1/rules", no_status)
+    let no_do = form(&[("status", "1"), ("hostnames[]", "a.example")]);
+    api.post("/profiles/p1/rules", no_do)
         .await
         .assert_error(40002);
     let spoof_without_via = rules_form(2, &[], &names("s", 1));
