@@ -124,6 +124,12 @@ impl Ledger {
         self.state.folders.get(key).map(|folder| folder.rules.len())
     }
 
+    /// Rules of the folder that are enabled (a folder's `count` may cover only those).
+    pub fn enabled_rule_count(&self, key: &str) -> Option<usize> {
+        let folder = self.state.folders.get(key)?;
+        Some(folder.rules.values().filter(|a| a.enabled).count())
+    }
+
     pub fn folder_created(&mut self, key: &str, pk: FolderPk, name: &str, action: &FolderAction) {
         let folder = FolderState {
             pk,

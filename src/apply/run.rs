@@ -1,6 +1,7 @@
 //! One profile's apply: the plan's steps in waves, each wave's requests concurrent, the state
 //! saved after every completed request.
 
+use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use super::error::ApplyError;
 use super::ledger::{Ledger, SkippedHostname, Tally};
 use super::progress::Progress;
 use super::resolve::Places;
-use crate::controld::{Client, RuleTarget};
+use crate::controld::{ApiError, Client, RuleTarget};
 use crate::model::{FolderPk, RuleAction};
 use crate::plan::{parked_rule_action, scratch_folder_action, ProfilePlan, Step, SCRATCH_PREFIX};
 use crate::printer::Printer;
@@ -217,11 +218,40 @@ impl<'a> ProfileRun<'a> {
         let target = Some(RuleTarget::Folder(pk));
         let result = self
             .client
-            .update_rules(&self.profile, target, action, hostnames);
-        result
-            .await
-            .map_err(|err| self.api(format!("moving rules to `{to_key}`"), err))?;
+            .update_rules(&self.profile, target, action, hostnames)
+            .await;
+        match result {
+            Ok(()) => Ok(()),
+            // Unknown: a PUT whose `group` is the folder some rules are already in may be refused
+            // (40003); then those rules get their action without `group`, the others are moved.
+            Err(err) if err.code() == Some(40003) => {
+                self.move_rules_split(pk, action, hostnames).await
+            }
+            Err(err) => Err(err),
+        }
+        .map_err(|err| self.api(format!("moving rules to `{to_key}`"), err))?;
         self.record(|ledger| ledger.rules_moved(to_key, action, hostnames))
+    }
+
+    async fn move_rules_split(
+        &self,
+        pk: FolderPk,
+        action: &RuleAction,
+        hostnames: &[String],
+    ) -> Result<(), ApiError> {
+        let present = self.client.list_rules(&self.profile, Some(pk)).await?;
+        let present: HashSet<&str> = present.iter().map(|rule| rule.hostname.as_str()).collect();
+        let (here, elsewhere): (Vec<String>, Vec<String>) = hostnames
+            .iter()
+            .cloned()
+            .partition(|hostname| present.contains(hostname.as_str()));
+        self.client
+            .update_rules(&self.profile, None, action, &here)
+            .await?;
+        let target = Some(RuleTarget::Folder(pk));
+        self.client
+            .update_rules(&self.profile, target, action, &elsewhere)
+            .await
     }
 
     async fn move_to_scratch(&self, hostnames: &[String]) -> Result<(), ApplyError> {
@@ -241,10 +271,20 @@ impl<'a> ProfileRun<'a> {
 
     /// A folder already gone counts as deleted: DELETE is what we wanted.
     async fn delete_folder(&self, pk: FolderPk, what: &str) -> Result<(), ApplyError> {
+        let context = || format!("deleting {what} (PK {pk})");
         match self.client.delete_folder(&self.profile, pk).await {
             Ok(()) => Ok(()),
             Err(err) if err.is_not_found() => Ok(()),
-            Err(err) => Err(self.api(format!("deleting {what} (PK {pk})"), err)),
+            // Unknown: a folder already gone may answer 400/40003 instead of 404; a listing tells.
+            Err(err) if err.code() == Some(40003) => {
+                let folders = self.client.list_folders(&self.profile).await;
+                let folders = folders.map_err(|err| self.api(context(), err))?;
+                match folders.iter().any(|folder| folder.pk == pk) {
+                    false => Ok(()),
+                    true => Err(self.api(context(), err)),
+                }
+            }
+            Err(err) => Err(self.api(context(), err)),
         }
     }
 

@@ -320,9 +320,14 @@ fn match_folders<'a>(
 
 /// No drift: same PK (already matched), name, action and rule count as the state says.
 fn unchanged(state: &FolderState, remote: &RemoteFolder) -> bool {
-    remote.name == state.name
-        && remote.action == state.action
-        && remote.count == state.rules.len() as u64
+    remote.name == state.name && remote.action == state.action && count_matches(state, remote)
+}
+
+/// Whether a folder's `count` covers disabled rules is unknown: either reading matches.
+fn count_matches(state: &FolderState, remote: &RemoteFolder) -> bool {
+    let all = state.rules.len() as u64;
+    let enabled = state.rules.values().filter(|a| a.enabled).count() as u64;
+    remote.count == all || remote.count == enabled
 }
 
 pub fn is_scratch_name(name: &str) -> bool {
