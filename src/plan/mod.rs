@@ -10,6 +10,7 @@ mod error;
 mod file;
 mod planner;
 pub mod render;
+mod settle;
 mod types;
 
 pub use cost::{endpoint, Estimate, Method};

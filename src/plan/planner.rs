@@ -95,6 +95,8 @@ pub fn plan_profile(
     settings: &PlanSettings,
 ) -> Result<ProfilePlan, PlanError> {
     refuse_duplicate_names(desired)?;
+    let (desired, notes) = super::settle::settle_unremovable(desired, current);
+    let desired = desired.as_ref();
     let resolved = resolve(desired, current);
     let folders = folder_changes(desired, current, &resolved);
     let destructive = destructive_changes(&desired.id, current, &folders, settings);
@@ -129,6 +131,7 @@ pub fn plan_profile(
         rules_before: counts.before,
         rules_after: counts.after,
         estimate,
+        notes,
     })
 }
 

@@ -111,6 +111,9 @@ pub struct ProfilePlan {
     pub rules_before: usize,
     pub rules_after: usize,
     pub estimate: Estimate,
+    /// What the plan leaves as it is because the API cannot do it (e.g. remove a folder's action).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// What the state will hold once every step succeeded. Not part of the JSON plan (bulky); saved
     /// plan files carry it beside the plan.
     #[serde(skip)]

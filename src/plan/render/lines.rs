@@ -188,6 +188,7 @@ pub fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
         .iter()
         .map(|offense| format!("destructive, apply needs --allow-destroy: {offense}"))
         .collect();
+    notes.extend(profile.notes.iter().map(|note| format!("note: {note}")));
     if profile.has_changes() || detail == Detail::Hostnames {
         notes.extend(overlap_summary(profile));
     }
