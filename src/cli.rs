@@ -104,6 +104,15 @@ pub enum Command {
     #[command(subcommand)]
     State(StateCommand),
 
+    /// Check, with a write token, that the live API still behaves as the tool relies on
+    #[command(
+        after_help = "Works in a folder it creates (\"ctrld-sync probe ...\") with hostnames \
+        under .invalid, and removes everything it made, also after an error or Ctrl-C.\n\n\
+        Examples:\n  ctrld-sync probe --profile 1abcdefgh2ij\n  \
+        ctrld-sync probe --profile 1abcdefgh2ij --format json"
+    )]
+    Probe(ProbeArgs),
+
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  ctrld-sync completions bash > /etc/bash_completion.d/ctrld-sync"
@@ -119,6 +128,28 @@ pub enum Command {
         then put `#:schema ./ctrld-sync.schema.json` on the config's first line"
     )]
     Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The profile to probe (its rules and folders are never touched)
+    #[arg(long, value_name = "ID")]
+    pub profile: String,
+
+    #[arg(long, value_enum, default_value_t = ProbeFormat::Text)]
+    pub format: ProbeFormat,
+
+    /// Requests per second (default 5)
+    #[arg(long, value_name = "R")]
+    pub max_rps: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ProbeFormat {
+    /// A table: check, expected, observed, ✓ or ✗
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

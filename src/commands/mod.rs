@@ -14,6 +14,7 @@ mod completions;
 mod init;
 pub mod pipeline;
 pub mod plan;
+pub mod probe;
 pub mod sandbox;
 mod schema;
 pub mod session;
@@ -101,6 +102,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Apply(args) => apply::run(&context, args).await,
         Command::Init(args) => init::run(&context, args).await,
         Command::Schema => schema::run(&context),
+        Command::Probe(args) => probe::run(&context, args).await,
     }
 }
 

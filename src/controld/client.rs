@@ -34,6 +34,26 @@ pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 const USER_AGENT: &str = concat!("ctrld-sync/", env!("CARGO_PKG_VERSION"));
 
+/// The answer to [`Client::raw`]: HTTP status and the whole JSON envelope (`Null` if not JSON).
+#[derive(Clone, Debug)]
+pub struct RawAnswer {
+    pub status: u16,
+    pub envelope: Value,
+}
+
+impl RawAnswer {
+    pub fn success(&self) -> bool {
+        (200..300).contains(&self.status) && self.envelope["success"] == Value::Bool(true)
+    }
+
+    /// `error.code`, as a number or a numeric string.
+    pub fn code(&self) -> Option<u64> {
+        let code = &self.envelope["error"]["code"];
+        code.as_u64()
+            .or_else(|| code.as_str().and_then(|text| text.trim().parse().ok()))
+    }
+}
+
 /// A Control D API client. Clones share one connection pool, pacing controller and call counters.
 #[derive(Clone)]
 pub struct Client(Arc<Inner>);
@@ -224,6 +244,48 @@ impl Client {
         let rest = ["rules".to_owned(), hostname.to_owned()];
         let request = Request::new(Endpoint::DeleteRule, profile, &rest);
         self.send(request).await
+    }
+
+    /// One request exactly as given: no batch limit, no retry, not counted in [`Client::stats`],
+    /// but paced. For `probe`, which must send what the typed methods refuse (e.g. 1,000 hostnames
+    /// in one POST). `path` is below the base URL, segments not yet percent-encoded.
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &[String],
+        form: Option<String>,
+    ) -> Result<RawAnswer, ApiError> {
+        let url = self.url(path);
+        let call = Call {
+            method: "RAW",
+            route: "RAW",
+            url: url.to_string(),
+            profile: None,
+        };
+        let _in_flight = self.0.pacer.admit().await;
+        let mut builder = self.0.http.request(method, url);
+        builder = builder.bearer_auth(self.0.token.expose());
+        if let Some(form) = form {
+            builder = builder
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form);
+        }
+        let response = builder.send().await.map_err(|error| ApiError::Connection {
+            call: call.clone(),
+            attempts: 1,
+            reason: transport_reason(error),
+        })?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| ApiError::Connection {
+                call,
+                attempts: 1,
+                reason: transport_reason(error),
+            })?;
+        let envelope = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        Ok(RawAnswer { status, envelope })
     }
 
     /// A snapshot of the calls made so far by this client and its clones, with its pacing.

@@ -1,0 +1,183 @@
+//! `ctrld-sync probe` against the emulator: every check passes and the profile is byte-identical
+//! afterwards; a knob that breaks an assumption is reported, exits 1 and still cleans up.
+
+use assert_cmd::Command;
+use controld_emulator::{
+    ActionDump, Behaviour, Dump, Emulator, EmulatorConfig, FolderDump, ProfileDump, RuleDump,
+};
+use serde_json::Value;
+
+const TOKEN: &str = "test-token";
+const PROFILE: &str = "p1";
+
+fn block() -> ActionDump {
+    ActionDump {
+        kind: Some(0),
+        status: 1,
+        via: None,
+        via_v6: None,
+    }
+}
+
+fn rules(prefix: &str, count: usize) -> Vec<RuleDump> {
+    (0..count)
+        .map(|n| RuleDump {
+            hostname: format!("{prefix}{n}.example"),
+            action: block(),
+        })
+        .collect()
+}
+
+/// A profile with content of its own, which the probe must not touch.
+fn seeded(behaviour: Behaviour, extra_folders: Vec<FolderDump>, root_rules: usize) -> Emulator {
+    let emulator = Emulator::start_background(EmulatorConfig {
+        token: TOKEN.into(),
+        profiles: vec![PROFILE.into()],
+        behaviour,
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let mut folders = vec![FolderDump {
+        pk: 7,
+        name: "Mine".into(),
+        action: block(),
+        rules: rules("mine", 3),
+    }];
+    folders.extend(extra_folders);
+    let profile = ProfileDump {
+        name: PROFILE.into(),
+        root: rules("root", root_rules),
+        folders,
+    };
+    emulator.load(Dump {
+        next_pk: 100,
+        profiles: [(PROFILE.to_string(), profile)].into_iter().collect(),
+    });
+    emulator
+}
+
+/// The profiles exactly as stored (not the next PK, which moves with every folder made).
+fn profiles(emulator: &Emulator) -> String {
+    serde_json::to_string(&emulator.dump().profiles).unwrap()
+}
+
+fn probe(emulator: &Emulator, format: &str) -> std::process::Output {
+    Command::cargo_bin("ctrld-sync")
+        .unwrap()
+        .env("CTRLD_API_TOKEN", TOKEN)
+        .env_remove("CTRLD_API_URL")
+        .args(["--api-url", &emulator.url(), "--no-progress"])
+        .args([
+            "probe",
+            "--profile",
+            PROFILE,
+            "--max-rps",
+            "1000",
+            "--format",
+            format,
+        ])
+        .output()
+        .unwrap()
+}
+
+fn checks(output: &std::process::Output) -> Vec<Value> {
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["checks"].as_array().unwrap().clone()
+}
+
+#[test]
+fn every_check_passes_against_the_emulator_and_the_profile_is_unchanged() {
+    let emulator = seeded(Behaviour::default(), Vec::new(), 2);
+    let before = profiles(&emulator);
+    let output = probe(&emulator, "json");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let checks = checks(&output);
+    assert_eq!(checks.len(), 12, "{checks:#?}");
+    for check in &checks {
+        assert_eq!(check["ok"], true, "{check}");
+    }
+    let cut = checks
+        .iter()
+        .find(|c| c["check"].as_str().unwrap().contains("cut"))
+        .unwrap();
+    assert_eq!(cut["observed"], "998 stored: cut after 1001 form variables");
+    assert_eq!(profiles(&emulator), before);
+}
+
+#[test]
+fn the_text_report_is_a_table_with_a_mark_per_check() {
+    let emulator = seeded(Behaviour::default(), Vec::new(), 0);
+    let output = probe(&emulator, "text");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("check"), "{text}");
+    assert!(
+        lines[0].contains("expected") && lines[0].contains("observed"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 13, "{text}");
+    assert!(lines[1..].iter().all(|line| line.ends_with('✓')), "{text}");
+}
+
+#[test]
+fn a_server_refusing_more_than_600_form_variables_is_reported_exits_1_and_is_cleaned_up() {
+    let behaviour = Behaviour {
+        refuse_form_variables_over: Some(600),
+        ..Behaviour::default()
+    };
+    let emulator = seeded(behaviour, Vec::new(), 2);
+    let before = profiles(&emulator);
+    let output = probe(&emulator, "json");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let failed: Vec<Value> = checks(&output)
+        .into_iter()
+        .filter(|c| c["ok"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(failed[0]["check"].as_str().unwrap().contains("cut"));
+    assert_eq!(failed[0]["relied_upon"], true);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("assumption broken: where the form-variable cut falls"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("505 form variables"), "{stderr}");
+    assert_eq!(profiles(&emulator), before);
+}
+
+#[test]
+fn a_second_run_removes_what_an_interrupted_run_left() {
+    let leftover = FolderDump {
+        pk: 50,
+        name: "ctrld-sync probe r1p2 main".into(),
+        action: block(),
+        rules: rules("left", 5),
+    };
+    let emulator = seeded(Behaviour::default(), vec![leftover], 0);
+    let output = probe(&emulator, "json");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let dump = emulator.dump();
+    let names: Vec<&str> = dump.profiles[PROFILE]
+        .folders
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(names, ["Mine"]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("left by an interrupted probe"), "{stderr}");
+}
+
+#[test]
+fn a_profile_within_1100_rules_of_the_limit_is_refused_untouched() {
+    let emulator = seeded(Behaviour::default(), Vec::new(), 8_950);
+    let before = profiles(&emulator);
+    emulator.reset_stats();
+    let output = probe(&emulator, "text");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("holds 8953 rules"), "{stderr}");
+    assert_eq!(profiles(&emulator), before);
+    let stats = emulator.stats();
+    assert_eq!(stats.by_method.get("POST"), None, "{stats:?}");
+}
