@@ -100,7 +100,13 @@ fn case() -> impl Strategy<Value = Case> {
         prop::option::of(0u8..2),
         prop::collection::vec(prop::option::of(any::<bool>()), HOSTS.len()),
     )
-        .prop_map(|(kind, rules)| ConfigFolderCase { kind, rules });
+        .prop_map(|(kind, mut rules)| {
+            // An empty list is refused (never "remove everything"): list at least one hostname.
+            if rules.iter().all(Option::is_none) {
+                rules[0] = Some(false);
+            }
+            ConfigFolderCase { kind, rules }
+        });
     let config = prop::collection::btree_map(0..NAMES.len(), config_folder, 1..=NAMES.len())
         .prop_map(|folders| folders.into_iter().collect::<Vec<_>>());
     (

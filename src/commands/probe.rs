@@ -209,25 +209,31 @@ impl Probe {
         }
     }
 
-    /// Removes every folder this run made (their rules go with them), then checks none is left.
+    /// Removes every folder this run made (their rules go with them): those it knows, and any
+    /// listed under this run's name (made by a request whose answer never came, e.g. on Ctrl-C).
+    /// Then checks none is left.
     async fn clean_up(&self) -> Result<()> {
-        let created: Vec<FolderPk> = lock(&self.created).iter().copied().collect();
+        let mut made: BTreeSet<FolderPk> = lock(&self.created).clone();
+        let prefix = self.folder_name("");
         let mut failures = Vec::new();
-        for pk in created {
-            if let Err(error) = self.delete_folder_if_present(pk).await {
-                failures.push(format!("PK {pk}: {error}"));
+        match self.client.list_folders(&self.profile).await {
+            Ok(folders) => made.extend(
+                folders
+                    .iter()
+                    .filter(|folder| folder.name.starts_with(&prefix))
+                    .map(|folder| folder.pk),
+            ),
+            Err(error) => failures.push(format!("could not list the folders: {error}")),
+        }
+        for pk in made {
+            match self.delete_folder_if_present(pk).await {
+                Ok(()) => {
+                    lock(&self.created).remove(&pk);
+                }
+                Err(error) => failures.push(format!("PK {pk}: {error}")),
             }
         }
-        let prefix = self.folder_name("");
-        let left: Vec<String> = match self.client.list_folders(&self.profile).await {
-            Ok(folders) => folders
-                .into_iter()
-                .filter(|folder| folder.name.starts_with(&prefix))
-                .map(|folder| format!("\"{}\" (PK {})", folder.name, folder.pk))
-                .collect(),
-            Err(error) => vec![format!("(could not list the folders: {error})")],
-        };
-        if failures.is_empty() && left.is_empty() {
+        if failures.is_empty() {
             return Ok(());
         }
         Err(Error::Usage(format!(
@@ -235,7 +241,7 @@ impl Probe {
              --profile {}` again to remove it, or delete the folders named \"{PROBE_PREFIX}...\" in \
              the dashboard",
             self.profile,
-            failures.into_iter().chain(left).collect::<Vec<_>>().join("; "),
+            failures.join("; "),
             self.profile
         )))
     }
