@@ -3,7 +3,9 @@
 //! Snapshots queued while a write is running are coalesced: only the latest is written next.
 //!
 //! The last saved state stays in memory (read from disk once), so a save neither re-reads nor
-//! re-parses the file; unchanged content is not written and keeps its serial. After a kill, the
+//! re-parses the file; unchanged content is not written and keeps its serial. The serial moves by
+//! one per run that changes the content, however many snapshots were written or coalesced, so the
+//! same run writes the same file whatever the timing. After a kill, the
 //! file is the last snapshot fully written: it parses, and it says what was true when it was taken
 //! (the next refresh sees any later change as drift).
 
@@ -25,6 +27,8 @@ struct Inner {
     queue: Mutex<Queue>,
     /// The last state written (or found on disk); only the running write task touches it.
     saved: Mutex<Saved>,
+    /// The serial of this run's writes, fixed by the first write that changes the content.
+    run_serial: Mutex<Option<u64>>,
     idle: Notify,
 }
 
@@ -51,6 +55,7 @@ impl StateWriter {
             profile: profile.to_string(),
             queue: Mutex::new(Queue::default()),
             saved: Mutex::new(Saved::Unknown),
+            run_serial: Mutex::new(None),
             idle: Notify::new(),
         }))
     }
@@ -128,10 +133,12 @@ impl Inner {
                 return Ok(());
             }
         }
-        let serial = previous
-            .as_ref()
-            .map_or(state.serial, |p| p.serial.max(state.serial));
-        state.serial = serial + 1;
+        state.serial = *lock(&self.run_serial).get_or_insert_with(|| {
+            let before = previous
+                .as_ref()
+                .map_or(state.serial, |p| p.serial.max(state.serial));
+            before + 1
+        });
         let path = self.store_dir.join(format!("{}.json", self.profile));
         write_atomically(&path, state.to_json().as_bytes())?;
         *saved = Saved::Known(Some(state));
@@ -172,15 +179,21 @@ mod tests {
         writer.flush().await.unwrap();
         let saved = store.load("p1").unwrap().unwrap();
         assert_eq!(saved.folders["ads"].rules.len(), 50, "the latest snapshot");
-        assert!(
-            (1..=50).contains(&saved.serial),
-            "one serial per write: {}",
-            saved.serial
-        );
+        assert_eq!(saved.serial, 1, "one serial per run, however many writes");
         let before = std::fs::read(store.path("p1")).unwrap();
         writer.submit(state(50)).unwrap();
         writer.flush().await.unwrap();
         assert_eq!(std::fs::read(store.path("p1")).unwrap(), before);
+
+        let next_run = StateWriter::new(&store, "p1");
+        next_run.submit(state(51)).unwrap();
+        next_run.submit(state(52)).unwrap();
+        next_run.flush().await.unwrap();
+        assert_eq!(
+            store.load("p1").unwrap().unwrap().serial,
+            2,
+            "the next run moves it by one"
+        );
     }
 
     #[tokio::test]
