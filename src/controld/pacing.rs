@@ -14,7 +14,9 @@
 //! doubles it, like TCP's slow start; once it exists, the rate sits just under the measured rate,
 //! with a burst of one `Retry-After`'s worth to catch up after the hold, and grows additively (a
 //! small step per run of successes), like TCP's congestion avoidance, so a server that allows more
-//! is found again. Every 429 holds all requests of the token for its `Retry-After`.
+//! is found again. Every 429 holds all requests of the token for its `Retry-After`. Between the
+//! first event and the measurement, requests go one at a time (like TCP's window of one after a
+//! loss), so the event that measures the rate costs a single 429, not one per request in flight.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -96,15 +98,19 @@ pub(crate) struct PacingFigures {
     pub in_requests: Duration,
 }
 
-/// A request admitted to run: holds its in-flight slot until dropped.
+/// A request admitted to run: holds its in-flight slot (and, while probing, the one probe slot)
+/// until dropped.
 pub(crate) struct Admission<'a> {
     _slot: SemaphorePermit<'a>,
+    _probe: Option<SemaphorePermit<'a>>,
     pub sent_at: Instant,
 }
 
 #[derive(Debug)]
 pub(crate) struct Controller {
     in_flight: Semaphore,
+    /// One permit: while probing, a request holds it, so one request is in flight at a time.
+    probe: Semaphore,
     ceiling: Option<RateCeiling>,
     state: Mutex<State>,
 }
@@ -124,6 +130,8 @@ struct State {
     last_event: Option<LimitEvent>,
     /// The server's sustained rate, measured between two limit events.
     measured: Option<f64>,
+    /// After a first limit event, until the rate is measured (or grows again): one at a time.
+    probing: bool,
     waited: Duration,
     in_requests: Duration,
 }
@@ -143,6 +151,7 @@ impl Controller {
             .map_or(INITIAL_RPS, |c| c.rps().clamp(MIN_RPS, INITIAL_RPS));
         Self {
             in_flight: Semaphore::new(parallelism.max(1)),
+            probe: Semaphore::new(1),
             ceiling,
             state: Mutex::new(State {
                 rate,
@@ -154,6 +163,7 @@ impl Controller {
                 successes_in_run: 0,
                 last_event: None,
                 measured: None,
+                probing: false,
                 waited: Duration::ZERO,
                 in_requests: Duration::ZERO,
             }),
@@ -169,19 +179,22 @@ impl Controller {
             .await
             .expect("the pacing semaphore is never closed");
         let started = Instant::now();
+        let mut probe = None;
         loop {
-            match self.try_take(Instant::now()) {
-                Ok(()) => break,
-                Err(until) => tokio::time::sleep_until(until).await,
+            self.wait_for_pace().await;
+            if probe.is_some() || !self.lock().probing {
+                break;
             }
-        }
-        if let Some(ceiling) = &self.ceiling {
-            tokio::time::sleep_until(ceiling.reserve_start()).await;
+            // Probing: one request at a time. Waiting for the probe slot can outlast a new hold
+            // (the previous probe's 429), so pace again once it is ours.
+            let permit = self.probe.acquire().await;
+            probe = Some(permit.expect("the probe semaphore is never closed"));
         }
         let sent_at = Instant::now();
         self.lock().waited += sent_at - started;
         Admission {
             _slot: slot,
+            _probe: probe,
             sent_at,
         }
     }
@@ -211,6 +224,19 @@ impl Controller {
             rate: round2(state.rate),
             waited: state.waited,
             in_requests: state.in_requests,
+        }
+    }
+
+    /// Waits for the hold, the bucket and the ceiling; takes a token.
+    async fn wait_for_pace(&self) {
+        loop {
+            match self.try_take(Instant::now()) {
+                Ok(()) => break,
+                Err(until) => tokio::time::sleep_until(until).await,
+            }
+        }
+        if let Some(ceiling) = &self.ceiling {
+            tokio::time::sleep_until(ceiling.reserve_start()).await;
         }
     }
 
@@ -257,6 +283,8 @@ impl State {
             return;
         }
         self.successes_in_run = 0;
+        // A run of successes without a second event: the limit is not close, stop probing.
+        self.probing = false;
         self.rate = match self.measured {
             Some(measured) => self.rate + measured * ADDITIVE_SHARE,
             None => self.rate * 2.0,
@@ -295,6 +323,7 @@ impl State {
             // Not measured yet: a multiplicative cut, without burst; the next event measures.
             None => ((self.rate * CUT_FACTOR).max(MIN_RPS), 1.0),
         };
+        self.probing = self.measured.is_none();
         self.rate = rate;
         self.capacity = capacity;
         self.tokens = 0.0;
@@ -387,6 +416,23 @@ mod tests {
         admit_and_answer(&controller, limit).await;
         let rate = controller.figures().rate;
         assert!((3.0..4.0).contains(&rate), "{rate}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_first_429_one_request_at_a_time_until_the_rate_is_measured() {
+        let controller = Controller::new(4, None);
+        let limit = Feedback::RateLimited(Some(Duration::from_secs(1)));
+        admit_and_answer(&controller, limit).await;
+        let first = controller.admit().await;
+        let second = tokio::time::timeout(Duration::from_millis(500), controller.admit()).await;
+        assert!(second.is_err(), "a second request ran while probing");
+        controller.feedback(&first, Feedback::Success);
+        drop(first);
+        // The next event measures the server's rate: full parallelism again.
+        admit_and_answer(&controller, limit).await;
+        let _one = controller.admit().await;
+        let two = tokio::time::timeout(Duration::from_secs(30), controller.admit()).await;
+        assert!(two.is_ok(), "still one at a time after the measurement");
     }
 
     #[tokio::test(start_paused = true)]
