@@ -445,20 +445,25 @@ impl Probe {
         Ok(())
     }
 
-    /// PUT with `group` moves rules between folders and merges the fields it does not send.
-    async fn check_move_and_merge(&self) -> Result<Option<FolderPk>> {
-        let disable = form(&[("status", "0"), ("hostnames[]", &self.hostname("h1"))]);
-        self.raw(Method::PUT, &["rules"], Some(disable)).await?;
-        let target = self.create_folder("moved").await?;
-        let group = target.to_string();
-        let (h0, h1) = (self.hostname("h0"), self.hostname("h1"));
+    /// `PUT /rules` of the probe's h0 and h1 with `do=1` and `group` = `pk`.
+    async fn put_h0_h1_as_allow_into(&self, pk: FolderPk) -> Result<RawAnswer> {
+        let (group, h0, h1) = (pk.to_string(), self.hostname("h0"), self.hostname("h1"));
         let body = form(&[
             ("do", "1"),
             ("group", &group),
             ("hostnames[]", &h0),
             ("hostnames[]", &h1),
         ]);
-        let answer = self.raw(Method::PUT, &["rules"], Some(body)).await?;
+        self.raw(Method::PUT, &["rules"], Some(body)).await
+    }
+
+    /// PUT with `group` moves rules between folders and merges the fields it does not send.
+    async fn check_move_and_merge(&self) -> Result<Option<FolderPk>> {
+        let disable = form(&[("status", "0"), ("hostnames[]", &self.hostname("h1"))]);
+        self.raw(Method::PUT, &["rules"], Some(disable)).await?;
+        let target = self.create_folder("moved").await?;
+        let (h0, h1) = (self.hostname("h0"), self.hostname("h1"));
+        let answer = self.put_h0_h1_as_allow_into(target).await?;
         let listed = self.listed(target).await?;
         let state = |hostname: &str| {
             let found = listed.iter().find(|(h, ..)| h == hostname);
@@ -490,15 +495,7 @@ impl Probe {
     /// PUT with `group` = the folder the rules are already in.
     async fn check_same_folder(&self, pk: FolderPk) -> Result<()> {
         let before = self.listed(pk).await?;
-        let group = pk.to_string();
-        let (h0, h1) = (self.hostname("h0"), self.hostname("h1"));
-        let body = form(&[
-            ("do", "1"),
-            ("group", &group),
-            ("hostnames[]", &h0),
-            ("hostnames[]", &h1),
-        ]);
-        let answer = self.raw(Method::PUT, &["rules"], Some(body)).await?;
+        let answer = self.put_h0_h1_as_allow_into(pk).await?;
         let after = self.listed(pk).await?;
         let orders = |rules: &[(String, Value, Value, Value)]| {
             rules
