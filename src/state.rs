@@ -5,6 +5,7 @@
 //! secrets, and written atomically. `serial` moves only when the content changes, so a no-op save
 //! leaves the file byte-identical and `git status` clean.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -144,17 +145,28 @@ impl ProfileState {
 
     /// Parses a state file's text; `path` only names the file in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Self, StateError> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|err| parse_error(path, &err))?;
-        let version = value.get("version").and_then(serde_json::Value::as_u64);
-        if let Some(found) = version.filter(|found| *found != u64::from(STATE_VERSION)) {
-            return Err(StateError::UnsupportedVersion {
-                path: path.to_path_buf(),
-                found,
-            });
+        let unsupported = |found: u64| StateError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            found,
+        };
+        match serde_json::from_str::<Self>(text) {
+            Ok(state) if state.version == STATE_VERSION => Ok(state),
+            Ok(state) => Err(unsupported(u64::from(state.version))),
+            // Another version's file may not have this shape: name its version, not a field.
+            Err(err) => match serde_json::from_str::<VersionOnly>(text) {
+                Ok(VersionOnly {
+                    version: Some(found),
+                }) if found != u64::from(STATE_VERSION) => Err(unsupported(found)),
+                _ => Err(parse_error(path, &err)),
+            },
         }
-        serde_json::from_str(text).map_err(|err| parse_error(path, &err))
     }
+}
+
+/// Just the `version` of a state file (any other field ignored, whatever its shape).
+#[derive(Deserialize)]
+struct VersionOnly {
+    version: Option<u64>,
 }
 
 fn parse_error(path: &Path, err: &serde_json::Error) -> StateError {
@@ -260,14 +272,20 @@ impl StateStore {
 /// What the state files know about each folder's source, so an unchanged source is neither
 /// downloaded again (HTTP 304) nor parsed (same sha256). Only folders whose recorded source is
 /// complete (`source` is set) are cached, with their rules and excluded hostnames together.
-pub fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState>) -> SourceCache {
+pub fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState>) -> SourceCache<'a> {
     let mut cache = SourceCache::default();
     for folder in states.into_iter().flat_map(|state| state.folders.values()) {
         let Some(record) = &folder.source else {
             continue;
         };
-        let mut rules = folder.rules.clone();
-        rules.extend(folder.excluded.iter().map(|(h, a)| (h.clone(), a.clone())));
+        let rules = match folder.excluded.is_empty() {
+            true => Cow::Borrowed(&folder.rules),
+            false => {
+                let mut rules = folder.rules.clone();
+                rules.extend(folder.excluded.iter().map(|(h, a)| (h.clone(), a.clone())));
+                Cow::Owned(rules)
+            }
+        };
         let cached = CachedSource {
             record: record.clone(),
             name: folder.name.clone(),

@@ -603,3 +603,36 @@ fn logs_go_to_stderr_one_line_per_step_with_v_and_none_with_q() {
     assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
     assert!(String::from_utf8_lossy(&quiet.stdout).contains("Apply report"));
 }
+
+#[test]
+fn parallelism_bounds_each_profile_and_profiles_do_not_queue_behind_each_other() {
+    let setup = |profiles: &[&str]| {
+        let config = EmulatorConfig {
+            profiles: profiles.iter().map(|p| p.to_string()).collect(),
+            latency: Duration::from_millis(60),
+            ..EmulatorConfig::default()
+        };
+        let folders = (0..6)
+            .map(|n| {
+                let key = format!("f{n}");
+                FolderSpec::domains(&key, &format!("Folder {n}"), "block", &hosts(&key, 0..5))
+            })
+            .collect();
+        Setup::new(config, folders)
+    };
+    let one = setup(&["p1"]);
+    one.apply_ok(&["--parallelism", "2"]);
+    assert_eq!(
+        one.emulator.stats().peak_in_flight,
+        2,
+        "one profile: 2 at once"
+    );
+    one.assert_converged(&[]);
+
+    // Three profiles of one token: each has its own 2 slots; the pace is the token's.
+    let three = setup(&["p1", "p2", "p3"]);
+    three.apply_ok(&["--parallelism", "2"]);
+    let peak = three.emulator.stats().peak_in_flight;
+    assert!((3..=6).contains(&peak), "three profiles: {peak} at once");
+    three.assert_converged(&[]);
+}

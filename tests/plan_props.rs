@@ -5,7 +5,9 @@
 //! estimated. After every step: no kept rule disappears, a kept rule's own action and status are
 //! what they were or what they will be, a kept rule that acted before and acts after never stops
 //! acting (a folder disabled too early would do that), and a removed rule never acts in any way
-//! it did not before (a rule parked in the scratch folder is inert).
+//! it did not before (a rule parked in the scratch folder is inert). The checked run takes the steps
+//! in a random order the applier may run them in (each after the steps it waits for,
+//! `plan::order::prerequisites`), so every interleaving of concurrent requests is covered.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,8 +16,8 @@ use ctrld_sync::model::{
     ActionKind, DesiredFolder, DesiredProfile, FolderAction, FolderPk, RuleAction, SourceRecord,
 };
 use ctrld_sync::plan::{
-    parked_rule_action, plan_profile, scratch_folder_action, CurrentFolder, CurrentProfile, Holder,
-    PlanError, PlanSettings, Step,
+    order, parked_rule_action, plan_profile, scratch_folder_action, CurrentFolder, CurrentProfile,
+    Holder, PlanError, PlanSettings, Step,
 };
 use proptest::prelude::*;
 use rand::rngs::StdRng as SeededRng;
@@ -391,6 +393,24 @@ fn execute(
     }
 }
 
+/// The steps in an order the applier may start them in: each after every step it waits for, the
+/// choice among ready steps random.
+fn any_allowed_order(steps: &[Step], seed: u64) -> Vec<Step> {
+    let waits = order::prerequisites(steps);
+    let mut rng = SeededRng::seed_from_u64(seed);
+    let mut done = vec![false; steps.len()];
+    let mut ordered = Vec::with_capacity(steps.len());
+    while ordered.len() < steps.len() {
+        let ready: Vec<usize> = (0..steps.len())
+            .filter(|&index| !done[index] && waits[index].iter().all(|&before| done[before]))
+            .collect();
+        let index = *ready.choose(&mut rng).expect("the waits form no cycle");
+        done[index] = true;
+        ordered.push(steps[index].clone());
+    }
+    ordered
+}
+
 /// Every rule, at every step of applying the plan, against where it started and where it ends.
 struct Invariants<'a> {
     before: &'a Model,
@@ -491,7 +511,8 @@ fn check(seed: u64, size: usize, tight_limit: bool) -> Result<(), TestCaseError>
         kept: &kept,
     };
     let mut managed = case.managed.clone();
-    execute(&mut case.model, &mut managed, &plan.steps, |model, step| {
+    let steps = any_allowed_order(&plan.steps, seed);
+    execute(&mut case.model, &mut managed, &steps, |model, step| {
         invariants.check(model, step)
     });
 

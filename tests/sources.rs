@@ -63,11 +63,11 @@ fn one_folder(url: &str, extra: &str) -> Config {
     ))
 }
 
-async fn load(config: &Config, cache: &SourceCache) -> Result<Desired, SourceError> {
+async fn load(config: &Config, cache: &SourceCache<'_>) -> Result<Desired, SourceError> {
     source::load_desired(config, &[], cache, &Printer::silent()).await
 }
 
-fn cache_of(desired: &Desired) -> SourceCache {
+fn cache_of(desired: &Desired) -> SourceCache<'_> {
     let mut cache = SourceCache::default();
     for folder in desired.profiles.iter().flat_map(|p| &p.folders) {
         cache.insert(&folder.source.fingerprint, CachedSource::from(folder));
@@ -116,6 +116,7 @@ async fn a_cached_parse_is_reused_only_when_the_rules_come_from_it() {
     let mut cached = CachedSource::from(&first.profiles[0].folders[0]);
     cached
         .rules
+        .to_mut()
         .insert("cached-only.example".into(), RuleAction::block());
     let fingerprint = cached.record.fingerprint.clone();
     cache.insert(&fingerprint, cached);

@@ -43,6 +43,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
 async fn api(shared: &Shared, request: Request) -> Response {
     let route = Route::parse(request.method(), request.uri().path());
     shared.record(request.method().as_str(), &route);
+    let _in_flight = shared.in_flight();
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }

@@ -28,8 +28,19 @@ pub struct Shared {
     state_file: Option<PathBuf>,
     store: Mutex<Store>,
     stats: Mutex<Stats>,
+    /// API requests being answered now (kept across stats resets).
+    in_flight: Mutex<u64>,
     limiter: Option<Mutex<TokenBucket>>,
     faults: Mutex<FaultInjector>,
+}
+
+/// One API request being answered; see [`Shared::in_flight`].
+pub struct InFlight<'a>(&'a Shared);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.in_flight) -= 1;
+    }
 }
 
 /// A poisoned lock only means another request panicked; the data is still usable.
@@ -67,6 +78,7 @@ impl Shared {
             state_file: config.state_file,
             store: Mutex::new(store),
             stats: Mutex::new(Stats::default()),
+            in_flight: Mutex::new(0),
             limiter: config
                 .rps
                 .map(|rps| Mutex::new(TokenBucket::new(rps, config.burst))),
@@ -76,6 +88,15 @@ impl Shared {
 
     pub fn stats(&self) -> Stats {
         lock(&self.stats).clone()
+    }
+
+    /// Counts one API request as in flight until the guard is dropped.
+    pub fn in_flight(&self) -> InFlight<'_> {
+        let mut now = lock(&self.in_flight);
+        *now += 1;
+        let mut stats = lock(&self.stats);
+        stats.peak_in_flight = stats.peak_in_flight.max(*now);
+        InFlight(self)
     }
 
     pub fn reset_stats(&self) {

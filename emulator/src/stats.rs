@@ -17,6 +17,9 @@ pub struct Stats {
     pub rate_limited: u64,
     /// Requests answered with an injected 500 or 502.
     pub faults: u64,
+    /// The most API requests being answered at once (latency included).
+    #[serde(default)]
+    pub peak_in_flight: u64,
 }
 
 impl Stats {

@@ -9,9 +9,24 @@ use crate::plan::{FolderChange, FolderChangeKind, ProfilePlan, Step};
 use crate::state::{FolderState, ProfileState};
 
 /// The state apply starts from: what is true remotely, as the plan saw it.
-pub fn baseline(old: Option<ProfileState>, plan: &ProfilePlan) -> ProfileState {
-    let mut state = old.unwrap_or_else(|| ProfileState::new(plan.profile.clone()));
-    let previous = std::mem::take(&mut state.folders);
+pub fn baseline(old: Option<&ProfileState>, plan: &ProfilePlan) -> ProfileState {
+    let never_synced;
+    let old = match old {
+        Some(old) => old,
+        None => {
+            never_synced = ProfileState::new(plan.profile.clone());
+            &never_synced
+        }
+    };
+    let previous = &old.folders;
+    let mut state = ProfileState {
+        version: old.version,
+        lineage: old.lineage.clone(),
+        serial: old.serial,
+        profile: old.profile.clone(),
+        folders: BTreeMap::new(),
+        scratch: leftover_scratch(plan, &old.scratch),
+    };
     for change in &plan.folders {
         let Some(pk) = change
             .pk
@@ -43,13 +58,12 @@ pub fn baseline(old: Option<ProfileState>, plan: &ProfilePlan) -> ProfileState {
         );
     }
     // A desired folder the plan has nothing to say about is as the state had it.
-    for (key, old) in previous {
-        let listed = plan.folders.iter().any(|change| change.key == key);
-        if !listed && plan.target.folders.contains_key(&key) {
-            state.folders.insert(key, old);
+    for (key, folder) in previous {
+        let listed = plan.folders.iter().any(|change| &change.key == key);
+        if !listed && plan.target.folders.contains_key(key) {
+            state.folders.insert(key.clone(), folder.clone());
         }
     }
-    state.scratch = leftover_scratch(plan, &state.scratch);
     state
 }
 

@@ -56,8 +56,9 @@ pub async fn apply_profiles(
 ) -> Vec<ProfileOutcome> {
     let bars = &MultiProgress::new();
     let runs = jobs.into_iter().map(|job| async move {
-        let start = baseline(job.state, job.plan);
-        let run = ProfileRun::new(job.client, store, start, job.plan, settings, printer, bars);
+        let run = ProfileRun::new(
+            job.client, store, job.state, job.plan, settings, printer, bars,
+        );
         let outcome = run.run(&job.plan.steps).await;
         log_summary(printer, &outcome);
         outcome

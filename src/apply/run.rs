@@ -1,20 +1,23 @@
-//! One profile's apply: the plan's steps in waves, each wave's requests concurrent, the state
-//! saved after every completed request.
+//! One profile's apply: each step starts once the steps it waits for are done (see
+//! `plan::order`), up to `parallelism` at once; the state is saved after every completed request.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use indicatif::MultiProgress;
 
+use super::baseline::baseline;
 use super::error::ApplyError;
 use super::ledger::{Ledger, SkippedHostname, Tally};
 use super::progress::Progress;
 use super::resolve::Places;
 use crate::controld::{ApiError, Client, RuleTarget};
 use crate::model::{FolderPk, RuleAction};
-use crate::plan::{parked_rule_action, scratch_folder_action, ProfilePlan, Step, SCRATCH_PREFIX};
+use crate::plan::{
+    order, parked_rule_action, scratch_folder_action, ProfilePlan, Step, SCRATCH_PREFIX,
+};
 use crate::printer::Printer;
 use crate::state::{ProfileState, StateStore, StateWriter};
 
@@ -50,7 +53,8 @@ pub struct ProfileRun<'a> {
     pub(super) profile: String,
     /// Saves each new state in the background (coalesced), off the requests' path.
     writer: StateWriter,
-    ledger: Mutex<Ledger>,
+    /// Shared with the writer, which snapshots `ledger.state` when it saves.
+    ledger: Arc<Mutex<Ledger>>,
     pub(super) places: Places,
     pub(super) progress: Progress,
     settings: RunSettings,
@@ -59,18 +63,22 @@ pub struct ProfileRun<'a> {
 impl<'a> ProfileRun<'a> {
     pub fn new(
         client: &'a Client,
-        store: &'a StateStore,
-        start: ProfileState,
+        store: &StateStore,
+        on_disk: Option<ProfileState>,
         plan: &ProfilePlan,
         settings: RunSettings,
         printer: &Printer,
         bars: &MultiProgress,
     ) -> Self {
+        let start = baseline(on_disk.as_ref(), plan);
+        let ledger = Arc::new(Mutex::new(Ledger::new(start, plan.target.clone())));
+        let shared = Arc::clone(&ledger);
+        let snapshot = move || lock_ledger(&shared).state.clone();
         Self {
             client,
             profile: plan.profile.clone(),
-            writer: StateWriter::new(store, &plan.profile),
-            ledger: Mutex::new(Ledger::new(start, plan.target.clone())),
+            writer: StateWriter::new(store, &plan.profile, on_disk, snapshot),
+            ledger,
             places: Places::default(),
             progress: Progress::new(printer, bars, &plan.profile, &plan.steps),
             settings,
@@ -103,27 +111,42 @@ impl<'a> ProfileRun<'a> {
         }
     }
 
-    /// Waves in plan order; stops after the first wave with a failure. Returns steps done.
+    /// Starts each step as soon as the steps it waits for are done ([`order::prerequisites`]), at
+    /// most `parallelism` at once; among ready steps, the one with the longest chain of steps
+    /// waiting behind it first ([`order::chain_lengths`]), then plan order. After the first failure
+    /// nothing new starts; what is in flight finishes. Returns the steps done and the first failure.
     async fn run_steps(&self, steps: &[Step]) -> (usize, Option<ApplyError>) {
-        let mut done = 0;
-        for wave in waves(steps) {
-            let results: Vec<Result<(), ApplyError>> = stream::iter(wave)
-                .map(|step| async move {
-                    let result = self.execute(step).await;
-                    if result.is_ok() {
-                        self.progress.step_done(step);
-                    }
-                    result
-                })
-                .buffer_unordered(self.settings.parallelism.max(1))
-                .collect()
-                .await;
-            done += results.iter().filter(|result| result.is_ok()).count();
-            if let Some(error) = results.into_iter().find_map(Result::err) {
-                return (done, Some(error));
+        let waits = order::prerequisites(steps);
+        let chains = order::chain_lengths(&waits);
+        let mut started = vec![false; steps.len()];
+        let mut finished = vec![false; steps.len()];
+        let mut running = FuturesUnordered::new();
+        let (mut done, mut failure) = (0, None);
+        loop {
+            while failure.is_none() && running.len() < self.settings.parallelism.max(1) {
+                let ready = (0..steps.len())
+                    .filter(|&index| !started[index])
+                    .filter(|&index| waits[index].iter().all(|&before| finished[before]))
+                    .min_by_key(|&index| (std::cmp::Reverse(chains[index]), index));
+                let Some(index) = ready else { break };
+                started[index] = true;
+                running.push(async move { (index, self.execute(&steps[index]).await) });
+            }
+            let Some((index, result)) = running.next().await else {
+                break;
+            };
+            match result {
+                Ok(()) => {
+                    self.progress.step_done(&steps[index]);
+                    finished[index] = true;
+                    done += 1;
+                }
+                Err(error) => {
+                    failure.get_or_insert(error);
+                }
             }
         }
-        (done, None)
+        (done, failure)
     }
 
     async fn execute(&self, step: &Step) -> Result<(), ApplyError> {
@@ -290,13 +313,9 @@ impl<'a> ProfileRun<'a> {
 
     /// Updates the ledger and queues its state to be saved (atomically, in the background).
     pub(super) fn record(&self, change: impl FnOnce(&mut Ledger)) -> Result<(), ApplyError> {
-        let snapshot = {
-            let mut ledger = self.ledger();
-            change(&mut ledger);
-            ledger.state.clone()
-        };
+        change(&mut self.ledger());
         self.writer
-            .submit(snapshot)
+            .submit()
             .map_err(|source| self.state_error(source))
     }
 
@@ -308,11 +327,7 @@ impl<'a> ProfileRun<'a> {
     }
 
     pub(super) fn ledger(&self) -> MutexGuard<'_, Ledger> {
-        // A panic while holding the lock cannot leave the ledger half-updated in a way that
-        // matters more than the panic itself; keep going with its content.
-        self.ledger
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock_ledger(&self.ledger)
     }
 
     pub(super) fn pk_of(&self, key: &str) -> Result<FolderPk, ApplyError> {
@@ -339,60 +354,10 @@ impl<'a> ProfileRun<'a> {
     }
 }
 
-/// Which steps may run at the same time: the same kind of work, in plan order. The plan already
-/// orders the kinds (folders first, then additions/moves/changes, removals, folder deletes).
-fn wave_class(step: &Step) -> u8 {
-    match step {
-        Step::CreateFolder { .. } | Step::UpdateFolder { .. } | Step::CreateScratch => 0,
-        Step::AddRules { .. } | Step::ChangeRules { .. } | Step::MoveRules { .. } => 1,
-        Step::DeleteRule { .. } | Step::MoveToScratch { .. } => 2,
-        Step::DeleteScratch => 3,
-        Step::DeleteFolder { .. } | Step::DeleteLeftoverScratch { .. } => 4,
-    }
-}
-
-/// Maximal runs of consecutive steps of the same class.
-pub(super) fn waves(steps: &[Step]) -> Vec<&[Step]> {
-    let mut waves = Vec::new();
-    let mut start = 0;
-    for index in 1..=steps.len() {
-        if index == steps.len() || wave_class(&steps[index]) != wave_class(&steps[start]) {
-            waves.push(&steps[start..index]);
-            start = index;
-        }
-    }
-    waves
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waves_split_where_the_kind_of_work_changes() {
-        let add = |key: &str| Step::AddRules {
-            key: key.into(),
-            action: RuleAction::block(),
-            hostnames: vec!["a.example".into()],
-        };
-        let steps = vec![
-            Step::CreateScratch,
-            add("a"),
-            add("b"),
-            Step::MoveToScratch {
-                hostnames: vec!["b.example".into()],
-            },
-            Step::DeleteRule {
-                hostname: "c.example".into(),
-            },
-            Step::DeleteScratch,
-            Step::DeleteFolder {
-                key: "old".into(),
-                pk: 7,
-            },
-        ];
-        let sizes: Vec<usize> = waves(&steps).iter().map(|wave| wave.len()).collect();
-        assert_eq!(sizes, vec![1, 2, 2, 1, 1]);
-        assert!(waves(&[]).is_empty());
-    }
+fn lock_ledger(ledger: &Mutex<Ledger>) -> MutexGuard<'_, Ledger> {
+    // A panic while holding the lock cannot leave the ledger half-updated in a way that matters
+    // more than the panic itself; keep going with its content.
+    ledger
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

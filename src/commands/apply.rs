@@ -62,6 +62,7 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
             .unwrap_or(ClientConfig::DEFAULT_PARALLELISM),
         verify: args.verify,
     };
+    let mut states = prepared.states;
     let jobs = prepared
         .plan
         .profiles
@@ -70,7 +71,7 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
         .map(|(plan, client)| ProfileJob {
             client,
             plan,
-            state: prepared.states.get(&plan.profile).cloned(),
+            state: states.remove(&plan.profile),
         })
         .collect();
     let outcomes = apply::apply_profiles(jobs, store, run_settings, &context.printer).await;

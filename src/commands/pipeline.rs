@@ -1,5 +1,9 @@
 //! The stages `plan` and `apply` share, in data-flow order: load the config and lock the state dir,
 //! read the states, fetch the sources (desired), refresh (current), plan. Each stage is timed.
+//!
+//! Refresh's first read of each profile (`GET /groups`) needs nothing but the config, so it is sent
+//! before the states and sources load and its round trip overlaps that work; the refresh stage's
+//! time is what is left of it afterwards.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -12,7 +16,7 @@ use crate::controld::Client;
 use crate::error::{Error, Result};
 use crate::model::DesiredProfile;
 use crate::plan::{self, CurrentProfile, Plan, PlanSettings};
-use crate::refresh::{self, Target};
+use crate::refresh::{self, Listing, Target};
 use crate::source::{self, FetchReport};
 use crate::state::{self, ProfileState, StateStore};
 
@@ -53,10 +57,11 @@ pub struct Planned {
 pub async fn plan(
     context: &Context,
     workspace: &Workspace,
-    session: Option<&mut Session>,
+    mut session: Option<&mut Session>,
     request: &Request<'_>,
 ) -> Result<Planned> {
     let config = &workspace.config;
+    let listings = start_listings(session.as_deref_mut(), config, request);
     let fetching = Instant::now();
     let states = load_states(&workspace.store, config, request.profiles)?;
     let cache = state::source_cache(states.values());
@@ -71,6 +76,7 @@ pub async fn plan(
         &desired.profiles,
         &states,
         request,
+        listings,
     )
     .await?;
     let refresh = seconds(refreshing.elapsed());
@@ -93,6 +99,28 @@ pub async fn plan(
     })
 }
 
+/// Sends each selected profile's `GET /groups` now. A profile whose client cannot be made (no token)
+/// gets none: the refresh stage reports that, after the config and sources had their say.
+fn start_listings(
+    session: Option<&mut Session>,
+    config: &Config,
+    request: &Request<'_>,
+) -> BTreeMap<String, Listing> {
+    let Some(session) = session.filter(|_| request.refresh != refresh::Mode::None) else {
+        return BTreeMap::new();
+    };
+    let selected = |id: &String| request.profiles.is_empty() || request.profiles.contains(id);
+    config
+        .profiles
+        .iter()
+        .filter(|profile| selected(&profile.id))
+        .filter_map(|profile| {
+            let client = session.client(profile).ok()?;
+            Some((profile.id.clone(), Listing::start(&client, &profile.id)))
+        })
+        .collect()
+}
+
 /// The refresh stage: every profile at once, each with its client when there is a session.
 async fn refresh_profiles(
     context: &Context,
@@ -101,6 +129,7 @@ async fn refresh_profiles(
     profiles: &[DesiredProfile],
     states: &BTreeMap<String, ProfileState>,
     request: &Request<'_>,
+    mut listings: BTreeMap<String, Listing>,
 ) -> Result<Vec<CurrentProfile>> {
     let ids: Vec<&str> = profiles.iter().map(|profile| profile.id.as_str()).collect();
     let clients = match session.as_deref_mut() {
@@ -117,6 +146,7 @@ async fn refresh_profiles(
             desired,
             state: states.get(&desired.id),
             client: client.as_ref(),
+            listing: listings.remove(&desired.id),
         })
         .collect();
     for id in &ids {
@@ -124,7 +154,7 @@ async fn refresh_profiles(
             .printer
             .verbose(format!("profile {id}: refreshing ({:?})", request.refresh));
     }
-    let currents = refresh::refresh_all(request.refresh, &targets).await?;
+    let currents = refresh::refresh_all(request.refresh, targets).await?;
     if let Some(session) = session {
         log_calls(context, session);
     }
@@ -178,13 +208,30 @@ pub fn load_states(
     config: &Config,
     selected: &[String],
 ) -> Result<BTreeMap<String, ProfileState>> {
+    let ids: Vec<&str> = config
+        .profiles
+        .iter()
+        .map(|profile| profile.id.as_str())
+        .filter(|id| selected.is_empty() || selected.iter().any(|s| s == id))
+        .collect();
+    // Parsing is most of a no-change run's own work: one thread per file.
+    let loaded: Vec<_> = std::thread::scope(|scope| {
+        let loads: Vec<_> = ids
+            .iter()
+            .map(|id| scope.spawn(move || store.load(id)))
+            .collect();
+        loads
+            .into_iter()
+            .map(|load| {
+                load.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     let mut states = BTreeMap::new();
-    for profile in &config.profiles {
-        if !selected.is_empty() && !selected.contains(&profile.id) {
-            continue;
-        }
-        if let Some(state) = store.load(&profile.id)? {
-            states.insert(profile.id.clone(), state);
+    for (id, state) in ids.into_iter().zip(loaded) {
+        if let Some(state) = state? {
+            states.insert(id.to_string(), state);
         }
     }
     Ok(states)

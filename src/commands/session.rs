@@ -36,6 +36,8 @@ pub struct Session {
     timeout: Duration,
     /// By sha256 of the token, so that not even a debug print shows a token.
     clients: BTreeMap<String, Client>,
+    /// Each profile's handle on its token's client, with its own in-flight slots.
+    by_profile: BTreeMap<String, Client>,
     /// With `--sandbox`, the in-process emulator every client talks to; it lives as long as the session.
     sandbox: Option<Sandbox>,
 }
@@ -70,6 +72,7 @@ impl Session {
                 .unwrap_or(ClientConfig::DEFAULT_PARALLELISM),
             timeout: api.timeout.unwrap_or(ClientConfig::DEFAULT_TIMEOUT),
             clients: BTreeMap::new(),
+            by_profile: BTreeMap::new(),
             sandbox,
         })
     }
@@ -78,8 +81,18 @@ impl Session {
         &self.base_url
     }
 
-    /// The client for `profile`'s token, built on first use of that token.
+    /// `profile`'s handle on the client of its token (built on first use of that token): the
+    /// token's pacing, the profile's own `parallelism` requests in flight.
     pub fn client(&mut self, profile: &ProfileConfig) -> Result<Client> {
+        if let Some(client) = self.by_profile.get(&profile.id) {
+            return Ok(client.clone());
+        }
+        let client = self.token_client(profile)?.with_own_slots();
+        self.by_profile.insert(profile.id.clone(), client.clone());
+        Ok(client)
+    }
+
+    fn token_client(&mut self, profile: &ProfileConfig) -> Result<Client> {
         let token = match &self.sandbox {
             Some(sandbox) => sandbox.token(),
             None => read_token(profile, token_variable(profile))?,

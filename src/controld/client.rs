@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use serde_json::Value;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use url::Url;
 
 use crate::model::{FolderAction, FolderPk, RuleAction};
@@ -17,7 +18,7 @@ use super::endpoint::Endpoint;
 use super::envelope;
 use super::error::{ApiError, Call};
 use super::failure::{transport_reason, Failure};
-use super::pacing::{Controller, Feedback};
+use super::pacing::{Admission, Controller, Feedback};
 use super::retry::{parse_retry_after, Backoff};
 use super::stats::{CallStats, StatsRecorder};
 use super::types::{RemoteFolder, RemoteProfile, RemoteRule, RuleTarget};
@@ -54,12 +55,18 @@ impl RawAnswer {
     }
 }
 
-/// A Control D API client. Clones share one connection pool, pacing controller and call counters.
+/// A Control D API client. Clones share one connection pool, pacing controller and call counters,
+/// and one set of in-flight slots; [`Client::with_own_slots`] gives a handle with its own.
 #[derive(Clone)]
-pub struct Client(Arc<Inner>);
+pub struct Client {
+    shared: Arc<Inner>,
+    /// At most `parallelism` requests of this handle (one profile) in flight at once.
+    slots: Arc<Semaphore>,
+}
 
 struct Inner {
     http: reqwest::Client,
+    parallelism: usize,
     base_url: Url,
     token: Token,
     timeout: Duration,
@@ -72,7 +79,7 @@ struct Inner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.0.base_url.as_str())
+            .field("base_url", &self.shared.base_url.as_str())
             .finish_non_exhaustive()
     }
 }
@@ -117,8 +124,10 @@ impl Client {
             .default_headers(default_headers(config.org_id.as_deref())?)
             .build()
             .map_err(|error| ApiError::Setup(transport_reason(error)))?;
+        let parallelism = config.parallelism.max(1);
         let inner = Inner {
             http,
+            parallelism,
             base_url: config.base_url,
             token: config.token,
             timeout: config.timeout,
@@ -127,14 +136,38 @@ impl Client {
                 base: config.retry_base_delay,
                 cap: config.retry_max_delay,
             },
-            pacer: Controller::new(config.parallelism, config.ceiling.clone()),
+            pacer: Controller::new(config.ceiling.clone()),
             stats: StatsRecorder::default(),
         };
-        Ok(Self(Arc::new(inner)))
+        Ok(Self {
+            shared: Arc::new(inner),
+            slots: Arc::new(Semaphore::new(parallelism)),
+        })
+    }
+
+    /// A handle sharing this client's connections, pacing (the token's rate) and counters, with
+    /// `parallelism` in-flight slots of its own: one per profile, so one profile's requests never
+    /// queue behind another's (a no-change run over many profiles reads them all at once).
+    pub fn with_own_slots(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            slots: Arc::new(Semaphore::new(self.shared.parallelism)),
+        }
+    }
+
+    /// Waits for one of this handle's in-flight slots, then for the token's pace.
+    async fn admit(&self) -> (SemaphorePermit<'_>, Admission<'_>) {
+        // Taking the slot first means a waiting request never wastes a pacing token.
+        let slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the in-flight semaphore is never closed");
+        (slot, self.shared.pacer.admit().await)
     }
 
     pub fn base_url(&self) -> &Url {
-        &self.0.base_url
+        &self.shared.base_url
     }
 
     pub async fn list_profiles(&self) -> Result<Vec<RemoteProfile>, ApiError> {
@@ -262,9 +295,9 @@ impl Client {
             url: url.to_string(),
             profile: None,
         };
-        let _in_flight = self.0.pacer.admit().await;
-        let mut builder = self.0.http.request(method, url);
-        builder = builder.bearer_auth(self.0.token.expose());
+        let _in_flight = self.admit().await;
+        let mut builder = self.shared.http.request(method, url);
+        builder = builder.bearer_auth(self.shared.token.expose());
         if let Some(form) = form {
             builder = builder
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -290,13 +323,13 @@ impl Client {
 
     /// A snapshot of the calls made so far by this client and its clones, with its pacing.
     pub fn stats(&self) -> CallStats {
-        let mut stats = self.0.stats.snapshot();
-        stats.set_pacing(self.0.pacer.figures());
+        let mut stats = self.shared.stats.snapshot();
+        stats.set_pacing(self.shared.pacer.figures());
         stats
     }
 
     pub fn reset_stats(&self) {
-        self.0.stats.reset();
+        self.shared.stats.reset();
     }
 
     fn check_batch(&self, request: &Request, hostnames: &[String]) -> Result<(), ApiError> {
@@ -344,7 +377,7 @@ impl Client {
 
     /// The retry loop. Hand-written (see `retry.rs` for why not `backon`).
     async fn execute(&self, request: &Request, url: &Url, call: &Call) -> Result<Value, ApiError> {
-        let inner = &self.0;
+        let inner = &self.shared;
         let idempotent = request.endpoint.is_idempotent();
         let mut retries = 0;
         let mut outcome_unknown_before = false;
@@ -388,30 +421,30 @@ impl Client {
     /// Full-jitter backoff, at least the server's `Retry-After`. After a 429 the pacing controller
     /// already holds every request of this token for `Retry-After` and has cut the rate.
     async fn pause_before_retry(&self, retries: u32, failure: &Failure) {
-        let wait = self
-            .0
-            .backoff
-            .wait(retries, failure.retry_after(), &mut rand::thread_rng());
+        let wait =
+            self.shared
+                .backoff
+                .wait(retries, failure.retry_after(), &mut rand::thread_rng());
         tokio::time::sleep(wait).await;
     }
 
     /// One HTTP attempt: waits for pacing, sends, reads the answer, counts it, and tells the
     /// pacing controller what the answer said.
     async fn attempt(&self, request: &Request, url: &Url, call: &Call) -> Result<Value, Failure> {
-        let inner = &self.0;
-        let admission = inner.pacer.admit().await;
+        let inner = &self.shared;
+        let (slot, admission) = self.admit().await;
         inner.stats.attempt(request.endpoint);
         let result = self.send_once(request, url, call).await;
         inner.pacer.feedback(&admission, feedback_of(&result));
         if matches!(result, Err(Failure::RateLimited { .. })) {
             inner.stats.rate_limited();
         }
-        drop(admission);
+        drop((admission, slot));
         result
     }
 
     async fn send_once(&self, request: &Request, url: &Url, call: &Call) -> Result<Value, Failure> {
-        let inner = &self.0;
+        let inner = &self.shared;
         let mut builder = inner
             .http
             .request(request.endpoint.method(), url.clone())
@@ -440,7 +473,7 @@ impl Client {
     }
 
     fn url(&self, segments: &[String]) -> Url {
-        base_url::join(&self.0.base_url, segments)
+        base_url::join(&self.shared.base_url, segments)
     }
 
     fn call(&self, request: &Request, url: &Url) -> Call {

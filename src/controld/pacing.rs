@@ -1,7 +1,7 @@
 //! Adaptive pacing: as fast as the service allows, backing off when told.
 //!
-//! One [`Controller`] per account token, shared by every profile that uses it:
-//! - at most `parallelism` requests in flight;
+//! One [`Controller`] per account token, shared by every profile that uses it (each profile's
+//! client handle bounds its own requests in flight, `--parallelism`):
 //! - request starts drawn from a token bucket whose rate starts high ([`INITIAL_RPS`], with a burst
 //!   of the same size) and adapts: a 429 cuts it, a run of successes grows it;
 //! - an optional [`RateCeiling`] (`--max-rps`) shared by every controller of the run, never passed.
@@ -98,17 +98,14 @@ pub(crate) struct PacingFigures {
     pub in_requests: Duration,
 }
 
-/// A request admitted to run: holds its in-flight slot (and, while probing, the one probe slot)
-/// until dropped.
+/// A request admitted to run: while probing, holds the one probe slot until dropped.
 pub(crate) struct Admission<'a> {
-    _slot: SemaphorePermit<'a>,
     _probe: Option<SemaphorePermit<'a>>,
     pub sent_at: Instant,
 }
 
 #[derive(Debug)]
 pub(crate) struct Controller {
-    in_flight: Semaphore,
     /// One permit: while probing, a request holds it, so one request is in flight at a time.
     probe: Semaphore,
     ceiling: Option<RateCeiling>,
@@ -143,14 +140,12 @@ struct LimitEvent {
 }
 
 impl Controller {
-    /// `parallelism` 0 is taken as 1.
-    pub fn new(parallelism: usize, ceiling: Option<RateCeiling>) -> Self {
+    pub fn new(ceiling: Option<RateCeiling>) -> Self {
         let now = Instant::now();
         let rate = ceiling
             .as_ref()
             .map_or(INITIAL_RPS, |c| c.rps().clamp(MIN_RPS, INITIAL_RPS));
         Self {
-            in_flight: Semaphore::new(parallelism.max(1)),
             probe: Semaphore::new(1),
             ceiling,
             state: Mutex::new(State {
@@ -170,14 +165,8 @@ impl Controller {
         }
     }
 
-    /// Waits for an in-flight slot, then for the pace (hold, bucket, ceiling).
+    /// Waits for the pace (hold, bucket, ceiling). The caller holds an in-flight slot already.
     pub async fn admit(&self) -> Admission<'_> {
-        // Taking the slot first means a waiting request never wastes a pacing token.
-        let slot = self
-            .in_flight
-            .acquire()
-            .await
-            .expect("the pacing semaphore is never closed");
         let started = Instant::now();
         let mut probe = None;
         loop {
@@ -193,7 +182,6 @@ impl Controller {
         let sent_at = Instant::now();
         self.lock().waited += sent_at - started;
         Admission {
-            _slot: slot,
             _probe: probe,
             sent_at,
         }
@@ -355,7 +343,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn starts_with_a_burst_and_no_wait() {
-        let controller = Controller::new(4, None);
+        let controller = Controller::new(None);
         let origin = Instant::now();
         for _ in 0..INITIAL_RPS as usize {
             admit_and_answer(&controller, Feedback::Success).await;
@@ -366,7 +354,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_ceiling_spaces_every_start() {
         let ceiling = RateCeiling::new(20.0);
-        let controller = Controller::new(4, ceiling);
+        let controller = Controller::new(ceiling);
         let origin = Instant::now();
         for _ in 0..5 {
             admit_and_answer(&controller, Feedback::Success).await;
@@ -377,7 +365,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_429_holds_every_request_for_retry_after_and_cuts_the_rate() {
-        let controller = Controller::new(4, None);
+        let controller = Controller::new(None);
         admit_and_answer(
             &controller,
             Feedback::RateLimited(Some(Duration::from_secs(2))),
@@ -392,7 +380,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_429s_of_requests_already_in_flight_are_one_event() {
-        let controller = Controller::new(4, None);
+        let controller = Controller::new(None);
         let first = controller.admit().await;
         let second = controller.admit().await;
         controller.feedback(&first, Feedback::RateLimited(Some(Duration::from_secs(1))));
@@ -403,7 +391,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn two_events_measure_the_server_rate_and_the_rate_settles_under_it() {
-        let controller = Controller::new(1, None);
+        let controller = Controller::new(None);
         let limit = Feedback::RateLimited(Some(Duration::from_secs(1)));
         admit_and_answer(&controller, limit).await;
         let event = Instant::now();
@@ -420,7 +408,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn after_a_first_429_one_request_at_a_time_until_the_rate_is_measured() {
-        let controller = Controller::new(4, None);
+        let controller = Controller::new(None);
         let limit = Feedback::RateLimited(Some(Duration::from_secs(1)));
         admit_and_answer(&controller, limit).await;
         let first = controller.admit().await;
@@ -437,7 +425,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn successes_grow_the_rate_up_to_the_ceiling() {
-        let controller = Controller::new(4, RateCeiling::new(30.0));
+        let controller = Controller::new(RateCeiling::new(30.0));
         admit_and_answer(&controller, Feedback::RateLimited(None)).await;
         let low = controller.figures().rate;
         for _ in 0..200 {
@@ -445,17 +433,5 @@ mod tests {
         }
         let rate = controller.figures().rate;
         assert!(rate > low && rate <= 30.0, "{low} -> {rate}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn parallelism_bounds_requests_in_flight() {
-        let controller = Controller::new(2, None);
-        let first = controller.admit().await;
-        let _second = controller.admit().await;
-        let third = tokio::time::timeout(Duration::from_millis(200), controller.admit()).await;
-        assert!(third.is_err(), "a third request ran with parallelism 2");
-        drop(first);
-        let third = tokio::time::timeout(Duration::from_secs(5), controller.admit()).await;
-        assert!(third.is_ok());
     }
 }

@@ -36,21 +36,56 @@ pub enum Mode {
     None,
 }
 
-/// One profile to refresh: what is desired, its state, and its client (`None` with [`Mode::None`]).
+/// One profile to refresh: what is desired, its state, its client (`None` with [`Mode::None`]),
+/// and its folder list if that read was started early.
 pub struct Target<'a> {
     pub desired: &'a DesiredProfile,
     pub state: Option<&'a ProfileState>,
     pub client: Option<&'a Client>,
+    pub listing: Option<Listing>,
+}
+
+/// A profile's `GET /groups`, started before the states and sources are loaded (it needs nothing
+/// from them), so that its round trip overlaps that local work. Dropped unfinished, it is cancelled.
+#[derive(Debug)]
+pub struct Listing(tokio::task::JoinHandle<Result<Vec<RemoteFolder>, ApiError>>);
+
+impl Listing {
+    pub fn start(client: &Client, profile: &str) -> Self {
+        let (client, profile) = (client.clone(), profile.to_string());
+        Self(tokio::spawn(
+            async move { client.list_folders(&profile).await },
+        ))
+    }
+
+    async fn finish(mut self) -> Result<Vec<RemoteFolder>, ApiError> {
+        match (&mut self.0).await {
+            Ok(listed) => listed,
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
+    }
+}
+
+impl Drop for Listing {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Refreshes every profile concurrently; the results are in the order of `targets`.
 pub async fn refresh_all(
     mode: Mode,
-    targets: &[Target<'_>],
+    targets: Vec<Target<'_>>,
 ) -> Result<Vec<CurrentProfile>, RefreshError> {
-    let reads = targets
-        .iter()
-        .map(|target| refresh(mode, target.client, target.desired, target.state));
+    let reads = targets.into_iter().map(|target| {
+        refresh(
+            mode,
+            target.client,
+            target.desired,
+            target.state,
+            target.listing,
+        )
+    });
     try_join_all(reads).await
 }
 
@@ -60,6 +95,7 @@ pub async fn refresh(
     client: Option<&Client>,
     desired: &DesiredProfile,
     state: Option<&ProfileState>,
+    listing: Option<Listing>,
 ) -> Result<CurrentProfile, RefreshError> {
     let client = match (mode, client) {
         (Mode::None, _) | (_, None) => return Ok(from_state(&desired.id, state)),
@@ -70,7 +106,11 @@ pub async fn refresh(
         profile: profile.to_string(),
         source: Box::new(source),
     };
-    let remote = client.list_folders(profile).await.map_err(api)?;
+    let remote = match listing {
+        Some(listing) => listing.finish().await,
+        None => client.list_folders(profile).await,
+    };
+    let remote = remote.map_err(api)?;
     let matched = match_folders(desired, state, &remote);
     let full = mode == Mode::Full;
     let mut reads_made = RefreshReads::LIST_ONLY;

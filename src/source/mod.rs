@@ -102,7 +102,7 @@ pub struct LoadedFolders {
 pub async fn load_desired(
     config: &Config,
     profiles: &[String],
-    cache: &SourceCache,
+    cache: &SourceCache<'_>,
     printer: &Printer,
 ) -> Result<Desired, SourceError> {
     let selected = select_profiles(config, profiles)?;
@@ -167,7 +167,7 @@ fn select_profiles<'a>(
 pub async fn load_folders(
     config: &Config,
     keys: &[&str],
-    cache: &SourceCache,
+    cache: &SourceCache<'_>,
     printer: &Printer,
 ) -> Result<LoadedFolders, SourceError> {
     let fetcher = Fetcher::new(FetchOptions::from(&config.sources)).map_err(SourceError::Client)?;
@@ -245,9 +245,9 @@ struct SourceJob<'a> {
 
 impl SourceJob<'_> {
     /// Conditional GET only when every folder has a cached parse of the same body to fall back on.
-    fn validators(&self, cache: &SourceCache) -> Option<Validators> {
+    fn validators(&self, cache: &SourceCache<'_>) -> Option<Validators> {
         let location = self.location.shown();
-        let cached: Option<Vec<&CachedSource>> = self
+        let cached: Option<Vec<&CachedSource<'_>>> = self
             .folders
             .iter()
             .map(|folder| cache.get(&location, &folder.fingerprint))
@@ -304,7 +304,7 @@ impl Outcome {
         &mut self,
         job: &SourceJob<'_>,
         fetched: Fetched,
-        cache: &SourceCache,
+        cache: &SourceCache<'_>,
         printer: &Printer,
     ) {
         let location = &job.location.shown();
@@ -369,7 +369,7 @@ impl Outcome {
 
     /// `on_error = "keep"`: every folder whose source failed takes its last good parse from the
     /// state, as if the source had answered 304; a folder with none stays an error.
-    fn keep_failed(&mut self, config: &Config, cache: &SourceCache, printer: &Printer) {
+    fn keep_failed(&mut self, config: &Config, cache: &SourceCache<'_>, printer: &Printer) {
         for error in std::mem::take(&mut self.errors) {
             let failed = failed_folders(&error);
             if failed.is_empty() {
@@ -399,7 +399,7 @@ impl Outcome {
     fn keep(
         &mut self,
         folder: &FolderConfig,
-        cached: &CachedSource,
+        cached: &CachedSource<'_>,
         reason: String,
         printer: &Printer,
     ) {
@@ -416,7 +416,7 @@ impl Outcome {
     fn reuse(
         &mut self,
         folder: &FolderConfig,
-        cached: &CachedSource,
+        cached: &CachedSource<'_>,
         record: SourceRecord,
         origin: Origin,
     ) {
@@ -437,7 +437,7 @@ impl Outcome {
                 key: folder.key.clone(),
                 name: cached.name.clone(),
                 action: cached.action.clone(),
-                rules: cached.rules.clone(),
+                rules: cached.rules.clone().into_owned(),
                 source: record,
             },
         );

@@ -1,8 +1,11 @@
-//! State saves off the hot path: the applier hands each new snapshot to a [`StateWriter`] and goes
-//! on with its next request; a blocking task writes it (atomically, as [`write_atomically`] does).
-//! Snapshots queued while a write is running are coalesced: only the latest is written next.
+//! State saves off the hot path: the applier tells a [`StateWriter`] that the state changed and goes
+//! on with its next request; a blocking task takes a snapshot (through the function the writer was
+//! made with) and writes it (atomically, as [`write_atomically`] does). Changes signalled while a
+//! write is running are coalesced: one snapshot, taken when the write before it is done, covers
+//! them all, so neither the copy nor the write is on the requests' path.
 //!
-//! The last saved state stays in memory (read from disk once), so a save neither re-reads nor
+//! The last saved state stays in memory (the caller hands over what it loaded when the run
+//! started; the state dir is locked, so that is what is on disk), so a save neither re-reads nor
 //! re-parses the file; unchanged content is not written and keeps its serial. The serial moves by
 //! one per run that changes the content, however many snapshots were written or coalesced, so the
 //! same run writes the same file whatever the timing. After a kill, the
@@ -20,54 +23,68 @@ use super::{write_atomically, ProfileState, StateError, StateStore};
 #[derive(Clone, Debug)]
 pub struct StateWriter(Arc<Inner>);
 
-#[derive(Debug)]
+/// Takes the snapshot to save (the applier's state as of now).
+type Snapshot = Box<dyn Fn() -> ProfileState + Send + Sync>;
+
 struct Inner {
     store_dir: PathBuf,
     profile: String,
     queue: Mutex<Queue>,
-    /// The last state written (or found on disk); only the running write task touches it.
-    saved: Mutex<Saved>,
+    /// The last state written (or on disk when the run started); only the running write task
+    /// touches it.
+    saved: Mutex<Option<ProfileState>>,
     /// The serial of this run's writes, fixed by the first write that changes the content.
     run_serial: Mutex<Option<u64>>,
     idle: Notify,
+    snapshot: Snapshot,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateWriter")
+            .field("store_dir", &self.store_dir)
+            .field("profile", &self.profile)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Default)]
 struct Queue {
-    next: Option<ProfileState>,
+    /// A change was signalled that no write has covered yet.
+    dirty: bool,
     writing: bool,
     /// The first failure, as its message; every later submit and the flush report it.
     failed: Option<String>,
 }
 
-#[derive(Debug, Default)]
-enum Saved {
-    /// Not read from disk yet.
-    #[default]
-    Unknown,
-    Known(Option<ProfileState>),
-}
-
 impl StateWriter {
-    pub fn new(store: &StateStore, profile: &str) -> Self {
+    /// A writer for `profile`, whose file holds `on_disk` (as loaded under the store's lock), that
+    /// saves what `snapshot` returns.
+    pub fn new(
+        store: &StateStore,
+        profile: &str,
+        on_disk: Option<ProfileState>,
+        snapshot: impl Fn() -> ProfileState + Send + Sync + 'static,
+    ) -> Self {
         Self(Arc::new(Inner {
             store_dir: store.dir().to_path_buf(),
             profile: profile.to_string(),
             queue: Mutex::new(Queue::default()),
-            saved: Mutex::new(Saved::Unknown),
+            saved: Mutex::new(on_disk),
             run_serial: Mutex::new(None),
             idle: Notify::new(),
+            snapshot: Box::new(snapshot),
         }))
     }
 
-    /// Queues `state` to be saved (replacing any snapshot not yet written). Fails only when an
+    /// Says the state changed: a snapshot taken after this call will be saved. Fails only when an
     /// earlier save failed, so the run stops at the first request after it.
-    pub fn submit(&self, state: ProfileState) -> Result<(), StateError> {
+    pub fn submit(&self) -> Result<(), StateError> {
         let mut queue = lock(&self.0.queue);
         if let Some(message) = &queue.failed {
             return Err(StateError::SaveFailed(message.clone()));
         }
-        queue.next = Some(state);
+        queue.dirty = true;
         if !queue.writing {
             queue.writing = true;
             let inner = Arc::clone(&self.0);
@@ -76,7 +93,7 @@ impl StateWriter {
         Ok(())
     }
 
-    /// Waits until every submitted snapshot is written; the first failure, if any.
+    /// Waits until every signalled change is written; the first failure, if any.
     pub async fn flush(&self) -> Result<(), StateError> {
         loop {
             let idle = self.0.idle.notified();
@@ -97,22 +114,21 @@ impl StateWriter {
 }
 
 impl Inner {
-    /// Writes the latest snapshot until none is queued.
+    /// Writes a fresh snapshot until no change is left uncovered.
     fn drain(&self) {
         loop {
-            let next = {
+            {
                 let mut queue = lock(&self.queue);
-                match queue.next.take() {
-                    Some(state) if queue.failed.is_none() => state,
-                    _ => {
-                        queue.writing = false;
-                        drop(queue);
-                        self.idle.notify_waiters();
-                        return;
-                    }
+                if !queue.dirty || queue.failed.is_some() {
+                    queue.writing = false;
+                    drop(queue);
+                    self.idle.notify_waiters();
+                    return;
                 }
-            };
-            if let Err(error) = self.write(next) {
+                queue.dirty = false;
+            }
+            // Taken after `dirty` was cleared: it covers every change signalled before.
+            if let Err(error) = self.write((self.snapshot)()) {
                 lock(&self.queue).failed = Some(error.to_string());
             }
         }
@@ -121,13 +137,7 @@ impl Inner {
     /// Saves like [`StateStore::save`], comparing with the state in memory instead of the file.
     fn write(&self, mut state: ProfileState) -> Result<(), StateError> {
         let mut saved = lock(&self.saved);
-        if matches!(*saved, Saved::Unknown) {
-            let store = StateStore::open_read_only(self.store_dir.clone())?;
-            *saved = Saved::Known(store.load(&self.profile)?);
-        }
-        let Saved::Known(previous) = &*saved else {
-            return Ok(());
-        };
+        let previous = &*saved;
         if let Some(previous) = previous {
             if previous.same_content(&state) {
                 return Ok(());
@@ -141,7 +151,7 @@ impl Inner {
         });
         let path = self.store_dir.join(format!("{}.json", self.profile));
         write_atomically(&path, state.to_json().as_bytes())?;
-        *saved = Saved::Known(Some(state));
+        *saved = Some(state);
         Ok(())
     }
 }
@@ -168,26 +178,42 @@ mod tests {
         state
     }
 
+    /// A writer saving `current`, as the applier's writer saves its ledger's state.
+    fn writer_of(
+        store: &StateStore,
+        on_disk: Option<ProfileState>,
+        current: &Arc<Mutex<ProfileState>>,
+    ) -> StateWriter {
+        let current = Arc::clone(current);
+        StateWriter::new(store, "p1", on_disk, move || lock(&current).clone())
+    }
+
+    fn change(writer: &StateWriter, current: &Mutex<ProfileState>, rules: usize) {
+        *lock(current) = state(rules);
+        writer.submit().unwrap();
+    }
+
     #[tokio::test]
     async fn saves_in_the_background_coalesce_and_keep_the_serial_on_no_change() {
         let dir = tempfile::tempdir().unwrap();
         let store = StateStore::open(dir.path()).unwrap();
-        let writer = StateWriter::new(&store, "p1");
+        let current = Arc::new(Mutex::new(state(0)));
+        let writer = writer_of(&store, None, &current);
         for rules in 1..=50 {
-            writer.submit(state(rules)).unwrap();
+            change(&writer, &current, rules);
         }
         writer.flush().await.unwrap();
         let saved = store.load("p1").unwrap().unwrap();
         assert_eq!(saved.folders["ads"].rules.len(), 50, "the latest snapshot");
         assert_eq!(saved.serial, 1, "one serial per run, however many writes");
         let before = std::fs::read(store.path("p1")).unwrap();
-        writer.submit(state(50)).unwrap();
+        change(&writer, &current, 50);
         writer.flush().await.unwrap();
         assert_eq!(std::fs::read(store.path("p1")).unwrap(), before);
 
-        let next_run = StateWriter::new(&store, "p1");
-        next_run.submit(state(51)).unwrap();
-        next_run.submit(state(52)).unwrap();
+        let next_run = writer_of(&store, store.load("p1").unwrap(), &current);
+        change(&next_run, &current, 51);
+        change(&next_run, &current, 52);
         next_run.flush().await.unwrap();
         assert_eq!(
             store.load("p1").unwrap().unwrap().serial,
@@ -202,10 +228,11 @@ mod tests {
         let store = StateStore::open(dir.path()).unwrap();
         // A directory where the file should be: the rename over it fails.
         std::fs::create_dir(store.path("p1")).unwrap();
-        let writer = StateWriter::new(&store, "p1");
-        writer.submit(state(1)).unwrap();
+        let current = Arc::new(Mutex::new(state(1)));
+        let writer = writer_of(&store, None, &current);
+        writer.submit().unwrap();
         let error = writer.flush().await.unwrap_err();
         assert!(error.to_string().contains("p1.json"), "{error}");
-        assert!(writer.submit(state(2)).is_err());
+        assert!(writer.submit().is_err());
     }
 }
