@@ -225,6 +225,8 @@ async fn stats_count_every_api_request_exactly_and_never_admin_calls() {
         ]),
         rate_limited: 0,
         faults: 0,
+        // One request after another.
+        peak_in_flight: 1,
     };
     assert_eq!(over_http, expected);
     assert_eq!(api.emulator.stats(), expected);
