@@ -219,7 +219,7 @@ pub struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = Refresh::Auto)]
     pub refresh: Refresh,
 
-    /// Requests in flight at once [default: config's `api.parallelism`, else 4]
+    /// Requests of one profile in flight at once [default: config's `api.parallelism`, else 4]
     #[arg(long, value_name = "N")]
     pub parallelism: Option<usize>,
 

@@ -2,14 +2,15 @@
 //! concurrency, saving the state after every completed request; then checks the touched folders
 //! and reports.
 //!
-//! Protection never has a gap: the plan adds and moves before it removes (except near the rule
-//! limit, where the plan itself puts removals first) and deletes folders last; a rule present
-//! before and desired after is never deleted, only moved.
+//! Protection never has a gap: a rule present before and desired after is never deleted, only
+//! moved, and folders are deleted last. Each step starts once the steps it depends on are done
+//! (`plan::order`): removing rules desired nowhere may overlap additions, except near the rule
+//! limit, where the plan puts removals first and they finish first.
 //!
-//! Pacing (see `controld/pacing.rs`): every profile sharing an account token shares one client and
-//! its adaptive pacing controller; `--max-rps` (default config `api.max_rps`, else none) is a hard
-//! ceiling over the whole run, and `--parallelism` (default `api.parallelism`, else 4) bounds the
-//! requests in flight.
+//! Pacing (see `controld/pacing.rs`): every profile sharing an account token shares its client's
+//! adaptive pacing controller; `--max-rps` (default config `api.max_rps`, else none) is a hard
+//! ceiling over the whole run, and `--parallelism` (default `api.parallelism`, else 4) bounds each
+//! profile's requests in flight.
 
 mod baseline;
 mod check;

@@ -52,7 +52,7 @@ pub(super) struct RawApi {
     /// Requests per second, all profiles together (default 5).
     #[schemars(with = "Option<f64>", range(min = 0))]
     pub(super) max_rps: Option<Spanned<f64>>,
-    /// Requests in flight at once (default 4).
+    /// Requests of one profile in flight at once (default 4).
     #[schemars(with = "Option<i64>", range(min = 1))]
     pub(super) parallelism: Option<Spanned<i64>>,
     /// Seconds per request (default 30).
