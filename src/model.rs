@@ -10,7 +10,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A hostname after normalisation (lowercase, no trailing dot, punycode). Sorted maps keep output stable.
-pub type Hostname = String;
+/// Shared: a run holds each hostname in the state, the sources, the plan, the applier's ledger and
+/// its saves, and a copy costs a reference count instead of an allocation.
+pub type Hostname = std::sync::Arc<str>;
 
 /// Control D's integer primary key of a folder ("group").
 pub type FolderPk = u64;

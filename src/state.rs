@@ -400,8 +400,8 @@ pub(crate) mod tests {
     pub(super) fn sample() -> ProfileState {
         let mut state = ProfileState::new("p1");
         let mut rules = BTreeMap::new();
-        rules.insert("b.example".to_string(), RuleAction::block());
-        rules.insert("a.example".to_string(), RuleAction::allow());
+        rules.insert("b.example".into(), RuleAction::block());
+        rules.insert("a.example".into(), RuleAction::allow());
         state.folders.insert(
             "ads".into(),
             FolderState {
@@ -474,7 +474,7 @@ pub(crate) mod tests {
         let cached = cache
             .get("https://lists.example/ads.json", "0123456789abcdef")
             .unwrap();
-        let hosts: Vec<&str> = cached.rules.keys().map(String::as_str).collect();
+        let hosts: Vec<&str> = cached.rules.keys().map(|h| &**h).collect();
         assert_eq!(hosts, ["a.example", "b.example", "c.example"]);
     }
 

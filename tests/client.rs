@@ -34,7 +34,7 @@ fn hosts(names: &[&str]) -> Vec<String> {
 }
 
 fn hostnames_of(rules: &[RemoteRule]) -> Vec<&str> {
-    let mut names: Vec<&str> = rules.iter().map(|rule| rule.hostname.as_str()).collect();
+    let mut names: Vec<&str> = rules.iter().map(|rule| &*rule.hostname).collect();
     names.sort();
     names
 }
@@ -108,7 +108,10 @@ async fn every_call_round_trips_and_counts_match_the_emulator() {
         .unwrap();
     let root = client.list_rules(PROFILE, None).await.unwrap();
     assert_eq!(hostnames_of(&root), ["nas.home.example", "pixel.example"]);
-    let moved_rule = root.iter().find(|r| r.hostname == "pixel.example").unwrap();
+    let moved_rule = root
+        .iter()
+        .find(|r| &*r.hostname == "pixel.example")
+        .unwrap();
     assert_eq!(moved_rule.action, allow);
 
     let allow_folder = FolderAction::of(ActionKind::Allow);

@@ -8,7 +8,7 @@ use assert_cmd::Command;
 use controld_emulator::{
     ActionDump, Dump, Emulator, EmulatorConfig, FolderDump, ProfileDump, RuleDump,
 };
-use ctrld_sync::model::{ActionKind, FolderAction, RuleAction};
+use ctrld_sync::model::{ActionKind, FolderAction, Hostname, RuleAction};
 use ctrld_sync::state::{FolderState, ProfileState, StateStore};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
@@ -104,7 +104,7 @@ impl World {
         for (key, pk, name, hosts) in folders {
             let rules = hosts
                 .iter()
-                .map(|h| (h.to_string(), RuleAction::block()))
+                .map(|h| (Hostname::from(*h), RuleAction::block()))
                 .collect();
             let folder = FolderState {
                 pk: *pk,

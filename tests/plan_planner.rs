@@ -4,20 +4,25 @@ use std::collections::BTreeMap;
 
 use ctrld_sync::controld::RemoteFolder;
 use ctrld_sync::model::{
-    ActionKind, DesiredFolder, DesiredProfile, FolderAction, RuleAction, SourceRecord,
+    ActionKind, DesiredFolder, DesiredProfile, FolderAction, Hostname, RuleAction, SourceRecord,
 };
 use ctrld_sync::plan::{
     parked_rule_action, plan_profile, CurrentFolder, CurrentProfile, PlanError, PlanSettings,
     ProfilePlan, Step,
 };
 
-fn hosts(prefix: &str, n: usize) -> BTreeMap<String, RuleAction> {
+fn hosts(prefix: &str, n: usize) -> BTreeMap<Hostname, RuleAction> {
     (0..n)
-        .map(|i| (format!("{prefix}{i:05}.example"), RuleAction::block()))
+        .map(|i| {
+            (
+                format!("{prefix}{i:05}.example").into(),
+                RuleAction::block(),
+            )
+        })
         .collect()
 }
 
-fn desired(folders: Vec<(&str, BTreeMap<String, RuleAction>)>) -> DesiredProfile {
+fn desired(folders: Vec<(&str, BTreeMap<Hostname, RuleAction>)>) -> DesiredProfile {
     DesiredProfile {
         id: "p1".into(),
         name: None,
@@ -42,7 +47,7 @@ fn desired(folders: Vec<(&str, BTreeMap<String, RuleAction>)>) -> DesiredProfile
 
 /// Managed folders (key, pk, rules) plus unmanaged folders (pk, count).
 fn current(
-    managed: Vec<(&str, u64, BTreeMap<String, RuleAction>)>,
+    managed: Vec<(&str, u64, BTreeMap<Hostname, RuleAction>)>,
     unmanaged: &[(u64, u64)],
 ) -> CurrentProfile {
     let mut remote_folders: Vec<RemoteFolder> = unmanaged
@@ -279,7 +284,7 @@ fn a_desired_rule_parked_in_a_leftover_scratch_folder_moves_out_before_the_folde
     let mut now = current(vec![("ads", 1, hosts("a", 2))], &[(66, 40)]);
     now.scratch = vec![66];
     // 40 parked rules; a00002 is desired again.
-    let parked: BTreeMap<String, RuleAction> = hosts("a", 42).into_iter().skip(2).collect();
+    let parked: BTreeMap<Hostname, RuleAction> = hosts("a", 42).into_iter().skip(2).collect();
     let disabled = parked_rule_action();
     now.parked = Some(
         parked

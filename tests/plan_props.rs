@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ctrld_sync::controld::{RemoteFolder, MAX_HOSTNAMES_PER_REQUEST};
 use ctrld_sync::model::{
-    ActionKind, DesiredFolder, DesiredProfile, FolderAction, FolderPk, RuleAction, SourceRecord,
+    ActionKind, DesiredFolder, DesiredProfile, FolderAction, FolderPk, Hostname, RuleAction,
+    SourceRecord,
 };
 use ctrld_sync::plan::{
     order, parked_rule_action, plan_profile, scratch_folder_action, CurrentFolder, CurrentProfile,
@@ -30,7 +31,7 @@ use rand::{Rng, SeedableRng};
 struct Model {
     folders: BTreeMap<FolderPk, (String, FolderAction)>,
     /// hostname -> (folder or root, action)
-    rules: BTreeMap<String, (Option<FolderPk>, RuleAction)>,
+    rules: BTreeMap<Hostname, (Option<FolderPk>, RuleAction)>,
     next_pk: FolderPk,
     limit: usize,
     calls: BTreeMap<&'static str, u64>,
@@ -64,7 +65,7 @@ impl Model {
         self.rules.retain(|_, (folder, _)| *folder != Some(pk));
     }
 
-    fn post(&mut self, folder: FolderPk, action: &RuleAction, hostnames: &[String]) {
+    fn post(&mut self, folder: FolderPk, action: &RuleAction, hostnames: &[Hostname]) {
         self.call("POST");
         assert!(hostnames.len() <= MAX_HOSTNAMES_PER_REQUEST);
         assert!(
@@ -87,7 +88,7 @@ impl Model {
         }
     }
 
-    fn put(&mut self, move_to: Option<FolderPk>, action: &RuleAction, hostnames: &[String]) {
+    fn put(&mut self, move_to: Option<FolderPk>, action: &RuleAction, hostnames: &[Hostname]) {
         self.call("PUT");
         assert!(hostnames.len() <= MAX_HOSTNAMES_PER_REQUEST);
         for hostname in hostnames {
@@ -120,7 +121,7 @@ impl Model {
         (action.enabled && folder_on).then_some(action)
     }
 
-    fn folder_rules(&self, pk: FolderPk) -> BTreeMap<String, RuleAction> {
+    fn folder_rules(&self, pk: FolderPk) -> BTreeMap<Hostname, RuleAction> {
         self.rules
             .iter()
             .filter(|(_, (folder, _))| *folder == Some(pk))
@@ -183,7 +184,9 @@ fn source() -> SourceRecord {
 fn generate(seed: u64, size: usize) -> Case {
     let rng = &mut SeededRng::seed_from_u64(seed);
     let full = rng.gen_bool(0.5);
-    let hosts: Vec<String> = (0..size).map(|i| format!("h{i:05}.example")).collect();
+    let hosts: Vec<Hostname> = (0..size)
+        .map(|i| format!("h{i:05}.example").into())
+        .collect();
     let mut model = Model::default();
     let keys: Vec<String> = (0..5).map(|i| format!("k{i}")).collect();
     let mut managed = BTreeMap::new();
@@ -416,7 +419,7 @@ struct Invariants<'a> {
     before: &'a Model,
     after: &'a Model,
     /// Present before and desired after (leftover scratch folders included).
-    kept: &'a BTreeSet<String>,
+    kept: &'a BTreeSet<Hostname>,
 }
 
 impl Invariants<'_> {
@@ -490,7 +493,7 @@ fn check(seed: u64, size: usize, tight_limit: bool) -> Result<(), TestCaseError>
     );
     let before = case.model.clone();
     case.model.limit = settings.max_rules;
-    let kept: BTreeSet<String> = plan
+    let kept: BTreeSet<Hostname> = plan
         .target
         .folders
         .values()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ctrld_sync::controld::RemoteFolder;
 use ctrld_sync::model::{
-    ActionKind, DesiredFolder, DesiredProfile, FolderAction, RuleAction, SourceRecord,
+    ActionKind, DesiredFolder, DesiredProfile, FolderAction, Hostname, RuleAction, SourceRecord,
 };
 use ctrld_sync::plan::render::Format;
 use ctrld_sync::plan::{
@@ -14,10 +14,10 @@ use ctrld_sync::plan::{
     CurrentFolder, CurrentProfile, Holder, Plan, PlanSettings,
 };
 
-fn rules(entries: &[(&str, RuleAction)]) -> BTreeMap<String, RuleAction> {
+fn rules(entries: &[(&str, RuleAction)]) -> BTreeMap<Hostname, RuleAction> {
     entries
         .iter()
-        .map(|(host, action)| (host.to_string(), action.clone()))
+        .map(|(host, action)| (Hostname::from(*host), action.clone()))
         .collect()
 }
 
@@ -113,7 +113,7 @@ fn scenario() -> Plan {
         remote(13, "Mine", 1),
     ];
     let unmanaged = BTreeMap::from([(
-        "mine.example".to_string(),
+        "mine.example".into(),
         Holder::Folder {
             pk: 13,
             name: "Mine".into(),

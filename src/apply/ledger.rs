@@ -327,7 +327,7 @@ mod tests {
     }
 
     fn hostnames(names: &[&str]) -> Vec<Hostname> {
-        names.iter().map(|name| name.to_string()).collect()
+        names.iter().map(|name| Hostname::from(*name)).collect()
     }
 
     /// State: `ads` holds a, b (from source "old"); target: a, b, c (source "new"), d excluded.
@@ -335,7 +335,7 @@ mod tests {
         let rules = |names: &[&str]| -> BTreeMap<Hostname, RuleAction> {
             names
                 .iter()
-                .map(|n| (n.to_string(), RuleAction::block()))
+                .map(|n| (Hostname::from(*n), RuleAction::block()))
                 .collect()
         };
         let mut state = ProfileState::new("p1");
@@ -387,7 +387,7 @@ mod tests {
     fn an_unmanaged_holder_moves_the_hostname_to_excluded_so_the_folder_can_complete() {
         let mut ledger = ledger();
         ledger.rules_added("ads", &RuleAction::block(), &hostnames(&["c"]));
-        ledger.skip_unmanaged("ads", &"e".to_string(), Holder::Root);
+        ledger.skip_unmanaged("ads", &"e".into(), Holder::Root);
         let folder = &ledger.state.folders["ads"];
         assert_eq!(folder.source, Some(source("new")));
         assert!(folder.excluded.contains_key("e") && folder.excluded.contains_key("d"));
@@ -408,7 +408,7 @@ mod tests {
             Some(&RuleAction::allow())
         );
         assert_eq!(ledger.key_holding("a"), Some("other"));
-        ledger.rule_deleted(&"b".to_string());
+        ledger.rule_deleted(&"b".into());
         assert!(ledger.state.folders["ads"].rules.is_empty());
         assert_eq!(ledger.tally.rules_removed, 1);
     }

@@ -295,7 +295,7 @@ impl ProfileRun<'_> {
             profile: self.profile.clone(),
             key: key.to_string(),
             count: hostnames.len(),
-            first: hostnames.first().cloned().unwrap_or_default(),
+            first: hostnames.first().map(|h| h.to_string()).unwrap_or_default(),
         }
     }
 }

@@ -14,7 +14,7 @@ use super::ledger::{Ledger, SkippedHostname, Tally};
 use super::progress::Progress;
 use super::resolve::Places;
 use crate::controld::{ApiError, Client, RuleTarget};
-use crate::model::{FolderPk, RuleAction};
+use crate::model::{FolderPk, Hostname, RuleAction};
 use crate::plan::{
     order, parked_rule_action, scratch_folder_action, ProfilePlan, Step, SCRATCH_PREFIX,
 };
@@ -220,7 +220,7 @@ impl<'a> ProfileRun<'a> {
         &self,
         key: &str,
         action: &RuleAction,
-        hostnames: &[String],
+        hostnames: &[Hostname],
     ) -> Result<(), ApplyError> {
         let result = self
             .client
@@ -236,7 +236,7 @@ impl<'a> ProfileRun<'a> {
         to_key: &str,
         pk: FolderPk,
         action: &RuleAction,
-        hostnames: &[String],
+        hostnames: &[Hostname],
     ) -> Result<(), ApplyError> {
         let target = Some(RuleTarget::Folder(pk));
         let result = self
@@ -260,14 +260,14 @@ impl<'a> ProfileRun<'a> {
         &self,
         pk: FolderPk,
         action: &RuleAction,
-        hostnames: &[String],
+        hostnames: &[Hostname],
     ) -> Result<(), ApiError> {
         let present = self.client.list_rules(&self.profile, Some(pk)).await?;
-        let present: HashSet<&str> = present.iter().map(|rule| rule.hostname.as_str()).collect();
-        let (here, elsewhere): (Vec<String>, Vec<String>) = hostnames
+        let present: HashSet<&str> = present.iter().map(|rule| &*rule.hostname).collect();
+        let (here, elsewhere): (Vec<Hostname>, Vec<Hostname>) = hostnames
             .iter()
             .cloned()
-            .partition(|hostname| present.contains(hostname.as_str()));
+            .partition(|hostname| present.contains(&**hostname));
         self.client
             .update_rules(&self.profile, None, action, &here)
             .await?;
@@ -277,7 +277,7 @@ impl<'a> ProfileRun<'a> {
             .await
     }
 
-    async fn move_to_scratch(&self, hostnames: &[String]) -> Result<(), ApplyError> {
+    async fn move_to_scratch(&self, hostnames: &[Hostname]) -> Result<(), ApplyError> {
         let pk = self.ledger().scratch().ok_or_else(|| self.no_scratch())?;
         let target = Some(RuleTarget::Folder(pk));
         // Removal is inert: the PUT that parks the rules also disables them (`status=0` sent

@@ -242,7 +242,7 @@ impl Client {
         profile: &str,
         folder: Option<FolderPk>,
         action: &RuleAction,
-        hostnames: &[String],
+        hostnames: &[impl AsRef<str>],
     ) -> Result<(), ApiError> {
         let request = Request::new(Endpoint::CreateRules, profile, &["rules".to_owned()]);
         self.check_batch(&request, hostnames)?;
@@ -260,7 +260,7 @@ impl Client {
         profile: &str,
         move_to: Option<RuleTarget>,
         action: &RuleAction,
-        hostnames: &[String],
+        hostnames: &[impl AsRef<str>],
     ) -> Result<(), ApiError> {
         let request = Request::new(Endpoint::UpdateRules, profile, &["rules".to_owned()]);
         self.check_batch(&request, hostnames)?;
@@ -332,7 +332,11 @@ impl Client {
         self.shared.stats.reset();
     }
 
-    fn check_batch(&self, request: &Request, hostnames: &[String]) -> Result<(), ApiError> {
+    fn check_batch(
+        &self,
+        request: &Request,
+        hostnames: &[impl AsRef<str>],
+    ) -> Result<(), ApiError> {
         if hostnames.len() <= MAX_HOSTNAMES_PER_REQUEST {
             return Ok(());
         }
@@ -622,7 +626,7 @@ mod tests {
     async fn empty_batches_send_nothing() {
         let client = client("http://127.0.0.1:9");
         client
-            .update_rules("p1", None, &RuleAction::block(), &[])
+            .update_rules("p1", None, &RuleAction::block(), &[] as &[&str])
             .await
             .unwrap();
         assert_eq!(client.stats().total, 0);

@@ -137,7 +137,7 @@ fn post_groups_answers_with_the_new_pk() {
 #[test]
 fn get_folder_rules_accepts_comment_ttl_order_gaps_and_mixed_case() {
     let rules = wire::rules(&success_body(200, RULES_FOLDER), Some(12345)).unwrap();
-    let hostnames: Vec<&str> = rules.iter().map(|r| r.hostname.as_str()).collect();
+    let hostnames: Vec<&str> = rules.iter().map(|r| &*r.hostname).collect();
     assert_eq!(
         hostnames,
         [
@@ -382,7 +382,7 @@ fn folder_keys(folders: &[RemoteFolder]) -> Vec<(u64, String, Option<ActionKind>
 fn rule_keys(rules: &[RemoteRule]) -> Vec<(String, ActionKind, bool, Option<u64>)> {
     let key = |r: &RemoteRule| {
         (
-            r.hostname.clone(),
+            r.hostname.to_string(),
             r.action.kind,
             r.action.enabled,
             r.folder,

@@ -51,9 +51,9 @@ impl Form {
     }
 
     /// `hostnames[]=a&hostnames[]=b`: a bare repeated key fails with "hostnames must be an array".
-    pub fn hostnames(mut self, hostnames: &[String]) -> Self {
+    pub fn hostnames(mut self, hostnames: &[impl AsRef<str>]) -> Self {
         for hostname in hostnames {
-            self.field("hostnames[]", hostname);
+            self.field("hostnames[]", hostname.as_ref());
         }
         self
     }

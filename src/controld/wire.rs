@@ -144,7 +144,7 @@ fn rule(item: &Value, index: usize, listed_folder: Option<FolderPk>) -> Result<R
         }
     };
     Ok(RemoteRule {
-        hostname,
+        hostname: hostname.into(),
         action: RuleAction {
             kind,
             enabled: action.enabled(&path)?,

@@ -47,7 +47,7 @@ mod tests {
     fn rules(hosts: &[&str]) -> BTreeMap<Hostname, RuleAction> {
         hosts
             .iter()
-            .map(|h| (h.to_string(), RuleAction::block()))
+            .map(|h| (Hostname::from(*h), RuleAction::block()))
             .collect()
     }
 

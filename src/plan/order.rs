@@ -99,7 +99,7 @@ mod tests {
         Step::AddRules {
             key: key.into(),
             action: RuleAction::block(),
-            hostnames: vec![format!("{key}.example")],
+            hostnames: vec![format!("{key}.example").into()],
         }
     }
 

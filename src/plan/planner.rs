@@ -183,7 +183,7 @@ fn resolve<'a>(desired: &'a DesiredProfile, current: &CurrentProfile) -> Resolve
         let mut rules = Vec::with_capacity(folder.rules.len());
         let mut excluded = Vec::new();
         for (hostname, action) in &folder.rules {
-            if let Some(&winner) = resolved.owner.get(hostname.as_str()) {
+            if let Some(&winner) = resolved.owner.get(&**hostname) {
                 resolved.overlaps.push(Overlap {
                     hostname: hostname.clone(),
                     kept_by: desired.folders[winner].key.clone(),
@@ -219,11 +219,11 @@ fn locate(current: &CurrentProfile) -> HashMap<&str, (&str, &RuleAction)> {
     let held = current.managed.values().map(|f| f.rules.len()).sum();
     let mut located = HashMap::with_capacity(held);
     for (hostname, action) in current.parked.iter().flatten() {
-        located.insert(hostname.as_str(), (SCRATCH_PREFIX, action));
+        located.insert(&**hostname, (SCRATCH_PREFIX, action));
     }
     for (key, folder) in &current.managed {
         for (hostname, action) in &folder.rules {
-            located.insert(hostname.as_str(), (key.as_str(), action));
+            located.insert(&**hostname, (key.as_str(), action));
         }
     }
     located
@@ -299,7 +299,7 @@ impl Placed {
     fn of(key: &str, rules: &[Rule], located: &HashMap<&str, (&str, &RuleAction)>) -> Self {
         let mut placed = Self::default();
         for &(hostname, action) in rules {
-            placed.place(key, located.get(hostname.as_str()), hostname, action);
+            placed.place(key, located.get(&**hostname), hostname, action);
         }
         placed
     }
@@ -344,7 +344,7 @@ fn removals(
 ) -> BTreeMap<Hostname, RuleAction> {
     rules
         .iter()
-        .filter(|(hostname, _)| !owner.contains_key(hostname.as_str()))
+        .filter(|(hostname, _)| !owner.contains_key(&***hostname))
         .map(|(hostname, action)| (hostname.clone(), action.clone()))
         .collect()
 }
@@ -425,7 +425,7 @@ fn count_rules(
             parked.len(),
             parked
                 .keys()
-                .filter(|h| resolved.owner.contains_key(h.as_str()))
+                .filter(|h| resolved.owner.contains_key(&***h))
                 .count(),
         ),
         None => (leftover_counted, 0),

@@ -172,7 +172,12 @@ mod tests {
         state.lineage = "0123456789abcdef".into();
         let mut folder = super::super::tests::sample().folders["ads"].clone();
         folder.rules = (0..rules)
-            .map(|n| (format!("h{n}.example"), crate::model::RuleAction::block()))
+            .map(|n| {
+                (
+                    format!("h{n}.example").into(),
+                    crate::model::RuleAction::block(),
+                )
+            })
             .collect();
         state.folders.insert("ads".into(), folder);
         state
