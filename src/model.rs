@@ -172,8 +172,81 @@ impl Serialize for RuleAction {
 
 impl<'de> Deserialize<'de> for RuleAction {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+        deserializer.deserialize_str(TextVisitor::new("a rule action", |text| {
+            text.parse::<RuleAction>()
+        }))
+    }
+}
+
+/// A map keyed by hostname, read with each key made straight from the text (serde's own
+/// `Arc<str>` goes through a `String` and a `Box<str>`: two allocations per rule of a state file).
+pub fn hostname_map<'de, D, V>(deserializer: D) -> Result<BTreeMap<Hostname, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Key(Hostname);
+
+    impl<'de> Deserialize<'de> for Key {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let visitor = TextVisitor::new("a hostname", |text| Ok::<_, String>(Key(text.into())));
+            deserializer.deserialize_str(visitor)
+        }
+    }
+
+    struct Entries<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<V> {
+        type Value = BTreeMap<Hostname, V>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of hostnames")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some((Key(hostname), value)) = map.next_entry()? {
+                entries.push((hostname, value));
+            }
+            // Built in bulk: state files list hostnames sorted, so this is one pass.
+            Ok(entries.into_iter().collect())
+        }
+    }
+
+    deserializer.deserialize_map(Entries(std::marker::PhantomData))
+}
+
+/// Reads a string without owning it first, then converts it.
+struct TextVisitor<F> {
+    expecting: &'static str,
+    convert: F,
+}
+
+impl<F> TextVisitor<F> {
+    fn new<T, E>(expecting: &'static str, convert: F) -> Self
+    where
+        F: FnOnce(&str) -> Result<T, E>,
+    {
+        Self { expecting, convert }
+    }
+}
+
+impl<'de, T, E, F> serde::de::Visitor<'de> for TextVisitor<F>
+where
+    F: FnOnce(&str) -> Result<T, E>,
+    E: fmt::Display,
+{
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<Er: serde::de::Error>(self, text: &str) -> Result<T, Er> {
+        (self.convert)(text).map_err(Er::custom)
     }
 }
 

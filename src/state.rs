@@ -105,9 +105,14 @@ pub struct FolderState {
     pub name: String,
     pub action: FolderAction,
     /// What is in the folder in Control D.
+    #[serde(deserialize_with = "crate::model::hostname_map")]
     pub rules: BTreeMap<Hostname, RuleAction>,
     /// In the source but not applied: lost an overlap, or held by an unmanaged rule.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "crate::model::hostname_map"
+    )]
     pub excluded: BTreeMap<Hostname, RuleAction>,
     /// Present only when `rules` ∪ `excluded` is exactly what this source yields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -423,6 +428,20 @@ pub(crate) mod tests {
         let a = text.find("\"a.example\": \"allow\"").unwrap();
         let b = text.find("\"b.example\": \"block\"").unwrap();
         assert!(a < b);
+    }
+
+    #[test]
+    fn rules_parse_in_any_order_and_with_escapes() {
+        let state = sample();
+        let mut text = state.to_json();
+        // Out of order, and a key and an action spelled with JSON escapes.
+        text = text.replace(
+            "\"a.example\": \"allow\",\n        \"b.example\": \"block\"",
+            "\"b.example\": \"block\",\n        \"\\u0061.example\": \"\\u0061llow\"",
+        );
+        assert!(text.contains("u0061"), "{text}");
+        let parsed = ProfileState::parse(Path::new("p1.json"), &text).unwrap();
+        assert_eq!(parsed, state);
     }
 
     #[test]
