@@ -1,6 +1,10 @@
 //! Desired + current -> [`ProfilePlan`]. Pure: no I/O, no clock, no randomness.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Keyed by hostname, filled once per profile and looked up once per rule: foldhash (randomly
+// seeded) instead of SipHash, which was the largest single cost of planning an unchanged profile.
+use foldhash::{HashMap, HashMapExt};
 
 use super::cost::{scratch_is_cheaper, Estimate};
 use super::current::{CurrentProfile, Holder};
