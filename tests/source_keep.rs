@@ -2,13 +2,14 @@
 //! overlaps in config order), the other folders sync, plan and report name the folder and the
 //! error, the run exits 1 and the state keeps the last good source record.
 
+mod apply_support;
+
 use std::process::Output;
 
-use assert_cmd::Command;
 use controld_emulator::{Emulator, EmulatorConfig};
 use tempfile::TempDir;
 
-const TOKEN: &str = "test-token";
+use apply_support::TOKEN;
 
 struct Setup {
     dir: TempDir,
@@ -53,16 +54,7 @@ impl Setup {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::cargo_bin("ctrld-sync")
-            .unwrap()
-            .env("CTRLD_API_TOKEN", TOKEN)
-            .env_remove("CTRLD_API_URL")
-            .current_dir(self.dir.path())
-            .args(["--no-progress", "--color", "never", "--api-url"])
-            .arg(self.emulator.url())
-            .args(args)
-            .output()
-            .unwrap()
+        apply_support::run_in(self.dir.path(), &self.emulator.url(), args)
     }
 
     /// Folder name -> sorted hostnames, as the emulator holds them.

@@ -2,15 +2,16 @@
 //! retried with the API client's policy; 404, 403 and a body that does not parse are not. The real
 //! binary against the emulator's `/_lists/` server (and a raw TCP server for resets).
 
+mod apply_support;
+
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use assert_cmd::Command;
 use controld_emulator::{Emulator, EmulatorConfig};
 use tempfile::TempDir;
 
-const TOKEN: &str = "test-token";
+use apply_support::TOKEN;
 
 struct Setup {
     dir: TempDir,
@@ -52,16 +53,7 @@ impl Setup {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::cargo_bin("ctrld-sync")
-            .unwrap()
-            .env("CTRLD_API_TOKEN", TOKEN)
-            .env_remove("CTRLD_API_URL")
-            .current_dir(self.dir.path())
-            .args(["--no-progress", "--color", "never", "--api-url"])
-            .arg(self.emulator.url())
-            .args(args)
-            .output()
-            .unwrap()
+        apply_support::run_in(self.dir.path(), &self.emulator.url(), args)
     }
 
     fn requests(&self, name: &str) -> u32 {

@@ -13,6 +13,20 @@ use tempfile::TempDir;
 
 pub const TOKEN: &str = "test-token";
 
+/// The real binary run in `dir` (where its `ctrld-sync.toml` is) against the emulator at
+/// `api_url`, with the test token, no progress and no colour.
+pub fn run_in(dir: &Path, api_url: &str, args: &[&str]) -> Output {
+    Command::cargo_bin("ctrld-sync")
+        .unwrap()
+        .env("CTRLD_API_TOKEN", TOKEN)
+        .env_remove("CTRLD_API_URL")
+        .current_dir(dir)
+        .args(["--no-progress", "--color", "never", "--api-url", api_url])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// One folder of the config: key, folder name, action, and the list file's content.
 #[derive(Clone, Debug)]
 pub struct FolderSpec {
