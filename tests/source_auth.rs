@@ -113,21 +113,24 @@ fn assert_never_shown(output: &Output) {
     assert!(!all.contains(SECRET), "{all}");
 }
 
-#[test]
-fn the_bearer_token_is_sent_to_the_source_and_not_to_another_origin() {
+/// `validate` of a list whose origin redirects to another origin, with `auth`: it succeeds and
+/// never shows the secret. Returns the origin and the other server, to see what each was sent.
+fn validate_across_origins(auth: &str) -> (Server, Server) {
     let elsewhere = Server::start(Arc::new(|_: &str| list_response()));
     let origin = origin_server(elsewhere.url("/list.txt"));
-    let output = validate(
-        &origin.url("/other-origin"),
-        "auth_env = \"LISTS_TOKEN\"",
-        Some(SECRET),
-    );
+    let output = validate(&origin.url("/other-origin"), auth, Some(SECRET));
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
     assert_never_shown(&output);
+    (origin, elsewhere)
+}
+
+#[test]
+fn the_bearer_token_is_sent_to_the_source_and_not_to_another_origin() {
+    let (origin, elsewhere) = validate_across_origins("auth_env = \"LISTS_TOKEN\"");
     let asked = origin.heads();
     assert_eq!(asked.len(), 1);
     assert!(
@@ -142,19 +145,8 @@ fn the_bearer_token_is_sent_to_the_source_and_not_to_another_origin() {
 
 #[test]
 fn a_custom_header_is_not_sent_to_another_origin_either() {
-    let elsewhere = Server::start(Arc::new(|_: &str| list_response()));
-    let origin = origin_server(elsewhere.url("/list.txt"));
-    let output = validate(
-        &origin.url("/other-origin"),
-        "auth_env = \"LISTS_TOKEN\"\nauth_header = \"PRIVATE-TOKEN\"",
-        Some(SECRET),
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_never_shown(&output);
+    let (origin, elsewhere) =
+        validate_across_origins("auth_env = \"LISTS_TOKEN\"\nauth_header = \"PRIVATE-TOKEN\"");
     assert!(origin.heads()[0].contains(&format!("private-token: {SECRET}")));
     assert!(!origin.heads()[0].contains("authorization"));
     let followed = elsewhere.heads();

@@ -109,11 +109,10 @@ fn start_listings(
     let Some(session) = session.filter(|_| request.refresh != refresh::Mode::None) else {
         return BTreeMap::new();
     };
-    let selected = |id: &String| request.profiles.is_empty() || request.profiles.contains(id);
     config
         .profiles
         .iter()
-        .filter(|profile| selected(&profile.id))
+        .filter(|profile| is_selected(request.profiles, &profile.id))
         .filter_map(|profile| {
             let client = session.client(profile).ok()?;
             Some((profile.id.clone(), Listing::start(&client, &profile.id)))
@@ -212,7 +211,7 @@ pub fn load_states(
         .profiles
         .iter()
         .map(|profile| profile.id.as_str())
-        .filter(|id| selected.is_empty() || selected.iter().any(|s| s == id))
+        .filter(|id| is_selected(selected, id))
         .collect();
     // Parsing is most of a no-change run's own work: one thread per file.
     let loaded: Vec<_> = std::thread::scope(|scope| {
@@ -235,6 +234,12 @@ pub fn load_states(
         }
     }
     Ok(states)
+}
+
+/// `--profile` given: only those ids; not given: every profile. (Unknown ids are reported by the
+/// source loader, which names the config file.)
+fn is_selected(selected: &[String], id: &str) -> bool {
+    selected.is_empty() || selected.iter().any(|wanted| wanted == id)
 }
 
 fn source_counts(report: &FetchReport) -> SourceCounts {
