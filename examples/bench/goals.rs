@@ -46,8 +46,12 @@ fn settings(seed: u64, latency: Duration, limit: Option<(f64, u32)>) -> Settings
 
 const DEFAULTS: ApplyOptions = ApplyOptions {
     max_rps: None,
+    parallelism: None,
     allow_destroy: false,
 };
+
+/// The lower parallelisms the trade-off table runs besides the default.
+const LOWER_PARALLELISMS: [u32; 2] = [1, 2];
 
 /// Runs every goal and returns the Markdown tables.
 pub fn run(binary: &Path, seed: u64, latency: Duration) -> Result<String, BenchError> {
@@ -71,12 +75,23 @@ pub fn run(binary: &Path, seed: u64, latency: Duration) -> Result<String, BenchE
     no_changes.sort_by_key(|row| row.wall);
     let no_change = no_changes.swap_remove(NO_CHANGE_RUNS / 2);
 
-    let limited = |rps: f64, burst: u32| -> Result<Row, BenchError> {
-        let bench = Bench::fresh(binary, &one, &settings(seed, latency, Some((rps, burst))))?;
-        bench.run("first sync", &base, &DEFAULTS, false)
-    };
-    let four = limited(4.0, 20)?;
-    let two = limited(2.0, 5)?;
+    let first_sync =
+        |limit: Option<(f64, u32)>, options: &ApplyOptions| -> Result<Row, BenchError> {
+            let bench = Bench::fresh(binary, &one, &settings(seed, latency, limit))?;
+            bench.run("first sync", &base, options, false)
+        };
+    let four = first_sync(Some((4.0, 20)), &DEFAULTS)?;
+    let two = first_sync(Some((2.0, 5)), &DEFAULTS)?;
+    let mut tradeoff = Vec::new();
+    for parallelism in LOWER_PARALLELISMS {
+        let options = ApplyOptions {
+            parallelism: Some(parallelism),
+            ..DEFAULTS
+        };
+        let open_row = first_sync(None, &options)?;
+        let four_row = first_sync(Some((4.0, 20)), &options)?;
+        tradeoff.push((parallelism, open_row, four_row));
+    }
 
     let old = |limit: Option<(f64, u32)>, lists| -> Result<Row, BenchError> {
         let emulator = scenarios::start_emulator(&one, &settings(seed, latency, limit))?;
@@ -102,7 +117,12 @@ pub fn run(binary: &Path, seed: u64, latency: Duration) -> Result<String, BenchE
             ("first sync, 2/s burst 5", &two, &old_two),
         ],
     );
-    for row in [&first, &change, &no_change, &four, &two] {
+    tradeoff_table(&mut out, latency, &first, &four, &tradeoff);
+    let lower = tradeoff.iter().flat_map(|(_, open, four)| [open, four]);
+    for row in [&first, &change, &no_change, &four, &two]
+        .into_iter()
+        .chain(lower)
+    {
         if let Err(why) = &row.outcome {
             return Err(BenchError::Failed(format!(
                 "{} / {}: wrong end state: {why}",
@@ -198,6 +218,40 @@ fn goals_table(
             out,
             "| {goal} | {measured} | {} |",
             if met { "yes" } else { "no" }
+        );
+    }
+}
+
+/// The first sync at each parallelism: the unlimited run against the default's ideal time, and
+/// the 429s of the 4/s, burst 20 run (the first limit event costs one 429 per request in flight).
+fn tradeoff_table(
+    out: &mut String,
+    latency: Duration,
+    first: &Row,
+    four: &Row,
+    lower: &[(u32, Row, Row)],
+) {
+    let ideal = first.total as f64 * latency.as_secs_f64() / PARALLELISM;
+    let _ = writeln!(
+        out,
+        "\nThe first sync at each `--parallelism` (ideal: calls x latency / 4 = {ideal:.2} s)\n\n\
+         | parallelism | no limit: wall | against ideal | 4/s burst 20: 429s | wall | against server-imposed |\n\
+         |---:|---:|---:|---:|---:|---:|"
+    );
+    let rows = lower
+        .iter()
+        .map(|(parallelism, open, limited)| (*parallelism, open, limited))
+        .chain([(PARALLELISM as u32, first, four)]);
+    for (parallelism, open, limited) in rows {
+        let imposed = server_imposed(limited, 4.0, 20);
+        let _ = writeln!(
+            out,
+            "| {parallelism} | {:.2} s | {:.2}x | {} | {:.2} s | {:.2}x |",
+            open.wall.as_secs_f64(),
+            open.wall.as_secs_f64() / ideal,
+            limited.rate_limited,
+            limited.wall.as_secs_f64(),
+            limited.wall.as_secs_f64() / imposed
         );
     }
 }

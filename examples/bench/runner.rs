@@ -86,6 +86,8 @@ pub fn config_toml(profiles: &[ProfileLists]) -> String {
 pub struct ApplyOptions {
     /// `--max-rps`; `None` keeps the binary's default.
     pub max_rps: Option<f64>,
+    /// `--parallelism`; `None` keeps the binary's default.
+    pub parallelism: Option<u32>,
     pub allow_destroy: bool,
 }
 
@@ -126,6 +128,9 @@ pub fn run_apply(
         .arg(&report);
     if let Some(max_rps) = options.max_rps {
         command.args(["--max-rps", &max_rps.to_string()]);
+    }
+    if let Some(parallelism) = options.parallelism {
+        command.args(["--parallelism", &parallelism.to_string()]);
     }
     if options.allow_destroy {
         command.arg("--allow-destroy");

@@ -91,6 +91,7 @@ pub fn run_size(binary: &Path, size: &Size, settings: &Settings) -> Result<Vec<R
     let removed = without_folder(&churn30, 3);
     let fast = ApplyOptions {
         max_rps: settings.max_rps,
+        parallelism: None,
         allow_destroy: false,
     };
     let destroy = ApplyOptions {
