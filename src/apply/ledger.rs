@@ -5,6 +5,7 @@
 //! killed half way never makes the next plan believe a half-applied folder is up to date.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -53,7 +54,8 @@ pub struct SkippedHostname {
 #[derive(Debug)]
 pub struct Ledger {
     pub state: ProfileState,
-    target: ProfileTarget,
+    /// Shared with the plan; copied on the first hostname an unmanaged rule turns out to hold.
+    target: Arc<ProfileTarget>,
     /// The scratch folder this run created.
     scratch: Option<FolderPk>,
     /// Folders (config keys) written to by this run.
@@ -63,7 +65,7 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn new(state: ProfileState, target: ProfileTarget) -> Self {
+    pub fn new(state: ProfileState, target: Arc<ProfileTarget>) -> Self {
         Self {
             state,
             target,
@@ -229,7 +231,7 @@ impl Ledger {
 
     /// An unmanaged rule holds a hostname this folder wants: leave it, record it as excluded.
     pub fn skip_unmanaged(&mut self, key: &str, hostname: &Hostname, held_by: Holder) {
-        if let Some(folder) = self.target.folders.get_mut(key) {
+        if let Some(folder) = Arc::make_mut(&mut self.target).folders.get_mut(key) {
             if let Some(action) = folder.rules.remove(hostname) {
                 folder.excluded.insert(hostname.clone(), action);
             }
@@ -362,7 +364,7 @@ mod tests {
                 source: source("new"),
             },
         );
-        Ledger::new(state, target)
+        Ledger::new(state, Arc::new(target))
     }
 
     #[test]

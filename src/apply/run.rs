@@ -71,7 +71,7 @@ impl<'a> ProfileRun<'a> {
         bars: &MultiProgress,
     ) -> Self {
         let start = baseline(on_disk.as_ref(), plan);
-        let ledger = Arc::new(Mutex::new(Ledger::new(start, plan.target.clone())));
+        let ledger = Arc::new(Mutex::new(Ledger::new(start, Arc::clone(&plan.target))));
         let shared = Arc::clone(&ledger);
         let snapshot = move || lock_ledger(&shared).state.clone();
         Self {
@@ -92,13 +92,8 @@ impl<'a> ProfileRun<'a> {
         if error.is_none() && !steps.is_empty() {
             error = self.check_folders(self.settings.verify).await.err();
         }
-        let saved = self.record(Ledger::settle_all);
-        let flushed = self
-            .writer
-            .flush()
-            .await
-            .map_err(|source| self.state_error(source));
-        error = error.or(saved.err()).or(flushed.err());
+        let saved = self.save_final().await;
+        error = error.or(saved.err());
         self.progress.finish();
         let ledger = self.ledger();
         ProfileOutcome {
@@ -316,6 +311,26 @@ impl<'a> ProfileRun<'a> {
         change(&mut self.ledger());
         self.writer
             .submit()
+            .map_err(|source| self.state_error(source))
+    }
+
+    /// Settles every folder and hands the ledger's state to the writer as the run's last save: the
+    /// steps are done, so nothing else reads it, and a copy of 45,000 rules would only be dropped.
+    async fn save_final(&self) -> Result<(), ApplyError> {
+        // Writes still under way snapshot the ledger: they finish before its state is taken.
+        self.writer
+            .flush()
+            .await
+            .map_err(|source| self.state_error(source))?;
+        let state = {
+            let mut ledger = self.ledger();
+            ledger.settle_all();
+            let placeholder = ProfileState::new(ledger.state.profile.clone());
+            std::mem::replace(&mut ledger.state, placeholder)
+        };
+        self.writer
+            .finish(state)
+            .await
             .map_err(|source| self.state_error(source))
     }
 

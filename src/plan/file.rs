@@ -3,6 +3,7 @@
 //! refuse one edited since. Never holds a token.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +41,7 @@ pub struct PlanFileProfile {
     pub remote_fingerprint: String,
     pub plan: ProfilePlan,
     /// What the state holds once the plan is applied.
-    pub target: ProfileTarget,
+    pub target: Arc<ProfileTarget>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! Desired + current -> [`ProfilePlan`]. Pure: no I/O, no clock, no randomness.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 // Keyed by hostname, filled once per profile and looked up once per rule: foldhash (randomly
 // seeded) instead of SipHash, which was the largest single cost of planning an unchanged profile.
@@ -124,7 +125,7 @@ pub fn plan_profile(
     let estimate = Estimate::of_steps(current.reads, &steps);
     Ok(ProfilePlan {
         profile: desired.id.clone(),
-        target: target(desired, current, &resolved),
+        target: Arc::new(target(desired, current, &resolved)),
         folders,
         steps,
         overlaps: resolved.overlaps,

@@ -34,6 +34,7 @@
 //! Fields are only ever added within a format version; a removal or a change of meaning bumps it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -115,9 +116,10 @@ pub struct ProfilePlan {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// What the state will hold once every step succeeded. Not part of the JSON plan (bulky); saved
-    /// plan files carry it beside the plan.
+    /// plan files carry it beside the plan. Shared with the applier, which copies it only to record
+    /// a hostname an unmanaged rule holds.
     #[serde(skip)]
-    pub target: ProfileTarget,
+    pub target: Arc<ProfileTarget>,
 }
 
 impl ProfilePlan {

@@ -111,6 +111,19 @@ impl StateWriter {
             idle.await;
         }
     }
+
+    /// The last save of the run: waits for the writes under way, then saves `state` itself (no
+    /// snapshot, no copy) unless an earlier save failed. Nothing may be submitted after it.
+    pub async fn finish(&self, state: ProfileState) -> Result<(), StateError> {
+        self.flush().await?;
+        let inner = Arc::clone(&self.0);
+        let written = tokio::task::spawn_blocking(move || inner.write(state)).await;
+        let result = written.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+        if let Err(error) = &result {
+            lock(&self.0.queue).failed = Some(error.to_string());
+        }
+        result
+    }
 }
 
 impl Inner {
@@ -228,6 +241,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn finish_saves_the_state_handed_over_after_the_writes_under_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::open(dir.path()).unwrap();
+        let current = Arc::new(Mutex::new(state(0)));
+        let writer = writer_of(&store, None, &current);
+        for rules in 1..=20 {
+            change(&writer, &current, rules);
+        }
+        // What the snapshot function would return now is not what finish saves.
+        *lock(&current) = state(0);
+        writer.finish(state(21)).await.unwrap();
+        let saved = store.load("p1").unwrap().unwrap();
+        assert_eq!(saved.folders["ads"].rules.len(), 21);
+        assert_eq!(saved.serial, 1, "still one serial for the run");
+    }
+
+    #[tokio::test]
     async fn a_failed_save_is_reported_by_the_next_submit_and_the_flush() {
         let dir = tempfile::tempdir().unwrap();
         let store = StateStore::open(dir.path()).unwrap();
@@ -239,5 +269,6 @@ mod tests {
         let error = writer.flush().await.unwrap_err();
         assert!(error.to_string().contains("p1.json"), "{error}");
         assert!(writer.submit().is_err());
+        assert!(writer.finish(state(2)).await.is_err(), "finish reports it too");
     }
 }
