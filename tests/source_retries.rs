@@ -1,12 +1,14 @@
 //! List fetches survive hiccups: 429/5xx (with `Retry-After`), timeouts and connection resets are
 //! retried with the API client's policy; 404, 403 and a body that does not parse are not. The real
-//! binary against the emulator's `/_lists/` server (and a raw TCP server for resets).
+//! binary against the emulator's `/_lists/` server (and a raw TCP server for resets). And refresh's
+//! first read overlaps a list that waits.
 
 mod apply_support;
 
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use controld_emulator::{Emulator, EmulatorConfig};
 use tempfile::TempDir;
@@ -22,6 +24,12 @@ struct Setup {
 impl Setup {
     /// Each list answers 503 (`Retry-After: 0`) to its first `unavailable` requests.
     fn start(unavailable: u32) -> Self {
+        Self::start_with(unavailable, 0, Duration::ZERO)
+    }
+
+    /// Lists answer 503 with `Retry-After: retry_after` to their first `unavailable` requests; API
+    /// requests take `latency`.
+    fn start_with(unavailable: u32, retry_after: u64, latency: Duration) -> Self {
         let lists = TempDir::new().unwrap();
         std::fs::write(lists.path().join("ads.txt"), "ads.example.com\n").unwrap();
         std::fs::write(lists.path().join("bad.json"), "{\"rules\": [").unwrap();
@@ -29,7 +37,8 @@ impl Setup {
             token: TOKEN.into(),
             serve_dir: Some(lists.path().to_path_buf()),
             lists_unavailable: unavailable,
-            lists_retry_after: 0,
+            lists_retry_after: retry_after,
+            latency,
             ..EmulatorConfig::default()
         })
         .unwrap();
@@ -85,6 +94,27 @@ fn a_list_that_answers_503_twice_is_fetched_on_the_third_try_and_counted() {
     assert_eq!(report["sources"]["retries"], 2);
     let dump = setup.emulator.dump();
     assert_eq!(dump.profiles["p1"].folders[0].rules.len(), 1);
+}
+
+/// Refresh's `GET /groups` goes out as the run starts: while a list waits out its `Retry-After`,
+/// the read's round trip is done, so the refresh stage has nothing left to wait for.
+#[test]
+fn the_first_refresh_read_overlaps_a_slow_source() {
+    let latency = Duration::from_millis(400);
+    let setup = Setup::start_with(1, 1, latency);
+    setup.write_config("", &setup.list_url("ads.txt"));
+    let output = setup.run(&["apply", "--report", "report.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(setup.dir.path().join("report.json")).unwrap(),
+    )
+    .unwrap();
+    let stage = |name: &str| report["stages"][name].as_f64().unwrap();
+    assert!(stage("fetch") >= 1.0, "the list's Retry-After: 1: {report}");
+    assert!(
+        stage("refresh") < latency.as_secs_f64() / 2.0,
+        "the GET /groups round trip was not under the source's wait: {report}"
+    );
 }
 
 #[test]

@@ -269,6 +269,9 @@ mod tests {
         let error = writer.flush().await.unwrap_err();
         assert!(error.to_string().contains("p1.json"), "{error}");
         assert!(writer.submit().is_err());
-        assert!(writer.finish(state(2)).await.is_err(), "finish reports it too");
+        assert!(
+            writer.finish(state(2)).await.is_err(),
+            "finish reports it too"
+        );
     }
 }
