@@ -170,6 +170,53 @@ fn read_token(profile: &ProfileConfig, variable: &str) -> Result<Token> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::printer::{Printer, Verbosity};
+
+    fn profile(id: &str, token_env: &str) -> ProfileConfig {
+        ProfileConfig {
+            id: id.into(),
+            name: None,
+            token_env: Some(token_env.into()),
+            folders: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn profiles_share_one_client_per_token_whichever_variables_hold_it() {
+        // Names no other test reads: the environment is shared by the test threads.
+        std::env::set_var("CTRLD_SYNC_SESSION_TEST_A", "token-one");
+        std::env::set_var("CTRLD_SYNC_SESSION_TEST_B", " token-one\n");
+        std::env::set_var("CTRLD_SYNC_SESSION_TEST_C", "token-two");
+        let context = Context {
+            printer: Printer::new(Verbosity::Quiet, true, false),
+            config_path: "ctrld-sync.toml".into(),
+            state_dir: "state".into(),
+            api_url: Some("http://127.0.0.1:9".into()),
+            sandbox: false,
+            state_use: super::super::sandbox::StateUse::Read,
+        };
+        let mut session = Session::with_api(
+            &context,
+            &ApiConfig::default(),
+            &[],
+            ApiOverrides::default(),
+        )
+        .unwrap();
+        for (id, variable) in [("p1", "A"), ("p2", "B"), ("p3", "C"), ("p1", "A")] {
+            let variable = format!("CTRLD_SYNC_SESSION_TEST_{variable}");
+            session.client(&profile(id, &variable)).unwrap();
+        }
+        assert_eq!(
+            session.clients.len(),
+            2,
+            "one client (one pacing) per token"
+        );
+        assert_eq!(
+            session.by_profile.len(),
+            3,
+            "one handle (own slots) per profile"
+        );
+    }
 
     #[test]
     fn url_precedence_and_loopback_rule() {
