@@ -72,3 +72,50 @@ fn apply_converges_under_every_unknown_behaviour_with_lost_responses() {
         converges_under(knob, behaviour);
     }
 }
+
+/// A folder DELETE whose answer is lost is retried, and the retry meets a folder already gone:
+/// whether the service answers 404, 200 or 400/40003 to that, the same run finishes.
+#[test]
+fn a_lost_folder_delete_answer_finishes_in_the_same_run_whatever_a_gone_folder_answers() {
+    use controld_emulator::GoneFolderDelete;
+    for gone in [
+        GoneFolderDelete::NotFound,
+        GoneFolderDelete::Success,
+        GoneFolderDelete::Rejected,
+    ] {
+        let behaviour = Behaviour {
+            gone_folder_delete: gone,
+            ..Behaviour::default()
+        };
+        let config = EmulatorConfig {
+            token: TOKEN.into(),
+            profiles: vec!["p1".into()],
+            behaviour,
+            ..EmulatorConfig::default()
+        };
+        let mut setup = Setup::new(config, folders(false));
+        setup.apply_ok(&[]);
+        setup.set_folders(folders(false).into_iter().take(2).collect());
+        setup
+            .emulator
+            .lose_next_answers("DELETE /profiles/{profile}/groups/{group}", 1);
+        let output = setup.run(&["apply", "--allow-destroy"]);
+        assert!(
+            output.status.success(),
+            "{gone:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            setup.emulator.stats().faults,
+            1,
+            "{gone:?}: the answer was lost"
+        );
+        setup.assert_converged(&[]);
+        setup.emulator.reset_stats();
+        assert_eq!(
+            setup.plan_exit_code(),
+            0,
+            "{gone:?}: no change after the apply"
+        );
+    }
+}

@@ -176,6 +176,13 @@ impl Emulator {
             .map_err(|error| error.to_string())
     }
 
+    /// The next `count` requests to `template` (a route as the stats name it, e.g.
+    /// `DELETE /profiles/{profile}/groups/{group}`) are carried out, then answered 502 as if the
+    /// answer were lost on the way back.
+    pub fn lose_next_answers(&self, template: &'static str, count: u32) {
+        self.shared.lose_next_answers(template, count);
+    }
+
     /// Tests flip faults on and off between phases.
     pub fn set_fail_rate(&self, p: f64) {
         self.shared.set_fail_rate(p);

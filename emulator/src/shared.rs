@@ -32,6 +32,8 @@ pub struct Shared {
     in_flight: Mutex<u64>,
     limiter: Option<Mutex<TokenBucket>>,
     faults: Mutex<FaultInjector>,
+    /// Route templates whose next requests are carried out with their answers lost, and how many.
+    lose_next: Mutex<std::collections::BTreeMap<&'static str, u32>>,
 }
 
 /// One API request being answered; see [`Shared::in_flight`].
@@ -83,6 +85,7 @@ impl Shared {
                 .rps
                 .map(|rps| Mutex::new(TokenBucket::new(rps, config.burst))),
             faults: Mutex::new(FaultInjector::new(config.fail_rate, config.seed)),
+            lose_next: Mutex::new(std::collections::BTreeMap::new()),
         })
     }
 
@@ -146,8 +149,23 @@ impl Shared {
         taken
     }
 
+    /// The next `count` requests matching `template` are carried out and their answers lost.
+    pub fn lose_next_answers(&self, template: &'static str, count: u32) {
+        lock(&self.lose_next).insert(template, count);
+    }
+
     pub fn decide_fault(&self, route: &Route) -> Fault {
-        let fault = lock(&self.faults).decide(route.is_write());
+        let targeted = match lock(&self.lose_next).get_mut(route.template()) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            _ => false,
+        };
+        let fault = match targeted {
+            true => Fault::After,
+            false => lock(&self.faults).decide(route.is_write()),
+        };
         if fault != Fault::None {
             lock(&self.stats).faults += 1;
         }
