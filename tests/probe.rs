@@ -1,5 +1,6 @@
 //! `ctrld-sync probe` against the emulator: every check passes and the profile is byte-identical
-//! afterwards; a knob that breaks an assumption is reported, exits 1 and still cleans up.
+//! afterwards; a knob that breaks an assumption is reported, exits 1 and still cleans up; so does
+//! Ctrl-C.
 
 use assert_cmd::Command;
 use controld_emulator::{
@@ -30,11 +31,25 @@ fn rules(prefix: &str, count: usize) -> Vec<RuleDump> {
 
 /// A profile with content of its own, which the probe must not touch.
 fn seeded(behaviour: Behaviour, extra_folders: Vec<FolderDump>, root_rules: usize) -> Emulator {
+    seeded_with(
+        EmulatorConfig {
+            behaviour,
+            ..EmulatorConfig::default()
+        },
+        extra_folders,
+        root_rules,
+    )
+}
+
+fn seeded_with(
+    config: EmulatorConfig,
+    extra_folders: Vec<FolderDump>,
+    root_rules: usize,
+) -> Emulator {
     let emulator = Emulator::start_background(EmulatorConfig {
         token: TOKEN.into(),
         profiles: vec![PROFILE.into()],
-        behaviour,
-        ..EmulatorConfig::default()
+        ..config
     })
     .unwrap();
     let mut folders = vec![FolderDump {
@@ -180,4 +195,39 @@ fn a_profile_within_1100_rules_of_the_limit_is_refused_untouched() {
     assert_eq!(profiles(&emulator), before);
     let stats = emulator.stats();
     assert_eq!(stats.by_method.get("POST"), None, "{stats:?}");
+}
+
+#[test]
+fn ctrl_c_stops_the_probe_removes_what_it_made_and_exits_1() {
+    let config = EmulatorConfig {
+        latency: std::time::Duration::from_millis(100),
+        ..EmulatorConfig::default()
+    };
+    let emulator = seeded_with(config, Vec::new(), 2);
+    let before = profiles(&emulator);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ctrld-sync"))
+        .env("CTRLD_API_TOKEN", TOKEN)
+        .env_remove("CTRLD_API_URL")
+        .args(["--api-url", &emulator.url(), "--no-progress"])
+        .args(["probe", "--profile", PROFILE, "--max-rps", "1000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt it once it has made something of its own (its first folder).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !emulator.stats().by_method.contains_key("POST") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: sends SIGINT to the child this test started and has not yet reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: the probe stopped early and removed what it had made"),
+        "{stderr}"
+    );
+    assert_eq!(profiles(&emulator), before, "the profile is as it was");
 }
