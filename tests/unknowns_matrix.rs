@@ -34,7 +34,8 @@ fn folders(churned: bool) -> Vec<FolderSpec> {
     all
 }
 
-fn converges_under(knob: &str, behaviour: Behaviour) {
+/// The profile synced once to `folders(false)` on an emulator with `behaviour`.
+fn synced_under(behaviour: Behaviour) -> Setup {
     let config = EmulatorConfig {
         token: TOKEN.into(),
         profiles: vec!["p1".into()],
@@ -42,8 +43,25 @@ fn converges_under(knob: &str, behaviour: Behaviour) {
         behaviour,
         ..EmulatorConfig::default()
     };
-    let mut setup = Setup::new(config, folders(false));
+    let setup = Setup::new(config, folders(false));
     setup.apply_ok(&["--max-rps", "1000"]);
+    setup
+}
+
+/// The profile matches the config, and a plan afterwards is one read with no change.
+fn assert_settled(setup: &Setup, label: &str) {
+    setup.assert_converged(&[]);
+    setup.emulator.reset_stats();
+    assert_eq!(
+        setup.plan_exit_code(),
+        0,
+        "{label}: no change after the apply"
+    );
+    assert_eq!(setup.emulator.stats().total, 1, "{label}: one read");
+}
+
+fn converges_under(knob: &str, behaviour: Behaviour) {
+    let mut setup = synced_under(behaviour);
     setup.set_folders(folders(true));
     setup.emulator.set_fail_rate(0.3);
     let finished = (0..12).any(|_| {
@@ -56,14 +74,7 @@ fn converges_under(knob: &str, behaviour: Behaviour) {
         setup.emulator.stats().faults > 0,
         "{knob}: faults were injected"
     );
-    setup.assert_converged(&[]);
-    setup.emulator.reset_stats();
-    assert_eq!(
-        setup.plan_exit_code(),
-        0,
-        "{knob}: no change after the apply"
-    );
-    assert_eq!(setup.emulator.stats().total, 1, "{knob}: one read");
+    assert_settled(&setup, knob);
 }
 
 #[test]
@@ -87,19 +98,12 @@ fn a_lost_folder_delete_answer_finishes_in_the_same_run_whatever_a_gone_folder_a
             gone_folder_delete: gone,
             ..Behaviour::default()
         };
-        let config = EmulatorConfig {
-            token: TOKEN.into(),
-            profiles: vec!["p1".into()],
-            behaviour,
-            ..EmulatorConfig::default()
-        };
-        let mut setup = Setup::new(config, folders(false));
-        setup.apply_ok(&[]);
+        let mut setup = synced_under(behaviour);
         setup.set_folders(folders(false).into_iter().take(2).collect());
         setup
             .emulator
             .lose_next_answers("DELETE /profiles/{profile}/groups/{group}", 1);
-        let output = setup.run(&["apply", "--allow-destroy"]);
+        let output = setup.run(&["apply", "--allow-destroy", "--max-rps", "1000"]);
         assert!(
             output.status.success(),
             "{gone:?}: {}",
@@ -110,12 +114,6 @@ fn a_lost_folder_delete_answer_finishes_in_the_same_run_whatever_a_gone_folder_a
             1,
             "{gone:?}: the answer was lost"
         );
-        setup.assert_converged(&[]);
-        setup.emulator.reset_stats();
-        assert_eq!(
-            setup.plan_exit_code(),
-            0,
-            "{gone:?}: no change after the apply"
-        );
+        assert_settled(&setup, &format!("{gone:?}"));
     }
 }

@@ -206,6 +206,20 @@ mod tests {
         StateWriter::new(store, "p1", on_disk, move || lock(&current).clone())
     }
 
+    /// A store in a fresh directory and a writer of its profile `p1`, which had no file yet.
+    fn fresh() -> (
+        tempfile::TempDir,
+        StateStore,
+        Arc<Mutex<ProfileState>>,
+        StateWriter,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::open(dir.path()).unwrap();
+        let current = Arc::new(Mutex::new(state(0)));
+        let writer = writer_of(&store, None, &current);
+        (dir, store, current, writer)
+    }
+
     fn change(writer: &StateWriter, current: &Mutex<ProfileState>, rules: usize) {
         *lock(current) = state(rules);
         writer.submit().unwrap();
@@ -213,10 +227,7 @@ mod tests {
 
     #[tokio::test]
     async fn saves_in_the_background_coalesce_and_keep_the_serial_on_no_change() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = StateStore::open(dir.path()).unwrap();
-        let current = Arc::new(Mutex::new(state(0)));
-        let writer = writer_of(&store, None, &current);
+        let (_dir, store, current, writer) = fresh();
         for rules in 1..=50 {
             change(&writer, &current, rules);
         }
@@ -242,10 +253,7 @@ mod tests {
 
     #[tokio::test]
     async fn finish_saves_the_state_handed_over_after_the_writes_under_way() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = StateStore::open(dir.path()).unwrap();
-        let current = Arc::new(Mutex::new(state(0)));
-        let writer = writer_of(&store, None, &current);
+        let (_dir, store, current, writer) = fresh();
         for rules in 1..=20 {
             change(&writer, &current, rules);
         }
