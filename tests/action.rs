@@ -1,6 +1,8 @@
 //! The GitHub Action's run step (`.github/action/run.sh`), run as the runner would run it: with the
 //! runner's output, summary and temp files, against the sandbox of a fresh copy of the example.
 
+mod apply_support;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,7 @@ impl Runner {
     fn new() -> Self {
         let dir = TempDir::new().unwrap();
         for tree in ["examples", "state"] {
-            copy_tree(Path::new(tree), &dir.path().join(tree));
+            apply_support::copy_tree(Path::new(tree), &dir.path().join(tree));
         }
         let _ = fs::remove_file(dir.path().join("state/.sandbox.json"));
         Self { dir }
@@ -62,19 +64,6 @@ impl Runner {
             .map(|(key, value)| (key.to_string(), value.to_string()))
             .collect();
         (outputs, fs::read_to_string(&summary).unwrap())
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

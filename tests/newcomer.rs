@@ -1,6 +1,8 @@
 //! The README's promises to a newcomer: its first command (the sandbox run of the example config)
 //! works from a fresh copy with no token and no network, and the commands it shows do what it says.
 
+mod apply_support;
+
 use std::fs;
 use std::path::Path;
 
@@ -13,24 +15,11 @@ const CONFIG: &str = "examples/ctrld-sync.toml";
 /// sandbox data). Returns the copy's root.
 fn fresh_clone() -> TempDir {
     let dir = TempDir::new().unwrap();
-    copy_tree(Path::new("examples"), &dir.path().join("examples"));
-    copy_tree(Path::new("state"), &dir.path().join("state"));
+    apply_support::copy_tree(Path::new("examples"), &dir.path().join("examples"));
+    apply_support::copy_tree(Path::new("state"), &dir.path().join("state"));
     let _ = fs::remove_file(dir.path().join("state/.sandbox.json"));
     let _ = fs::remove_file(dir.path().join("state/.lock"));
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn ctrld_sync(cwd: &Path) -> Command {

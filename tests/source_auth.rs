@@ -2,7 +2,9 @@
 //! `auth_header`), never to another origin after a redirect; a missing variable is named. Two
 //! loopback servers on different ports are two origins.
 
-use std::io::{Read, Write};
+mod apply_support;
+
+use std::io::Write;
 use std::net::TcpListener;
 use std::process::Output;
 use std::sync::{Arc, Mutex};
@@ -30,7 +32,7 @@ impl Server {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { break };
-                let head = read_head(&mut stream);
+                let head = apply_support::read_http_head(&mut stream).to_ascii_lowercase();
                 seen.lock().unwrap().push(head.clone());
                 let _ = stream.write_all(&respond(&head));
                 let _ = stream.shutdown(std::net::Shutdown::Both);
@@ -46,18 +48,6 @@ impl Server {
     fn heads(&self) -> Vec<String> {
         self.heads.lock().unwrap().clone()
     }
-}
-
-fn read_head(stream: &mut std::net::TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&head).to_ascii_lowercase()
 }
 
 fn list_response() -> Vec<u8> {

@@ -186,7 +186,7 @@ struct OneShotServer {
 
 impl OneShotServer {
     fn start(respond: fn(usize) -> Vec<u8>) -> Self {
-        use std::io::{Read, Write};
+        use std::io::Write;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -195,14 +195,7 @@ impl OneShotServer {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { break };
                 let n = counter.fetch_add(1, Ordering::SeqCst);
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => break,
-                    }
-                }
+                apply_support::read_http_head(&mut stream);
                 let _ = stream.write_all(&respond(n));
                 let _ = stream.shutdown(std::net::Shutdown::Both);
             }

@@ -1,5 +1,5 @@
-//! Shared fixtures of the apply tests: an emulator, a config with its lists in a temp dir, and
-//! the real binary run against them.
+//! Shared fixtures of the integration tests: an emulator, a config with its lists in a temp dir,
+//! the real binary run against them; a tree copy and a raw HTTP head reader.
 
 #![allow(dead_code)]
 
@@ -322,4 +322,32 @@ pub fn preload(emulator: &Emulator, profile: &str, folders: Vec<FolderDump>, roo
 
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap()
+}
+
+/// Copies the directory tree `from` to `to` (created if missing).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Reads an HTTP/1.1 request head (up to the blank line) from a raw test server's connection.
+pub fn read_http_head(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
 }
