@@ -34,7 +34,8 @@ fn desired(profile: usize, churn: f64) -> DesiredProfile {
                         format!("{generation}-{i:04}.f{folder:02}.p{profile:03}.example.com");
                     (host.into(), RuleAction::block())
                 })
-                .collect();
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into();
             DesiredFolder {
                 key: format!("folder{folder:02}"),
                 name: format!("Folder {folder}"),

@@ -14,6 +14,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// its saves, and a copy costs a reference count instead of an allocation.
 pub type Hostname = std::sync::Arc<str>;
 
+/// One folder's rules, shared: the state, the sources, the refresh and the applier of a run hold
+/// the same map, each copy a reference count; a change copies only the map it changes
+/// (`Arc::make_mut`).
+pub type Rules = std::sync::Arc<BTreeMap<Hostname, RuleAction>>;
+
 /// Control D's integer primary key of a folder ("group").
 pub type FolderPk = u64;
 
@@ -219,6 +224,11 @@ where
     deserializer.deserialize_map(Entries(std::marker::PhantomData))
 }
 
+/// [`hostname_map`] of rule actions, shared.
+pub fn shared_rules<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Rules, D::Error> {
+    hostname_map(deserializer).map(Rules::new)
+}
+
 /// Reads a string without owning it first, then converts it.
 struct TextVisitor<F> {
     expecting: &'static str,
@@ -359,7 +369,7 @@ pub struct DesiredFolder {
     pub action: FolderAction,
     /// Every rule the source yields, each with its own action, before overlaps between folders are
     /// resolved (that is the planner's job).
-    pub rules: BTreeMap<Hostname, RuleAction>,
+    pub rules: Rules,
     /// What to record in the state so that an unchanged source is recognised next time.
     pub source: SourceRecord,
 }

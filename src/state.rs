@@ -5,7 +5,6 @@
 //! secrets, and written atomically. `serial` moves only when the content changes, so a no-op save
 //! leaves the file byte-identical and `git status` clean.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -14,7 +13,7 @@ use std::path::{Path, PathBuf};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, SourceRecord};
+use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, Rules, SourceRecord};
 use crate::source::{CachedSource, SourceCache};
 
 mod writer;
@@ -105,8 +104,8 @@ pub struct FolderState {
     pub name: String,
     pub action: FolderAction,
     /// What is in the folder in Control D.
-    #[serde(deserialize_with = "crate::model::hostname_map")]
-    pub rules: BTreeMap<Hostname, RuleAction>,
+    #[serde(deserialize_with = "crate::model::shared_rules")]
+    pub rules: Rules,
     /// In the source but not applied: lost an overlap, or held by an unmanaged rule.
     #[serde(
         default,
@@ -277,18 +276,18 @@ impl StateStore {
 /// What the state files know about each folder's source, so an unchanged source is neither
 /// downloaded again (HTTP 304) nor parsed (same sha256). Only folders whose recorded source is
 /// complete (`source` is set) are cached, with their rules and excluded hostnames together.
-pub fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState>) -> SourceCache<'a> {
+pub fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState>) -> SourceCache {
     let mut cache = SourceCache::default();
     for folder in states.into_iter().flat_map(|state| state.folders.values()) {
         let Some(record) = &folder.source else {
             continue;
         };
         let rules = match folder.excluded.is_empty() {
-            true => Cow::Borrowed(&folder.rules),
+            true => Rules::clone(&folder.rules),
             false => {
-                let mut rules = folder.rules.clone();
+                let mut rules = BTreeMap::clone(&folder.rules);
                 rules.extend(folder.excluded.iter().map(|(h, a)| (h.clone(), a.clone())));
-                Cow::Owned(rules)
+                Rules::new(rules)
             }
         };
         let cached = CachedSource {
@@ -413,7 +412,7 @@ pub(crate) mod tests {
                 pk: 7,
                 name: "Ads".into(),
                 action: FolderAction::of(ActionKind::Block),
-                rules,
+                rules: rules.into(),
                 excluded: BTreeMap::new(),
                 source: None,
             },

@@ -105,7 +105,8 @@ impl World {
             let rules = hosts
                 .iter()
                 .map(|h| (Hostname::from(*h), RuleAction::block()))
-                .collect();
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into();
             let folder = FolderState {
                 pk: *pk,
                 name: name.to_string(),

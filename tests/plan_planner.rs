@@ -32,7 +32,7 @@ fn desired(folders: Vec<(&str, BTreeMap<Hostname, RuleAction>)>) -> DesiredProfi
                 key: key.into(),
                 name: key.to_uppercase(),
                 action: FolderAction::of(ActionKind::Block),
-                rules,
+                rules: rules.into(),
                 source: SourceRecord {
                     location: format!("{key}.txt"),
                     etag: None,
@@ -71,7 +71,7 @@ fn current(
             pk,
             name: key.to_uppercase(),
             action: FolderAction::of(ActionKind::Block),
-            rules,
+            rules: rules.into(),
             adopted: false,
         };
         folders.insert(key.to_string(), folder);
@@ -337,8 +337,7 @@ fn a_folder_is_disabled_only_after_the_rules_leaving_it_have_moved() {
         &[],
     );
     let mut want = desired(vec![("ads", hosts("a", 2)), ("old", hosts("b", 1))]);
-    want.folders[0]
-        .rules
+    std::sync::Arc::make_mut(&mut want.folders[0].rules)
         .insert("b00001.example".into(), RuleAction::block());
     want.folders[1].action.enabled = false;
     let plan = plan(&want, &now).unwrap();

@@ -266,7 +266,7 @@ fn generate(seed: u64, size: usize) -> Case {
             },
             key,
             action: folder_action(rng),
-            rules,
+            rules: rules.into(),
             source: source(),
         });
     }
@@ -307,7 +307,7 @@ fn current(case: &Case) -> CurrentProfile {
                 pk: *pk,
                 name,
                 action,
-                rules: model.folder_rules(*pk),
+                rules: model.folder_rules(*pk).into(),
                 adopted: false,
             };
             (key.clone(), folder)

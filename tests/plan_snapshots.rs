@@ -34,7 +34,7 @@ fn desired(key: &str, name: &str, entries: &[(&str, RuleAction)]) -> DesiredFold
         key: key.into(),
         name: name.into(),
         action: FolderAction::of(ActionKind::Block),
-        rules: rules(entries),
+        rules: rules(entries).into(),
         source: SourceRecord {
             location: format!("https://lists.example/{key}.json"),
             etag: Some("\"abc\"".into()),
@@ -50,7 +50,7 @@ fn current(pk: u64, name: &str, entries: &[(&str, RuleAction)]) -> CurrentFolder
         pk,
         name: name.into(),
         action: FolderAction::of(ActionKind::Block),
-        rules: rules(entries),
+        rules: rules(entries).into(),
         adopted: false,
     }
 }

@@ -63,11 +63,11 @@ fn one_folder(url: &str, extra: &str) -> Config {
     ))
 }
 
-async fn load(config: &Config, cache: &SourceCache<'_>) -> Result<Desired, SourceError> {
+async fn load(config: &Config, cache: &SourceCache) -> Result<Desired, SourceError> {
     source::load_desired(config, &[], cache, &Printer::silent()).await
 }
 
-fn cache_of(desired: &Desired) -> SourceCache<'_> {
+fn cache_of(desired: &Desired) -> SourceCache {
     let mut cache = SourceCache::default();
     for folder in desired.profiles.iter().flat_map(|p| &p.folders) {
         cache.insert(&folder.source.fingerprint, CachedSource::from(folder));
@@ -114,9 +114,7 @@ async fn a_cached_parse_is_reused_only_when_the_rules_come_from_it() {
     // A cache that says so, but with rules the source does not have: reuse must show them.
     let mut cache = SourceCache::default();
     let mut cached = CachedSource::from(&first.profiles[0].folders[0]);
-    cached
-        .rules
-        .to_mut()
+    std::sync::Arc::make_mut(&mut cached.rules)
         .insert("cached-only.example".into(), RuleAction::block());
     let fingerprint = cached.record.fingerprint.clone();
     cache.insert(&fingerprint, cached);

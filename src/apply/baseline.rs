@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Hostname, RuleAction};
+use crate::model::{Hostname, RuleAction, Rules};
 use crate::plan::{FolderChange, FolderChangeKind, ProfilePlan, Step};
 use crate::state::{FolderState, ProfileState};
 
@@ -44,14 +44,14 @@ pub fn baseline(old: Option<&ProfileState>, plan: &ProfilePlan) -> ProfileState 
         };
         let kept = previous
             .get(&change.key)
-            .filter(|old| old.pk == pk && old.rules == rules);
+            .filter(|old| old.pk == pk && *old.rules == rules);
         state.folders.insert(
             change.key.clone(),
             FolderState {
                 pk,
                 name,
                 action,
-                rules,
+                rules: Rules::new(rules),
                 excluded: kept.map(|old| old.excluded.clone()).unwrap_or_default(),
                 source: kept.and_then(|old| old.source.clone()),
             },

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::model::{FolderAction, FolderPk, Hostname, RuleAction};
+use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, Rules};
 use crate::plan::{Holder, ProfileTarget};
 use crate::state::{FolderState, ProfileState};
 
@@ -137,7 +137,7 @@ impl Ledger {
             pk,
             name: name.to_string(),
             action: action.clone(),
-            rules: BTreeMap::new(),
+            rules: Rules::default(),
             excluded: BTreeMap::new(),
             source: None,
         };
@@ -218,13 +218,14 @@ impl Ledger {
     pub fn folder_read(&mut self, key: &str, rules: BTreeMap<Hostname, RuleAction>) {
         for hostname in rules.keys() {
             for (other_key, folder) in self.state.folders.iter_mut() {
-                if other_key != key {
-                    folder.rules.remove(hostname);
+                // Checked first: `make_mut` copies a shared map, which only a change needs.
+                if other_key != key && folder.rules.contains_key(hostname) {
+                    Arc::make_mut(&mut folder.rules).remove(hostname);
                 }
             }
         }
         if let Some(folder) = self.state.folders.get_mut(key) {
-            folder.rules = rules;
+            folder.rules = Rules::new(rules);
         }
         self.touch(key);
     }
@@ -258,7 +259,7 @@ impl Ledger {
             (Some(folder), Some(target)) => {
                 folder.name == target.name
                     && folder.action == target.action
-                    && folder.rules == target.rules
+                    && *folder.rules == target.rules
             }
             _ => false,
         }
@@ -290,8 +291,9 @@ impl Ledger {
 
     fn insert_rules(&mut self, key: &str, action: &RuleAction, hostnames: &[Hostname]) {
         if let Some(folder) = self.state.folders.get_mut(key) {
+            let rules = Arc::make_mut(&mut folder.rules);
             for hostname in hostnames {
-                folder.rules.insert(hostname.clone(), action.clone());
+                rules.insert(hostname.clone(), action.clone());
             }
         }
     }
@@ -301,7 +303,9 @@ impl Ledger {
         let mut emptied = BTreeSet::new();
         for hostname in hostnames {
             for (key, folder) in self.state.folders.iter_mut() {
-                if folder.rules.remove(hostname).is_some() {
+                // Checked first: `make_mut` copies a shared map, which only a change needs.
+                if folder.rules.contains_key(hostname) {
+                    Arc::make_mut(&mut folder.rules).remove(hostname);
                     emptied.insert(key.clone());
                 }
             }
@@ -347,7 +351,7 @@ mod tests {
                 pk: 7,
                 name: "Ads".into(),
                 action: FolderAction::none(),
-                rules: rules(&["a", "b"]),
+                rules: Rules::new(rules(&["a", "b"])),
                 excluded: BTreeMap::new(),
                 source: Some(source("old")),
             },

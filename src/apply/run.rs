@@ -315,7 +315,7 @@ impl<'a> ProfileRun<'a> {
     }
 
     /// Settles every folder and hands the ledger's state to the writer as the run's last save: the
-    /// steps are done, so nothing else reads it, and a copy of 45,000 rules would only be dropped.
+    /// steps are done, so nothing else reads it, and a snapshot would only be dropped.
     async fn save_final(&self) -> Result<(), ApplyError> {
         // Writes still under way snapshot the ledger: they finish before its state is taken.
         self.writer

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::controld::RemoteFolder;
-use crate::model::{FolderAction, FolderPk, Hostname, RuleAction};
+use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, Rules};
 
 /// One profile as it is now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub struct CurrentFolder {
     pub pk: FolderPk,
     pub name: String,
     pub action: FolderAction,
-    pub rules: BTreeMap<Hostname, RuleAction>,
+    pub rules: Rules,
     /// Taken over by name this run (not yet in the state).
     pub adopted: bool,
 }

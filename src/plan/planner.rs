@@ -187,7 +187,7 @@ fn resolve<'a>(desired: &'a DesiredProfile, current: &CurrentProfile) -> Resolve
     for (index, folder) in desired.folders.iter().enumerate() {
         let mut rules = Vec::with_capacity(folder.rules.len());
         let mut excluded = Vec::new();
-        for (hostname, action) in &folder.rules {
+        for (hostname, action) in folder.rules.iter() {
             if let Some(&winner) = resolved.owner.get(&**hostname) {
                 resolved.overlaps.push(Overlap {
                     hostname: hostname.clone(),
@@ -227,7 +227,7 @@ fn locate(current: &CurrentProfile) -> HashMap<&str, (&str, &RuleAction)> {
         located.insert(&**hostname, (SCRATCH_PREFIX, action));
     }
     for (key, folder) in &current.managed {
-        for (hostname, action) in &folder.rules {
+        for (hostname, action) in folder.rules.iter() {
             located.insert(&**hostname, (key.as_str(), action));
         }
     }

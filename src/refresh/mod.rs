@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 pub use error::RefreshError;
 
 use crate::controld::{ApiError, Client, RemoteFolder, RemoteRule};
-use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction};
+use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction, Rules};
 use crate::plan::adopt::{choose_adoption, DuplicateFolders};
 use crate::plan::{CurrentFolder, CurrentProfile, Holder, RefreshReads, SCRATCH_PREFIX};
 use crate::state::{FolderState, ProfileState};
@@ -125,7 +125,7 @@ pub async fn refresh(
         }
         let rules = match found.trusted.take() {
             Some(rules) if !full => rules,
-            _ => read_rules(client, profile, Some(found.remote.pk)).await?,
+            _ => Rules::new(read_rules(client, profile, Some(found.remote.pk)).await?),
         };
         Ok::<_, ApiError>((key, found.into_current(rules), None))
     });
@@ -200,7 +200,7 @@ pub fn from_state(profile: &str, state: Option<&ProfileState>) -> CurrentProfile
     let mut managed = BTreeMap::new();
     for (key, folder) in state.map(|s| &s.folders).into_iter().flatten() {
         remote_folders.push(remote_of(folder));
-        managed.insert(key.clone(), current_of(folder, folder.rules.clone()));
+        managed.insert(key.clone(), current_of(folder, Rules::clone(&folder.rules)));
     }
     remote_folders.sort_by_key(|folder| folder.pk);
     let unmanaged_rules = held_at_last_apply(state, &managed);
@@ -270,7 +270,7 @@ async fn adopt_among_duplicates(
         adopted: true,
         rivals: Vec::new(),
     };
-    Ok((key, chosen.into_current(rules), Some(duplicate)))
+    Ok((key, chosen.into_current(Rules::new(rules)), Some(duplicate)))
 }
 
 /// A managed folder found remotely: by its state PK, or adopted by name.
@@ -279,12 +279,12 @@ struct Found<'a> {
     /// Other remote folders of the same name, when adopting by name among several.
     rivals: Vec<&'a RemoteFolder>,
     /// The state's rules, when the folder matches the state exactly (no drift).
-    trusted: Option<BTreeMap<Hostname, RuleAction>>,
+    trusted: Option<Rules>,
     adopted: bool,
 }
 
 impl Found<'_> {
-    fn into_current(self, rules: BTreeMap<Hostname, RuleAction>) -> CurrentFolder {
+    fn into_current(self, rules: Rules) -> CurrentFolder {
         CurrentFolder {
             pk: self.remote.pk,
             name: self.remote.name.clone(),
@@ -307,7 +307,7 @@ fn match_folders<'a>(
     let mut found = BTreeMap::new();
     for (key, folder) in state.map(|s| &s.folders).into_iter().flatten() {
         if let Some(remote) = by_pk.get(&folder.pk) {
-            let trusted = unchanged(folder, remote).then(|| folder.rules.clone());
+            let trusted = unchanged(folder, remote).then(|| Rules::clone(&folder.rules));
             let adopted = false;
             found.insert(
                 key.clone(),
@@ -451,7 +451,7 @@ fn remote_of(folder: &FolderState) -> RemoteFolder {
     }
 }
 
-fn current_of(folder: &FolderState, rules: BTreeMap<Hostname, RuleAction>) -> CurrentFolder {
+fn current_of(folder: &FolderState, rules: Rules) -> CurrentFolder {
     CurrentFolder {
         pk: folder.pk,
         name: folder.name.clone(),

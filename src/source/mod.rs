@@ -21,7 +21,7 @@ pub use error::{FetchProblem, FolderProblem, SourceError};
 pub use fetch::FetchOptions;
 
 use crate::config::{Config, FolderConfig, Format, OnError, SourceAuth, SourceLocation};
-use crate::model::{ActionKind, DesiredFolder, DesiredProfile, KeptFolder, SourceRecord};
+use crate::model::{ActionKind, DesiredFolder, DesiredProfile, KeptFolder, Rules, SourceRecord};
 use crate::printer::Printer;
 use fetch::{Fetched, Fetcher, Validators};
 
@@ -102,7 +102,7 @@ pub struct LoadedFolders {
 pub async fn load_desired(
     config: &Config,
     profiles: &[String],
-    cache: &SourceCache<'_>,
+    cache: &SourceCache,
     printer: &Printer,
 ) -> Result<Desired, SourceError> {
     let selected = select_profiles(config, profiles)?;
@@ -167,7 +167,7 @@ fn select_profiles<'a>(
 pub async fn load_folders(
     config: &Config,
     keys: &[&str],
-    cache: &SourceCache<'_>,
+    cache: &SourceCache,
     printer: &Printer,
 ) -> Result<LoadedFolders, SourceError> {
     let fetcher = Fetcher::new(FetchOptions::from(&config.sources)).map_err(SourceError::Client)?;
@@ -245,9 +245,9 @@ struct SourceJob<'a> {
 
 impl SourceJob<'_> {
     /// Conditional GET only when every folder has a cached parse of the same body to fall back on.
-    fn validators(&self, cache: &SourceCache<'_>) -> Option<Validators> {
+    fn validators(&self, cache: &SourceCache) -> Option<Validators> {
         let location = self.location.shown();
-        let cached: Option<Vec<&CachedSource<'_>>> = self
+        let cached: Option<Vec<&CachedSource>> = self
             .folders
             .iter()
             .map(|folder| cache.get(&location, &folder.fingerprint))
@@ -304,7 +304,7 @@ impl Outcome {
         &mut self,
         job: &SourceJob<'_>,
         fetched: Fetched,
-        cache: &SourceCache<'_>,
+        cache: &SourceCache,
         printer: &Printer,
     ) {
         let location = &job.location.shown();
@@ -369,7 +369,7 @@ impl Outcome {
 
     /// `on_error = "keep"`: every folder whose source failed takes its last good parse from the
     /// state, as if the source had answered 304; a folder with none stays an error.
-    fn keep_failed(&mut self, config: &Config, cache: &SourceCache<'_>, printer: &Printer) {
+    fn keep_failed(&mut self, config: &Config, cache: &SourceCache, printer: &Printer) {
         for error in std::mem::take(&mut self.errors) {
             let failed = failed_folders(&error);
             if failed.is_empty() {
@@ -399,7 +399,7 @@ impl Outcome {
     fn keep(
         &mut self,
         folder: &FolderConfig,
-        cached: &CachedSource<'_>,
+        cached: &CachedSource,
         reason: String,
         printer: &Printer,
     ) {
@@ -416,7 +416,7 @@ impl Outcome {
     fn reuse(
         &mut self,
         folder: &FolderConfig,
-        cached: &CachedSource<'_>,
+        cached: &CachedSource,
         record: SourceRecord,
         origin: Origin,
     ) {
@@ -437,7 +437,7 @@ impl Outcome {
                 key: folder.key.clone(),
                 name: cached.name.clone(),
                 action: cached.action.clone(),
-                rules: cached.rules.clone().into_owned(),
+                rules: Rules::clone(&cached.rules),
                 source: record,
             },
         );
@@ -486,7 +486,7 @@ impl Outcome {
                 key: folder.key.clone(),
                 name: derived.name,
                 action: derived.action,
-                rules: derived.rules,
+                rules: Rules::new(derived.rules),
                 source: record,
             },
         );

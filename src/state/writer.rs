@@ -191,7 +191,8 @@ mod tests {
                     crate::model::RuleAction::block(),
                 )
             })
-            .collect();
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into();
         state.folders.insert("ads".into(), folder);
         state
     }
