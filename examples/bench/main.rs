@@ -12,6 +12,7 @@ pub mod data;
 pub mod error;
 pub mod gen;
 pub mod goals;
+pub mod launch;
 pub mod minimum;
 pub mod old_tool;
 pub mod quick;
@@ -61,7 +62,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = launch::main_if_launcher() {
+        return code;
+    }
     let args = Args::parse();
+    launch::use_this_binary();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -1,10 +1,11 @@
 //! Runs the real `ctrld-sync` binary on a generated config and measures it: wall time, exit code,
-//! peak RSS (from `wait4`'s rusage, so no `/usr/bin/time` is needed) and its `--report` JSON.
+//! peak RSS (through the bench's own launcher mode, [`super::launch`]) and its `--report` JSON.
 
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -111,45 +112,47 @@ pub fn run_apply(
 ) -> Result<ProcessRun, BenchError> {
     let report = workspace.report();
     let _ = fs::remove_file(&report);
-    let mut command = Command::new(binary);
-    command
-        .arg("--config")
-        .arg(workspace.config())
-        .arg("--state-dir")
-        .arg(workspace.state_dir())
-        .args([
+    let mut args: Vec<OsString> = vec![
+        "--config".into(),
+        workspace.config().into(),
+        "--state-dir".into(),
+        workspace.state_dir().into(),
+    ];
+    args.extend(
+        [
             "--api-url",
             api_url,
             "-q",
             "--no-progress",
             "apply",
             "--report",
-        ])
-        .arg(&report);
+        ]
+        .map(OsString::from),
+    );
+    args.push(report.clone().into());
     if let Some(max_rps) = options.max_rps {
-        command.args(["--max-rps", &max_rps.to_string()]);
+        args.extend(["--max-rps".into(), max_rps.to_string().into()]);
     }
     if let Some(parallelism) = options.parallelism {
-        command.args(["--parallelism", &parallelism.to_string()]);
+        args.extend(["--parallelism".into(), parallelism.to_string().into()]);
     }
     if options.allow_destroy {
-        command.arg("--allow-destroy");
+        args.push("--allow-destroy".into());
     }
     let stdout_path = workspace.path().join("stdout.txt");
     let stderr_path = workspace.path().join("stderr.txt");
     let stdout = File::create(&stdout_path).map_err(|e| BenchError::io(&stdout_path, e))?;
     let stderr = File::create(&stderr_path).map_err(|e| BenchError::io(&stderr_path, e))?;
-    command
-        .env("CTRLD_API_TOKEN", TOKEN)
-        .env_remove("CTRLD_API_URL")
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr);
-    let started = Instant::now();
-    let child = command.spawn().map_err(|e| BenchError::io(binary, e))?;
-    let (exit_code, max_rss_kib) =
-        wait_with_rusage(child.id()).map_err(|e| BenchError::io(binary, e))?;
-    let wall = started.elapsed();
+    let (exit_code, wall, max_rss_kib) =
+        super::launch::run(binary, &args, workspace.path(), |command| {
+            command
+                .env("CTRLD_API_TOKEN", TOKEN)
+                .env_remove("CTRLD_API_URL")
+                .stdin(Stdio::null())
+                .stdout(stdout)
+                .stderr(stderr);
+        })
+        .map_err(|e| BenchError::io(binary, e))?;
     Ok(ProcessRun {
         wall,
         exit_code,
@@ -159,31 +162,6 @@ pub fn run_apply(
             .and_then(|bytes| serde_json::from_slice(&bytes).ok()),
         stderr: fs::read_to_string(&stderr_path).unwrap_or_default(),
     })
-}
-
-/// Reaps the child with `wait4`, which hands back that one process's rusage (`ru_maxrss`, KiB on
-/// Linux). Returns the exit code (-1 when killed by a signal) and the peak RSS.
-fn wait_with_rusage(pid: u32) -> std::io::Result<(i32, u64)> {
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain old data; all-zero bytes are a valid value for it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: `pid` is our own unreaped child; both pointers are to live, writable locals.
-        let reaped = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-        if reaped != -1 {
-            break;
-        }
-        let error = std::io::Error::last_os_error();
-        if error.kind() != std::io::ErrorKind::Interrupted {
-            return Err(error);
-        }
-    }
-    let exit_code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Ok((exit_code, usage.ru_maxrss.max(0) as u64))
 }
 
 /// The first number under `key` anywhere in the report (its exact nesting belongs to the applier).
