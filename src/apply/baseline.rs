@@ -51,7 +51,8 @@ pub fn baseline(old: Option<&ProfileState>, plan: &ProfilePlan) -> ProfileState 
                 pk,
                 name,
                 action,
-                rules: Rules::new(rules),
+                // The state's own map when it already says so: shared, not a second copy.
+                rules: kept.map_or_else(|| Rules::new(rules), |old| Rules::clone(&old.rules)),
                 excluded: kept.map(|old| old.excluded.clone()).unwrap_or_default(),
                 source: kept.and_then(|old| old.source.clone()),
             },
