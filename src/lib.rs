@@ -18,3 +18,4 @@ pub mod redact;
 pub mod refresh;
 pub mod source;
 pub mod state;
+mod sync;

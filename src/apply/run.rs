@@ -20,6 +20,7 @@ use crate::plan::{
 };
 use crate::printer::Printer;
 use crate::state::{ProfileState, StateStore, StateWriter};
+use crate::sync::lock;
 
 /// How one profile's apply ended.
 #[derive(Debug)]
@@ -73,7 +74,7 @@ impl<'a> ProfileRun<'a> {
         let start = baseline(on_disk.as_ref(), plan);
         let ledger = Arc::new(Mutex::new(Ledger::new(start, Arc::clone(&plan.target))));
         let shared = Arc::clone(&ledger);
-        let snapshot = move || lock_ledger(&shared).state.clone();
+        let snapshot = move || lock(&shared).state.clone();
         Self {
             client,
             profile: plan.profile.clone(),
@@ -342,7 +343,7 @@ impl<'a> ProfileRun<'a> {
     }
 
     pub(super) fn ledger(&self) -> MutexGuard<'_, Ledger> {
-        lock_ledger(&self.ledger)
+        lock(&self.ledger)
     }
 
     pub(super) fn pk_of(&self, key: &str) -> Result<FolderPk, ApplyError> {
@@ -367,12 +368,4 @@ impl<'a> ProfileRun<'a> {
             profile: self.profile.clone(),
         }
     }
-}
-
-fn lock_ledger(ledger: &Mutex<Ledger>) -> MutexGuard<'_, Ledger> {
-    // A panic while holding the lock cannot leave the ledger half-updated in a way that matters
-    // more than the panic itself; keep going with its content.
-    ledger
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

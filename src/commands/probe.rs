@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::model::{ActionKind, FolderAction, FolderPk, RuleAction};
 use crate::plan::MAX_RULES_PER_PROFILE;
+use crate::sync::lock;
 
 /// Every folder the probe makes is named with this prefix (and a run id after it).
 pub const PROBE_PREFIX: &str = "ctrld-sync probe ";
@@ -614,12 +615,6 @@ impl Probe {
         let profile = profiles.into_iter().find(|p| p.id == self.profile);
         Ok(profile.and_then(|profile| profile.updated))
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {

@@ -24,6 +24,8 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
+use crate::sync::lock;
+
 /// The rate (requests per second) before any feedback, and its burst (tokens at start).
 pub const INITIAL_RPS: f64 = 50.0;
 /// The fastest rate the controller grows to.
@@ -317,13 +319,6 @@ impl State {
         self.tokens = 0.0;
         self.refilled = now;
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The guarded values stay consistent whatever panicked while holding them.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn round2(value: f64) -> f64 {

@@ -101,10 +101,7 @@ impl StatsRecorder {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CallStats> {
-        // A panic while counting cannot leave the counters half-updated in a harmful way.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.0)
     }
 }
 

@@ -13,11 +13,12 @@
 //! (the next refresh sees any later change as drift).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
 use super::{write_atomically, ProfileState, StateError, StateStore};
+use crate::sync::lock;
 
 /// Writes one profile's state file in the background. Clones share the queue.
 #[derive(Clone, Debug)]
@@ -167,13 +168,6 @@ impl Inner {
         *saved = Some(state);
         Ok(())
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The queue and the saved state stay consistent whatever panicked while holding them.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
