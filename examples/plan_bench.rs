@@ -89,6 +89,7 @@ fn current(profile: usize, synced: bool) -> CurrentProfile {
         scratch: Vec::new(),
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
+        identities: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     }

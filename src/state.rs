@@ -5,7 +5,7 @@
 //! secrets, and written atomically. `serial` moves only when the content changes, so a no-op save
 //! leaves the file byte-identical and `git status` clean.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -20,8 +20,13 @@ mod writer;
 
 pub use writer::StateWriter;
 
-/// The state file format this build reads and writes.
-pub const STATE_VERSION: u32 = 1;
+/// The state file format this build writes. It reads this one and version 1.
+/// 2: a folder's `excluded` is split into `overlapped` and `held_by_unmanaged`.
+pub const STATE_VERSION: u32 = 2;
+
+/// Version 1 recorded every hostname a source listed but the folder did not get as `excluded`,
+/// whatever the reason; it is read and migrated ([`ProfileStateFile`]).
+const LEGACY_VERSION: u32 = 1;
 
 /// The lock file inside the state directory; git-ignored.
 const LOCK_FILE: &str = ".lock";
@@ -81,6 +86,7 @@ impl StateError {
 
 /// Everything ctrld-sync knows about one profile's managed folders.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ProfileStateFile")]
 pub struct ProfileState {
     /// Always [`STATE_VERSION`].
     pub version: u32,
@@ -98,24 +104,116 @@ pub struct ProfileState {
 }
 
 /// One managed folder as it is in Control D.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FolderState {
     pub pk: FolderPk,
     pub name: String,
     pub action: FolderAction,
     /// What is in the folder in Control D.
-    #[serde(deserialize_with = "crate::model::shared_rules")]
     pub rules: Rules,
-    /// In the source but not applied: lost an overlap, or held by an unmanaged rule.
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "crate::model::hostname_map"
-    )]
-    pub excluded: BTreeMap<Hostname, RuleAction>,
-    /// Present only when `rules` ∪ `excluded` is exactly what this source yields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// In the source, but kept by an earlier managed folder in config order (an overlap). Worked
+    /// out again by every plan: when that folder is gone or no longer lists it, this one gets it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub overlapped: BTreeMap<Hostname, RuleAction>,
+    /// In the source, but held by a rule the config does not manage (the root or an unmanaged
+    /// folder) when the last apply tried to add it: skipped until `--refresh full` sees it free.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub held_by_unmanaged: BTreeMap<Hostname, RuleAction>,
+    /// Present only when `rules` ∪ `overlapped` ∪ `held_by_unmanaged` is exactly what this source
+    /// yields.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceRecord>,
+}
+
+impl FolderState {
+    /// Every hostname the folder's source listed when it was last complete, each with its action.
+    pub fn listed(&self) -> Rules {
+        if self.overlapped.is_empty() && self.held_by_unmanaged.is_empty() {
+            return Rules::clone(&self.rules);
+        }
+        let mut rules = BTreeMap::clone(&self.rules);
+        let left_out = self.overlapped.iter().chain(&self.held_by_unmanaged);
+        rules.extend(left_out.map(|(h, a)| (h.clone(), a.clone())));
+        Rules::new(rules)
+    }
+}
+
+/// A state file as written, of this version or version 1, before [`ProfileState`] is made of it.
+#[derive(Deserialize)]
+struct ProfileStateFile {
+    version: u32,
+    lineage: String,
+    serial: u64,
+    profile: String,
+    folders: BTreeMap<String, FolderStateFile>,
+    #[serde(default)]
+    scratch: Vec<FolderPk>,
+}
+
+#[derive(Deserialize)]
+struct FolderStateFile {
+    pk: FolderPk,
+    name: String,
+    action: FolderAction,
+    #[serde(deserialize_with = "crate::model::shared_rules")]
+    rules: Rules,
+    #[serde(default, deserialize_with = "crate::model::hostname_map")]
+    overlapped: BTreeMap<Hostname, RuleAction>,
+    #[serde(default, deserialize_with = "crate::model::hostname_map")]
+    held_by_unmanaged: BTreeMap<Hostname, RuleAction>,
+    /// Version 1 only.
+    #[serde(default, deserialize_with = "crate::model::hostname_map")]
+    excluded: BTreeMap<Hostname, RuleAction>,
+    #[serde(default)]
+    source: Option<SourceRecord>,
+}
+
+impl From<ProfileStateFile> for ProfileState {
+    /// A version 1 file's `excluded` hostname is an overlap when another of the profile's folders
+    /// lists it too (holds it, or left it out too: a hostname lost when the folder that kept it was
+    /// deleted shows that way), else it was held by an unmanaged rule.
+    fn from(file: ProfileStateFile) -> Self {
+        let legacy = file.version == LEGACY_VERSION;
+        let mut listings: HashMap<Hostname, usize> = HashMap::new();
+        if legacy {
+            for folder in file.folders.values() {
+                for hostname in folder.rules.keys().chain(folder.excluded.keys()) {
+                    *listings.entry(hostname.clone()).or_default() += 1;
+                }
+            }
+        }
+        let folders = file
+            .folders
+            .into_iter()
+            .map(|(key, folder)| {
+                let mut state = FolderState {
+                    pk: folder.pk,
+                    name: folder.name,
+                    action: folder.action,
+                    rules: folder.rules,
+                    overlapped: folder.overlapped,
+                    held_by_unmanaged: folder.held_by_unmanaged,
+                    source: folder.source,
+                };
+                for (hostname, action) in folder.excluded {
+                    let overlap = listings.get(&hostname).is_some_and(|&n| n > 1);
+                    match overlap {
+                        true => state.overlapped.insert(hostname, action),
+                        false => state.held_by_unmanaged.insert(hostname, action),
+                    };
+                }
+                (key, state)
+            })
+            .collect();
+        Self {
+            version: if legacy { STATE_VERSION } else { file.version },
+            lineage: file.lineage,
+            serial: file.serial,
+            profile: file.profile,
+            folders,
+            scratch: file.scratch,
+        }
+    }
 }
 
 impl ProfileState {
@@ -275,21 +373,14 @@ impl StateStore {
 
 /// What the state files know about each folder's source, so an unchanged source is neither
 /// downloaded again (HTTP 304) nor parsed (same sha256). Only folders whose recorded source is
-/// complete (`source` is set) are cached, with their rules and excluded hostnames together.
+/// complete (`source` is set) are cached, with their rules and the hostnames they left out together.
 pub fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState>) -> SourceCache {
     let mut cache = SourceCache::default();
     for folder in states.into_iter().flat_map(|state| state.folders.values()) {
         let Some(record) = &folder.source else {
             continue;
         };
-        let rules = match folder.excluded.is_empty() {
-            true => Rules::clone(&folder.rules),
-            false => {
-                let mut rules = BTreeMap::clone(&folder.rules);
-                rules.extend(folder.excluded.iter().map(|(h, a)| (h.clone(), a.clone())));
-                Rules::new(rules)
-            }
-        };
+        let rules = folder.listed();
         let cached = CachedSource {
             record: record.clone(),
             name: folder.name.clone(),
@@ -401,7 +492,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::model::ActionKind;
 
-    pub(super) fn sample() -> ProfileState {
+    pub(crate) fn sample() -> ProfileState {
         let mut state = ProfileState::new("p1");
         let mut rules = BTreeMap::new();
         rules.insert("b.example".into(), RuleAction::block());
@@ -413,7 +504,8 @@ pub(crate) mod tests {
                 name: "Ads".into(),
                 action: FolderAction::of(ActionKind::Block),
                 rules: rules.into(),
-                excluded: BTreeMap::new(),
+                overlapped: BTreeMap::new(),
+                held_by_unmanaged: BTreeMap::new(),
                 source: None,
             },
         );
@@ -469,12 +561,15 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn source_cache_holds_complete_folders_with_their_excluded_rules() {
+    fn source_cache_holds_complete_folders_with_the_rules_they_left_out() {
         let mut state = sample();
         let mut complete = state.folders["ads"].clone();
         complete
-            .excluded
+            .overlapped
             .insert("c.example".into(), RuleAction::block());
+        complete
+            .held_by_unmanaged
+            .insert("d.example".into(), RuleAction::allow());
         complete.source = Some(SourceRecord {
             location: "https://lists.example/ads.json".into(),
             etag: Some("\"v1\"".into()),
@@ -493,7 +588,62 @@ pub(crate) mod tests {
             .get("https://lists.example/ads.json", "0123456789abcdef")
             .unwrap();
         let hosts: Vec<&str> = cached.rules.keys().map(|h| &**h).collect();
-        assert_eq!(hosts, ["a.example", "b.example", "c.example"]);
+        assert_eq!(hosts, ["a.example", "b.example", "c.example", "d.example"]);
+    }
+
+    #[test]
+    fn overlaps_and_unmanaged_holds_are_recorded_apart_and_read_back() {
+        let mut state = sample();
+        let ads = state.folders.get_mut("ads").unwrap();
+        ads.overlapped
+            .insert("o.example".into(), RuleAction::block());
+        ads.held_by_unmanaged
+            .insert("h.example".into(), RuleAction::allow());
+        let text = state.to_json();
+        assert!(
+            text.contains("\"overlapped\": {\n        \"o.example\": \"block\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"held_by_unmanaged\": {\n        \"h.example\": \"allow\""),
+            "{text}"
+        );
+        assert!(text.contains("\"version\": 2"), "{text}");
+        assert_eq!(
+            ProfileState::parse(Path::new("p1.json"), &text).unwrap(),
+            state
+        );
+    }
+
+    /// Version 1 recorded both facts as `excluded`: a hostname another folder lists too (held or
+    /// left out: the folder that kept it may have been deleted since) is an overlap; one no other
+    /// folder lists was held by an unmanaged rule.
+    #[test]
+    fn a_version_1_file_is_migrated() {
+        let text = r#"{
+  "version": 1,
+  "lineage": "0123456789abcdef",
+  "serial": 4,
+  "profile": "p1",
+  "folders": {
+    "ads": {"pk": 1, "name": "Ads", "action": {"do": "block"}, "rules": {"kept.example": "block"},
+            "excluded": {"lost.example": "block"}},
+    "badware": {"pk": 2, "name": "Badware", "action": {"do": "block"},
+                "rules": {"b.example": "block"},
+                "excluded": {"kept.example": "block", "lost.example": "allow", "held.example": "block"}}
+  }
+}"#;
+        let state = ProfileState::parse(Path::new("p1.json"), text).unwrap();
+        assert_eq!(state.version, STATE_VERSION);
+        assert_eq!(state.serial, 4);
+        let keys = |map: &BTreeMap<Hostname, RuleAction>| -> Vec<String> {
+            map.keys().map(|h| h.to_string()).collect()
+        };
+        let (ads, badware) = (&state.folders["ads"], &state.folders["badware"]);
+        assert_eq!(keys(&ads.overlapped), ["lost.example"]);
+        assert!(ads.held_by_unmanaged.is_empty());
+        assert_eq!(keys(&badware.overlapped), ["kept.example", "lost.example"]);
+        assert_eq!(keys(&badware.held_by_unmanaged), ["held.example"]);
     }
 
     #[test]

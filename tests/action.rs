@@ -72,10 +72,12 @@ const SANDBOX: &str = "--config examples/ctrld-sync.toml --sandbox";
 #[test]
 fn plan_then_apply_set_the_outputs_and_the_job_summary() {
     let runner = Runner::new();
-    // No token: the plan comes from the committed state files alone (as for a fork's pull request).
+    // No token: the plan comes from the state files alone (as for a fork's pull request); a new
+    // sandbox reads its own as empty, so that is the first sync the apply then makes.
     let (outputs, summary) = runner.step("plan", SANDBOX, "");
-    assert_eq!(outputs["exitcode"], "0", "{outputs:?}");
-    assert_eq!(outputs["has-changes"], "false");
+    assert_eq!(outputs["exitcode"], "2", "{outputs:?}");
+    assert_eq!(outputs["has-changes"], "true");
+    assert!(summary.contains("10 folders to create"), "{summary}");
     let markdown = fs::read_to_string(&outputs["plan-markdown"]).unwrap();
     assert!(markdown.starts_with("## ctrld-sync plan"), "{markdown}");
     assert_eq!(summary, markdown);

@@ -172,6 +172,89 @@ fn a_new_sandbox_leaves_state_files_it_did_not_write_alone() {
     assert!(after.contains(foreign), "its lineage is kept: {after}");
 }
 
+/// "N rules to add" of a plan's summary line, or "rules: N added" of an apply report.
+fn count_after(text: &str, marker: &str) -> u64 {
+    let at = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker:?} in {text}"));
+    let digits: String = text[..at]
+        .chars()
+        .rev()
+        .skip_while(|c| *c == ' ')
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.chars().rev().collect::<String>().parse().unwrap()
+}
+
+#[test]
+fn a_new_sandbox_applies_the_plan_it_made_and_plans_exactly_what_the_apply_does() {
+    let dir = fresh_clone();
+    let committed = state_files(dir.path());
+    let plan_file = dir.path().join("sandbox.plan");
+    let plan = run_ok(
+        ctrld_sync(dir.path())
+            .args(["--config", CONFIG, "--sandbox", "plan", "--out"])
+            .arg(&plan_file),
+    );
+    assert!(
+        !plan.contains("held by"),
+        "no hostname is held by anyone in an empty sandbox: {plan}"
+    );
+    assert_eq!(
+        state_files(dir.path()),
+        committed,
+        "plan writes no state file"
+    );
+    assert!(
+        !dir.path().join("state/.sandbox.json").exists(),
+        "plan leaves the sandbox new"
+    );
+
+    let report = run_ok(
+        ctrld_sync(dir.path())
+            .args(["--config", CONFIG, "--sandbox", "apply"])
+            .arg(&plan_file),
+    );
+    assert_eq!(
+        count_after(&plan, " rules to add"),
+        count_after(&report, " added"),
+        "plan: {plan}\nreport: {report}"
+    );
+    assert_eq!(
+        state_files(dir.path()),
+        committed,
+        "the committed state, byte for byte"
+    );
+}
+
+#[test]
+fn a_new_sandbox_without_state_files_applies_its_saved_plan() {
+    let dir = TempDir::new().unwrap();
+    fs::write(dir.path().join("mine.txt"), "a.example\nb.example\n").unwrap();
+    fs::write(
+        dir.path().join("ctrld-sync.toml"),
+        "[[profile]]\nid = \"newprofile1\"\nfolders = [\"mine\"]\n\n\
+         [folder.mine]\npath = \"mine.txt\"\nname = \"Mine\"\naction = \"block\"\n",
+    )
+    .unwrap();
+    let plan_file = dir.path().join("p.plan");
+    run_ok(
+        ctrld_sync(dir.path())
+            .args(["--sandbox", "plan", "--out"])
+            .arg(&plan_file),
+    );
+    let report = run_ok(
+        ctrld_sync(dir.path())
+            .args(["--sandbox", "apply"])
+            .arg(&plan_file),
+    );
+    assert!(report.contains("rules: 2 added"), "{report}");
+    ctrld_sync(dir.path())
+        .args(["--sandbox", "plan", "--detailed-exitcode"])
+        .assert()
+        .code(0);
+}
+
 #[test]
 fn init_writes_a_config_that_validates() {
     let dir = TempDir::new().unwrap();

@@ -112,7 +112,8 @@ impl World {
                 name: name.to_string(),
                 action: FolderAction::of(ActionKind::Block),
                 rules,
-                excluded: BTreeMap::new(),
+                overlapped: BTreeMap::new(),
+                held_by_unmanaged: BTreeMap::new(),
                 source: None,
             };
             state.folders.insert(key.to_string(), folder);
@@ -351,7 +352,7 @@ fn out_saves_a_plan_file_without_the_token() {
     let text = std::fs::read_to_string(world.path().join("plan.json")).unwrap();
     assert!(!text.contains("test-token"));
     let file: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(file["format_version"], 1);
+    assert_eq!(file["format_version"], ctrld_sync::plan::PLAN_FILE_VERSION);
     assert_eq!(file["profiles"][0]["profile"], "p1");
     assert_eq!(file["profiles"][0]["serial"], 0);
     assert_eq!(

@@ -84,6 +84,7 @@ fn current(
         scratch: vec![],
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
+        identities: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     }

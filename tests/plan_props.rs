@@ -343,6 +343,7 @@ fn current(case: &Case) -> CurrentProfile {
                 .collect(),
         ),
         duplicates: Vec::new(),
+        identities: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     }
@@ -551,13 +552,23 @@ fn check(seed: u64, size: usize, tight_limit: bool) -> Result<(), TestCaseError>
         case.model.folders.keys().copied().collect::<BTreeSet<_>>(),
         expected_folders
     );
-    // Every desired hostname is applied unless it lost an overlap or is held by an unmanaged rule.
-    for folder in &case.desired.folders {
+    // Every desired hostname is applied unless it lost an overlap or is held by an unmanaged rule,
+    // and the target says which: an overlap exactly when an earlier folder got the hostname.
+    for (index, folder) in case.desired.folders.iter().enumerate() {
         let target = &plan.target.folders[&folder.key];
         for hostname in folder.rules.keys() {
-            prop_assert!(
-                target.rules.contains_key(hostname) != target.excluded.contains_key(hostname)
-            );
+            let places = [
+                target.rules.contains_key(hostname),
+                target.overlapped.contains_key(hostname),
+                target.held_by_unmanaged.contains_key(hostname),
+            ];
+            prop_assert_eq!(places.iter().filter(|placed| **placed).count(), 1);
+            let kept_earlier = case.desired.folders[..index].iter().any(|earlier| {
+                plan.target.folders[&earlier.key]
+                    .rules
+                    .contains_key(hostname)
+            });
+            prop_assert_eq!(target.overlapped.contains_key(hostname), kept_earlier);
         }
     }
     // The model counted exactly the writes the plan estimated.

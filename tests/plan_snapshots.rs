@@ -127,6 +127,7 @@ fn scenario() -> Plan {
         scratch: vec![],
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
+        identities: Vec::new(),
         fingerprint: "f".repeat(64),
         reads: Default::default(),
     };
@@ -146,6 +147,7 @@ fn scenario() -> Plan {
         scratch: vec![],
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
+        identities: Vec::new(),
         fingerprint: "e".repeat(64),
         reads: Default::default(),
     };
@@ -227,6 +229,7 @@ fn a_huge_markdown_plan_is_cut_under_the_budget_with_a_note() {
         scratch: vec![],
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
+        identities: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     };
@@ -282,6 +285,7 @@ fn overlapping(with_change: bool) -> Plan {
         scratch: vec![],
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
+        identities: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     };

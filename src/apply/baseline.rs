@@ -53,7 +53,10 @@ pub fn baseline(old: Option<&ProfileState>, plan: &ProfilePlan) -> ProfileState 
                 action,
                 // The state's own map when it already says so: shared, not a second copy.
                 rules: kept.map_or_else(|| Rules::new(rules), |old| Rules::clone(&old.rules)),
-                excluded: kept.map(|old| old.excluded.clone()).unwrap_or_default(),
+                overlapped: kept.map(|old| old.overlapped.clone()).unwrap_or_default(),
+                held_by_unmanaged: kept
+                    .map(|old| old.held_by_unmanaged.clone())
+                    .unwrap_or_default(),
                 source: kept.and_then(|old| old.source.clone()),
             },
         );

@@ -56,7 +56,10 @@ pub enum ApplyError {
         limit: usize,
     },
 
-    #[error("{path}: the saved plan is stale: {reason}; run `ctrld-sync plan --out {path}` again")]
+    #[error(
+        "{path}: the saved plan is stale: {reason}; nothing was changed; run `ctrld-sync plan --out {path}` \
+         again and apply that"
+    )]
     StalePlan { path: PathBuf, reason: String },
 
     #[error("{path}: not a plan file ctrld-sync can apply: {reason}")]

@@ -1,7 +1,7 @@
 //! The applier's record of what is TRUE remotely, updated after every completed request.
 //!
 //! It starts from the profile as the plan saw it and ends equal to the plan's target. A folder's
-//! `source` and `excluded` are recorded only once the folder fully matches its target, so a run
+//! `source`, `overlapped` and `held_by_unmanaged` are recorded only once the folder fully matches its target, so a run
 //! killed half way never makes the next plan believe a half-applied folder is up to date.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -138,7 +138,8 @@ impl Ledger {
             name: name.to_string(),
             action: action.clone(),
             rules: Rules::default(),
-            excluded: BTreeMap::new(),
+            overlapped: BTreeMap::new(),
+            held_by_unmanaged: BTreeMap::new(),
             source: None,
         };
         self.state.folders.insert(key.to_string(), folder);
@@ -230,11 +231,11 @@ impl Ledger {
         self.touch(key);
     }
 
-    /// An unmanaged rule holds a hostname this folder wants: leave it, record it as excluded.
+    /// An unmanaged rule holds a hostname this folder wants: leave it, record it as held.
     pub fn skip_unmanaged(&mut self, key: &str, hostname: &Hostname, held_by: Holder) {
         if let Some(folder) = Arc::make_mut(&mut self.target).folders.get_mut(key) {
             if let Some(action) = folder.rules.remove(hostname) {
-                folder.excluded.insert(hostname.clone(), action);
+                folder.held_by_unmanaged.insert(hostname.clone(), action);
             }
         }
         self.skipped.push(SkippedHostname {
@@ -282,7 +283,8 @@ impl Ledger {
             return;
         };
         if complete {
-            folder.excluded = target.excluded.clone();
+            folder.overlapped = target.overlapped.clone();
+            folder.held_by_unmanaged = target.held_by_unmanaged.clone();
             folder.source = Some(target.source.clone());
         } else if touched {
             folder.source = None;
@@ -336,7 +338,8 @@ mod tests {
         names.iter().map(|name| Hostname::from(*name)).collect()
     }
 
-    /// State: `ads` holds a, b (from source "old"); target: a, b, c (source "new"), d excluded.
+    /// State: `ads` holds a, b (from source "old"); target: a, b, c, e (source "new"), d held by
+    /// an unmanaged rule, o kept by another folder.
     fn ledger() -> Ledger {
         let rules = |names: &[&str]| -> BTreeMap<Hostname, RuleAction> {
             names
@@ -352,7 +355,8 @@ mod tests {
                 name: "Ads".into(),
                 action: FolderAction::none(),
                 rules: Rules::new(rules(&["a", "b"])),
-                excluded: BTreeMap::new(),
+                overlapped: BTreeMap::new(),
+                held_by_unmanaged: BTreeMap::new(),
                 source: Some(source("old")),
             },
         );
@@ -364,7 +368,8 @@ mod tests {
                 name: "Ads".into(),
                 action: FolderAction::none(),
                 rules: rules(&["a", "b", "c", "e"]),
-                excluded: rules(&["d"]),
+                overlapped: rules(&["o"]),
+                held_by_unmanaged: rules(&["d"]),
                 source: source("new"),
             },
         );
@@ -380,23 +385,29 @@ mod tests {
             folder.source, None,
             "rules no longer what the old source yielded"
         );
-        assert!(folder.excluded.is_empty());
+        assert!(folder.overlapped.is_empty() && folder.held_by_unmanaged.is_empty());
 
         ledger.rules_added("ads", &RuleAction::block(), &hostnames(&["e"]));
         let folder = &ledger.state.folders["ads"];
         assert_eq!(folder.source, Some(source("new")));
-        assert_eq!(folder.excluded.len(), 1);
+        assert_eq!(folder.overlapped.len(), 1);
+        assert_eq!(folder.held_by_unmanaged.len(), 1);
         assert_eq!(ledger.tally.rules_added, 2);
     }
 
     #[test]
-    fn an_unmanaged_holder_moves_the_hostname_to_excluded_so_the_folder_can_complete() {
+    fn an_unmanaged_holder_moves_the_hostname_to_held_so_the_folder_can_complete() {
         let mut ledger = ledger();
         ledger.rules_added("ads", &RuleAction::block(), &hostnames(&["c"]));
         ledger.skip_unmanaged("ads", &"e".into(), Holder::Root);
         let folder = &ledger.state.folders["ads"];
         assert_eq!(folder.source, Some(source("new")));
-        assert!(folder.excluded.contains_key("e") && folder.excluded.contains_key("d"));
+        let held = &folder.held_by_unmanaged;
+        assert!(held.contains_key("e") && held.contains_key("d"));
+        assert!(
+            !folder.overlapped.contains_key("e"),
+            "held by an unmanaged rule is not an overlap"
+        );
         assert_eq!(ledger.skipped.len(), 1);
     }
 

@@ -9,37 +9,61 @@ use crate::plan::{PlanFileProfile, Step, SCRATCH_PREFIX};
 use crate::refresh::fingerprint;
 use crate::state::ProfileState;
 
-/// Offline checks: the config hash and the profile's state lineage and serial.
-pub fn check_offline(
-    path: &Path,
-    planned_config_hash: &str,
-    config_hash: &str,
-    planned: &PlanFileProfile,
-    state: Option<&ProfileState>,
-) -> Result<(), ApplyError> {
-    if planned_config_hash != config_hash {
-        return Err(stale(
-            path,
-            "the config changed since it was planned".into(),
-        ));
+/// What moved since a saved plan was made, in words a person can act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Changed {
+    /// The config file is not the one planned from.
+    Config,
+    /// The profile's state file changed: an apply ran since (or the file was replaced).
+    State,
+    /// The profile's folders in Control D are not as they were.
+    Remote,
+}
+
+impl Changed {
+    /// What the offline checks find moved: the config hash, then the profile's state lineage and
+    /// serial (the state file as it was read, so a new sandbox's own states are read as empty).
+    pub fn offline(
+        planned_config_hash: &str,
+        config_hash: &str,
+        planned: &PlanFileProfile,
+        state: Option<&ProfileState>,
+    ) -> Option<Self> {
+        if planned_config_hash != config_hash {
+            return Some(Self::Config);
+        }
+        let lineage = state.map(|state| state.lineage.as_str());
+        let serial = state.map_or(0, |state| state.serial);
+        (lineage != planned.lineage.as_deref() || serial != planned.serial).then_some(Self::State)
     }
-    let lineage = state.map(|state| state.lineage.as_str());
-    let serial = state.map_or(0, |state| state.serial);
-    if lineage != planned.lineage.as_deref() || serial != planned.serial {
-        return Err(stale(
-            path,
-            format!(
-                "the state of profile {} changed since it was planned (serial {} then, {} now)",
-                planned.profile, planned.serial, serial
+
+    fn describe(self, profile: &str) -> String {
+        match self {
+            Self::Config => "the config changed since the plan was made".to_string(),
+            Self::State => format!(
+                "profile {profile} changed since the plan was made: its state file was written by \
+                 an apply since (or replaced)"
             ),
-        ));
+            Self::Remote => format!(
+                "profile {profile} changed in Control D since the plan was made: its folders are \
+                 not as they were"
+            ),
+        }
     }
-    Ok(())
+}
+
+/// The refusal of a stale plan: what changed, and to plan again.
+pub fn refuse(path: &Path, profile: &str, changed: Changed) -> ApplyError {
+    ApplyError::StalePlan {
+        path: path.to_path_buf(),
+        reason: changed.describe(profile),
+    }
 }
 
 /// One `GET /groups`: the folders must be exactly as they were when planned.
 pub async fn check_remote(
     path: &Path,
+    profile: &str,
     planned: &PlanFileProfile,
     client: &Client,
 ) -> Result<(), ApplyError> {
@@ -52,13 +76,7 @@ pub async fn check_remote(
         )
     })?;
     if fingerprint(&folders) != planned.remote_fingerprint {
-        return Err(stale(
-            path,
-            format!(
-                "profile {}'s folders in Control D changed since it was planned",
-                planned.profile
-            ),
-        ));
+        return Err(refuse(path, profile, Changed::Remote));
     }
     check_leftover_scratch(path, planned, &folders)
 }
@@ -87,11 +105,4 @@ fn check_leftover_scratch(
         }
     }
     Ok(())
-}
-
-fn stale(path: &Path, reason: String) -> ApplyError {
-    ApplyError::StalePlan {
-        path: path.to_path_buf(),
-        reason,
-    }
 }

@@ -18,7 +18,7 @@ use crate::controld::{Client, ClientConfig};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::plan::{render, Plan, PlanError, PlanFile, PlanFileProfile};
-use crate::state::{ProfileState, StateStore};
+use crate::state::ProfileState;
 
 /// A plan ready to execute, with what the report needs from how it was made.
 struct Prepared {
@@ -43,7 +43,7 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     let mut session = Session::new(context, config, overrides)?;
     let prepared = match &args.plan {
         None => plan_now(context, &workspace, &mut session, &args).await?,
-        Some(path) => load_saved(config, store, &mut session, &args, path).await?,
+        Some(path) => load_saved(context, &workspace, &mut session, &args, path).await?,
     };
     context
         .printer
@@ -137,24 +137,30 @@ async fn plan_now(
     })
 }
 
-/// A saved plan, refused if the config, a state file or the remote folders moved since.
+/// A saved plan, refused if the config, a state file or the remote folders moved since: before
+/// any request for what can be told offline, and always before any write of a file or to Control D.
 async fn load_saved(
-    config: &Config,
-    store: &StateStore,
+    context: &Context,
+    workspace: &Workspace,
     session: &mut Session,
     args: &ApplyArgs,
     path: &Path,
 ) -> Result<Prepared> {
+    let (config, store) = (&workspace.config, &workspace.store);
     let file = PlanFile::load(path)?;
     let selected: Vec<_> = file
         .profiles
         .iter()
         .filter(|profile| args.profiles.is_empty() || args.profiles.contains(&profile.profile))
         .collect();
-    let states = load_states(store, config, &[])?;
+    let states = load_states(context, store, config, &[])?;
     for planned in &selected {
         let state = states.get(&planned.profile);
-        stale::check_offline(path, &file.config_hash, &config.hash, planned, state)?;
+        let profile = profile_label(config, &planned.profile);
+        let changed = stale::Changed::offline(&file.config_hash, &config.hash, planned, state);
+        changed.map_or(Ok(()), |changed| {
+            Err(stale::refuse(path, &profile, changed))
+        })?;
     }
     refuse_destructive(config, args, &selected, &states)?;
     let checking = Instant::now();
@@ -162,7 +168,8 @@ async fn load_saved(
     let clients = pipeline::clients(session, config, &ids)?;
     let mut profiles = Vec::new();
     for (planned, client) in selected.into_iter().zip(&clients) {
-        stale::check_remote(path, planned, client).await?;
+        let profile = profile_label(config, &planned.profile);
+        stale::check_remote(path, &profile, planned, client).await?;
         let mut profile = planned.plan.clone();
         profile.target = planned.target.clone();
         profiles.push(profile);
@@ -182,6 +189,17 @@ async fn load_saved(
             ..SourceCounts::default()
         },
     })
+}
+
+/// "Home (abcdefgh1234)" when the config names the profile, else its id.
+fn profile_label(config: &Config, id: &str) -> String {
+    match config
+        .profile(id)
+        .and_then(|profile| profile.name.as_deref())
+    {
+        Some(name) => format!("{name} ({id})"),
+        None => id.to_string(),
+    }
 }
 
 /// `--parallelism 0` would never send a request; a zero or negative rate would never pace.

@@ -29,8 +29,9 @@ pub struct Context {
     pub state_dir: PathBuf,
     pub api_url: Option<String>,
     pub sandbox: bool,
-    /// Whether the command writes state files (what a new `--sandbox` does with them).
-    pub state_use: sandbox::StateUse,
+    /// `--sandbox` with no sandbox data yet: its own state files are read as empty
+    /// ([`sandbox::read_states_as_new`]). Decided once, before anything runs.
+    pub new_sandbox: bool,
 }
 
 impl Context {
@@ -48,10 +49,10 @@ impl Context {
         Self {
             printer,
             config_path: global.config.clone(),
-            state_dir,
             api_url: global.api_url.clone(),
             sandbox: global.sandbox,
-            state_use: sandbox::StateUse::Read,
+            new_sandbox: global.sandbox && sandbox::is_new(&state_dir),
+            state_dir,
         }
     }
 }
@@ -88,10 +89,7 @@ fn use_color(choice: ColorChoice) -> bool {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitStatus> {
-    let mut context = Context::from_args(&cli.global);
-    if matches!(cli.command, Command::Apply(_)) {
-        context.state_use = sandbox::StateUse::Write;
-    }
+    let context = Context::from_args(&cli.global);
     match cli.command {
         Command::Completions { shell } => completions::run(&context, shell),
         Command::Validate => validate::run(&context).await,

@@ -63,7 +63,7 @@ pub async fn plan(
     let config = &workspace.config;
     let listings = start_listings(session.as_deref_mut(), config, request);
     let fetching = Instant::now();
-    let states = load_states(&workspace.store, config, request.profiles)?;
+    let states = load_states(context, &workspace.store, config, request.profiles)?;
     let cache = state::source_cache(states.values());
     let desired = source::load_desired(config, request.profiles, &cache, &context.printer).await?;
     let fetch = seconds(fetching.elapsed());
@@ -201,8 +201,10 @@ pub fn settings(config: &Config, allow_destroy: bool) -> PlanSettings {
 }
 
 /// The state of each selected profile that has one (unknown `--profile` ids are reported by the
-/// source loader, which names the config file).
+/// source loader, which names the config file); with a new `--sandbox`, its own states are read as
+/// empty ([`super::sandbox::read_states_as_new`]).
 pub fn load_states(
+    context: &Context,
     store: &StateStore,
     config: &Config,
     selected: &[String],
@@ -228,10 +230,13 @@ pub fn load_states(
             .collect()
     });
     let mut states = BTreeMap::new();
-    for (id, state) in ids.into_iter().zip(loaded) {
+    for (id, state) in ids.iter().zip(loaded) {
         if let Some(state) = state? {
             states.insert(id.to_string(), state);
         }
+    }
+    if context.new_sandbox {
+        super::sandbox::read_states_as_new(&mut states, &ids);
     }
     Ok(states)
 }

@@ -1,10 +1,12 @@
 //! `--sandbox`: the bundled emulator runs in-process on loopback instead of Control D.
 //!
 //! Its data lives in a git-ignored file in the state dir, so `apply --sandbox` then `plan --sandbox`
-//! shows no changes; no token is needed. A new sandbox starts empty, so the first `apply` is a real
-//! first sync. Folder PKs and state lineages are derived from names and profile ids, so that sync
-//! writes the same state files every time (the example's committed `state/` stays byte-identical).
+//! shows no changes; no token is needed. A new sandbox (no data file yet) starts empty, so the first
+//! `apply` is a real first sync, and `plan` shows exactly that sync. Folder PKs and state lineages
+//! are derived from names and profile ids, so that sync writes the same state files every time (the
+//! example's committed `state/` stays byte-identical).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use controld_emulator::{Emulator, EmulatorConfig, ProfileDump};
@@ -13,19 +15,10 @@ use crate::controld::Token;
 use crate::error::{Error, Result};
 use crate::hash::sha256_hex;
 use crate::printer::Printer;
-use crate::state::{write_atomically, ProfileState, StateStore, SANDBOX_DATA_FILE};
+use crate::state::{ProfileState, SANDBOX_DATA_FILE};
 
 /// The sandbox emulator accepts this token and nothing else; it guards nothing real.
 const SANDBOX_TOKEN: &str = "sandbox";
-
-/// What the command will do with the state files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StateUse {
-    /// `plan`, `init`: read only.
-    Read,
-    /// `apply`: a new (empty) sandbox starts its profiles' sandbox-made state files over.
-    Write,
-}
 
 pub struct Sandbox {
     emulator: Emulator,
@@ -43,17 +36,9 @@ impl std::fmt::Debug for Sandbox {
 
 impl Sandbox {
     /// Starts the emulator with every profile in `profile_ids` present, and says so on stderr.
-    pub fn start(
-        state_dir: &Path,
-        profile_ids: &[String],
-        state_use: StateUse,
-        printer: &Printer,
-    ) -> Result<Self> {
+    pub fn start(state_dir: &Path, profile_ids: &[String], printer: &Printer) -> Result<Self> {
         std::fs::create_dir_all(state_dir).map_err(|err| Error::io(state_dir, err))?;
         let data_file = state_dir.join(SANDBOX_DATA_FILE);
-        if !data_file.exists() && state_use == StateUse::Write {
-            start_state_over(state_dir, profile_ids)?;
-        }
         let config = EmulatorConfig {
             token: SANDBOX_TOKEN.to_string(),
             profiles: profile_ids.to_vec(),
@@ -111,27 +96,30 @@ impl Sandbox {
     }
 }
 
-/// A new sandbox is empty: state files an earlier sandbox wrote describe folders that no longer
-/// exist, so they start over (empty, serial 0) and the apply is a first sync that writes them again.
-/// A profile without a state file gets an empty one, so its lineage is the sandbox's too. State files
-/// of another lineage (not written by a sandbox) are left as they are.
-fn start_state_over(state_dir: &Path, profile_ids: &[String]) -> Result<()> {
-    let store = StateStore::open_read_only(state_dir)?;
-    for id in profile_ids {
+/// Whether the sandbox in `state_dir` is new: no data file yet (the emulator writes it on its
+/// first change, so `plan` leaves a new sandbox new).
+pub fn is_new(state_dir: &Path) -> bool {
+    !state_dir.join(SANDBOX_DATA_FILE).exists()
+}
+
+/// A new sandbox is empty, so the state files an earlier sandbox wrote describe folders that do
+/// not exist: each selected profile whose state is sandbox-made (or missing) is read as an empty
+/// state of the sandbox's lineage, serial 0, and the apply writes it again. Nothing is written
+/// here, so a plan made from a new sandbox and applied to it is not stale, and a refused apply
+/// leaves every file as it was. State files of another lineage (not written by a sandbox) are read
+/// as they are.
+pub fn read_states_as_new(states: &mut BTreeMap<String, ProfileState>, profile_ids: &[&str]) {
+    for &id in profile_ids {
         let lineage = sandbox_lineage(id);
-        let made_by_sandbox = match store.load(id)? {
-            Some(state) => state.lineage == lineage,
-            None => true,
-        };
+        let made_by_sandbox = states.get(id).is_none_or(|state| state.lineage == lineage);
         if made_by_sandbox {
             let empty = ProfileState {
                 lineage,
-                ..ProfileState::new(id.clone())
+                ..ProfileState::new(id)
             };
-            write_atomically(&store.path(id), empty.to_json().as_bytes())?;
+            states.insert(id.to_string(), empty);
         }
     }
-    Ok(())
 }
 
 /// A sandbox profile's state lineage: fixed per profile id, so a re-sync writes identical files.
@@ -143,6 +131,34 @@ fn sandbox_lineage(profile_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_sandbox_reads_its_own_states_as_empty_and_others_as_they_are() {
+        let mut states = BTreeMap::new();
+        let mut synced = ProfileState::new("ownsandbox1");
+        synced.lineage = sandbox_lineage("ownsandbox1");
+        synced.serial = 3;
+        synced.folders.insert(
+            "ads".into(),
+            crate::state::tests::sample().folders["ads"].clone(),
+        );
+        states.insert("ownsandbox1".to_string(), synced);
+        let mut foreign = ProfileState::new("realprofile");
+        foreign.serial = 7;
+        states.insert("realprofile".to_string(), foreign.clone());
+        read_states_as_new(&mut states, &["ownsandbox1", "realprofile", "missing1"]);
+        let own = &states["ownsandbox1"];
+        assert!(own.folders.is_empty());
+        assert_eq!(
+            (own.serial, own.lineage.as_str()),
+            (0, &*sandbox_lineage("ownsandbox1"))
+        );
+        assert_eq!(
+            states["realprofile"], foreign,
+            "not a sandbox's: read as it is"
+        );
+        assert_eq!(states["missing1"].lineage, sandbox_lineage("missing1"));
+    }
 
     #[test]
     fn sandbox_lineage_is_fixed_per_profile_and_shaped_like_a_lineage() {

@@ -126,12 +126,7 @@ fn start_sandbox(context: &Context, profile_ids: &[String]) -> Result<Sandbox> {
             "--sandbox ignores --api-url / CTRLD_API_URL: it talks only to the bundled emulator",
         );
     }
-    Sandbox::start(
-        &context.state_dir,
-        profile_ids,
-        context.state_use,
-        &context.printer,
-    )
+    Sandbox::start(&context.state_dir, profile_ids, &context.printer)
 }
 
 /// `--api-url` (or `CTRLD_API_URL`) > config `api.base_url` > [`DEFAULT_API_URL`], checked by the
@@ -193,7 +188,7 @@ mod tests {
             state_dir: "state".into(),
             api_url: Some("http://127.0.0.1:9".into()),
             sandbox: false,
-            state_use: super::super::sandbox::StateUse::Read,
+            new_sandbox: false,
         };
         let mut session = Session::with_api(
             &context,

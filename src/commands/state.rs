@@ -82,11 +82,18 @@ fn render_folder(out: &mut String, key: &str, folder: &FolderState) {
         folder.pk, folder.name, folder.action
     );
     let _ = writeln!(out, "    rules:    {}", by_action(&folder.rules));
-    if !folder.excluded.is_empty() {
+    if !folder.overlapped.is_empty() {
         let _ = writeln!(
             out,
-            "    excluded: {} (overlaps or held by unmanaged rules)",
-            by_action(&folder.excluded)
+            "    overlapped: {} (kept by an earlier folder in config order)",
+            by_action(&folder.overlapped)
+        );
+    }
+    if !folder.held_by_unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "    held by unmanaged rules: {} (skipped; --refresh full rechecks)",
+            by_action(&folder.held_by_unmanaged)
         );
     }
     match &folder.source {

@@ -25,6 +25,8 @@ pub struct CurrentProfile {
     pub parked: Option<BTreeMap<Hostname, RuleAction>>,
     /// Desired folders adopted among several remote folders of their name; the others are left alone.
     pub duplicates: Vec<super::adopt::DuplicateFolders>,
+    /// Remote folders at a managed folder's PK under another name, and what their rules said.
+    pub identities: Vec<super::identity::FolderIdentity>,
     /// sha256 of the sorted `GET /groups` answer (pk, name, action, count).
     pub fingerprint: String,
     /// The reads refresh made (or, with `--refresh none`, the least an apply makes).
@@ -70,8 +72,8 @@ pub enum Holder {
     Root,
     /// A folder that no config key manages.
     Folder { pk: FolderPk, name: String },
-    /// An unmanaged rule the last apply ran into (recorded as `excluded` in the state); only
-    /// `--refresh full` reads where it is now.
+    /// An unmanaged rule the last apply ran into (recorded as `held_by_unmanaged` in the state);
+    /// only `--refresh full` reads where it is now.
     LastApply,
 }
 

@@ -11,7 +11,8 @@ use super::types::{ProfilePlan, ProfileTarget};
 use crate::state::{write_atomically, StateError};
 
 /// The saved plan file format.
-pub const PLAN_FILE_VERSION: u32 = 1;
+/// 2: a target folder's `excluded` is split into `overlapped` and `held_by_unmanaged`.
+pub const PLAN_FILE_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlanFile {

@@ -8,6 +8,7 @@ mod cost;
 mod current;
 mod error;
 mod file;
+pub mod identity;
 pub mod order;
 mod planner;
 pub mod render;

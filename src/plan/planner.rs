@@ -131,6 +131,7 @@ pub fn plan_profile(
         overlaps: resolved.overlaps,
         unmanaged_skipped: resolved.skipped,
         duplicates: current.duplicates.clone(),
+        identities: current.identities.clone(),
         removals_first,
         destructive,
         rules_before: counts.before,
@@ -165,8 +166,10 @@ type Rule<'a> = (&'a Hostname, &'a RuleAction);
 struct Resolved<'a> {
     /// Per desired folder (config order): the rules it gets, sorted by hostname.
     rules: Vec<Vec<Rule<'a>>>,
-    /// Per desired folder: listed by its source but not applied, sorted by hostname.
-    excluded: Vec<Vec<Rule<'a>>>,
+    /// Per desired folder: listed by its source but kept by an earlier folder, sorted by hostname.
+    overlapped: Vec<Vec<Rule<'a>>>,
+    /// Per desired folder: listed by its source but held by an unmanaged rule, sorted by hostname.
+    held_by_unmanaged: Vec<Vec<Rule<'a>>>,
     /// hostname -> index of the folder that gets it.
     owner: HashMap<&'a str, usize>,
     overlaps: Vec<Overlap>,
@@ -179,14 +182,15 @@ fn resolve<'a>(desired: &'a DesiredProfile, current: &CurrentProfile) -> Resolve
     let listed = desired.folders.iter().map(|f| f.rules.len()).sum();
     let mut resolved = Resolved {
         rules: Vec::with_capacity(desired.folders.len()),
-        excluded: Vec::with_capacity(desired.folders.len()),
+        overlapped: Vec::with_capacity(desired.folders.len()),
+        held_by_unmanaged: Vec::with_capacity(desired.folders.len()),
         owner: HashMap::with_capacity(listed),
         overlaps: Vec::new(),
         skipped: Vec::new(),
     };
     for (index, folder) in desired.folders.iter().enumerate() {
         let mut rules = Vec::with_capacity(folder.rules.len());
-        let mut excluded = Vec::new();
+        let (mut overlapped, mut held) = (Vec::new(), Vec::new());
         for (hostname, action) in folder.rules.iter() {
             if let Some(&winner) = resolved.owner.get(&**hostname) {
                 resolved.overlaps.push(Overlap {
@@ -194,21 +198,22 @@ fn resolve<'a>(desired: &'a DesiredProfile, current: &CurrentProfile) -> Resolve
                     kept_by: desired.folders[winner].key.clone(),
                     dropped_from: folder.key.clone(),
                 });
+                overlapped.push((hostname, action));
             } else if let Some(holder) = unmanaged_holder(current, hostname) {
                 resolved.skipped.push(UnmanagedSkip {
                     hostname: hostname.clone(),
                     key: folder.key.clone(),
                     held_by: holder.clone(),
                 });
+                held.push((hostname, action));
             } else {
                 resolved.owner.insert(hostname, index);
                 rules.push((hostname, action));
-                continue;
             }
-            excluded.push((hostname, action));
         }
         resolved.rules.push(rules);
-        resolved.excluded.push(excluded);
+        resolved.overlapped.push(overlapped);
+        resolved.held_by_unmanaged.push(held);
     }
     resolved
 }
@@ -720,7 +725,8 @@ fn target(
                 name: folder.name.clone(),
                 action: folder.action.clone(),
                 rules: owned(&resolved.rules[index]),
-                excluded: owned(&resolved.excluded[index]),
+                overlapped: owned(&resolved.overlapped[index]),
+                held_by_unmanaged: owned(&resolved.held_by_unmanaged[index]),
                 source: folder.source.clone(),
             };
             (folder.key.clone(), target)

@@ -20,6 +20,9 @@
 //!     "steps": [{"step": "add_rules", "key": "ads", "action": "block", "hostnames": ["new.example"]}],
 //!     "overlaps": [{"hostname": "x.example", "kept_by": "ads", "dropped_from": "trackers"}],
 //!     "unmanaged_skipped": [{"hostname": "y.example", "key": "ads", "held_by": {"type": "root"}}],
+//!     "identities": [{"key": "ads", "pk": 26, "state_name": "Ads", "remote_name": "Mine",
+//!                     "recorded": 14, "holds": 2, "shared": 0, "verdict": "not_ours"}],
+//!                                        // only when a managed folder's PK holds another name
 //!     "removals_first": false,
 //!     "destructive": [],
 //!     "rules_before": 1203, "rules_after": 1203,
@@ -102,6 +105,10 @@ pub struct ProfilePlan {
     /// Folders adopted among several remote folders of one name, and the ones left alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<super::adopt::DuplicateFolders>,
+    /// Folders found at a managed folder's PK under another name, and whether their rules showed
+    /// them to be that folder renamed or someone else's ([`super::identity`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<super::identity::FolderIdentity>,
     /// Whether removals were ordered before additions to stay under the rule limit mid-apply.
     pub removals_first: bool,
     /// Why this plan is destructive (a managed folder deleted, or more than `max_delete_percent` of
@@ -328,8 +335,12 @@ pub struct TargetFolder {
     pub name: String,
     pub action: FolderAction,
     pub rules: BTreeMap<Hostname, RuleAction>,
+    /// Listed by the source, kept by an earlier folder in config order.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub excluded: BTreeMap<Hostname, RuleAction>,
+    pub overlapped: BTreeMap<Hostname, RuleAction>,
+    /// Listed by the source, held by a rule the config does not manage.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub held_by_unmanaged: BTreeMap<Hostname, RuleAction>,
     /// Recorded in the state once the folder is complete.
     pub source: SourceRecord,
 }

@@ -21,6 +21,7 @@ pub use error::RefreshError;
 use crate::controld::{ApiError, Client, RemoteFolder, RemoteRule};
 use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction, Rules};
 use crate::plan::adopt::{choose_adoption, DuplicateFolders};
+use crate::plan::identity::FolderIdentity;
 use crate::plan::{CurrentFolder, CurrentProfile, Holder, RefreshReads, SCRATCH_PREFIX};
 use crate::state::{FolderState, ProfileState};
 
@@ -111,20 +112,33 @@ pub async fn refresh(
         None => client.list_folders(profile).await,
     };
     let remote = remote.map_err(api)?;
-    let matched = match_folders(desired, state, &remote);
+    let by_pk = match_by_pk(desired, state, &remote);
+    let Judged {
+        ours,
+        others,
+        identities,
+        reads: identity_reads,
+    } = judge_renamed(client, profile, by_pk.suspects)
+        .await
+        .map_err(api)?;
+    let mut found = by_pk.found;
+    found.extend(ours);
+    let matched = match_by_name(desired, &remote, found);
     let full = mode == Mode::Full;
     let mut reads_made = RefreshReads::LIST_ONLY;
-    reads_made.folder_rules = matched
-        .values()
-        .filter(|found| full || found.trusted.is_none())
-        .map(|found| 1 + found.rivals.len() as u64)
-        .sum();
+    reads_made.folder_rules = identity_reads
+        + matched
+            .values()
+            .filter(|found| found.read.is_none() && (full || found.trusted.is_none()))
+            .map(|found| 1 + found.rivals.len() as u64)
+            .sum::<u64>();
     let reads = matched.into_iter().map(|(key, mut found)| async move {
         if !found.rivals.is_empty() {
             return adopt_among_duplicates(client, desired, key, found).await;
         }
-        let rules = match found.trusted.take() {
-            Some(rules) if !full => rules,
+        let rules = match (found.read.take(), found.trusted.take()) {
+            (Some(read), _) => read,
+            (None, Some(trusted)) if !full => trusted,
             _ => Rules::new(read_rules(client, profile, Some(found.remote.pk)).await?),
         };
         Ok::<_, ApiError>((key, found.into_current(rules), None))
@@ -135,20 +149,29 @@ pub async fn refresh(
         managed.insert(key, folder);
         duplicates.extend(duplicate);
     }
+    // Someone else's folders at a managed folder's old PK: their rules were read, so the hostnames
+    // they hold are known to be unmanaged (unless a desired folder adopted one of them by name).
+    let others: Vec<(Holder, Rules)> = others
+        .into_iter()
+        .filter(|(holder, _)| !holder_is_managed(holder, &managed))
+        .collect();
     let mut scratch = scratch_folders(state, &remote);
     // A managed folder is never treated as scratch, whatever its name.
     scratch.retain(|pk| managed.values().all(|folder| folder.pk != *pk));
     let parked = read_parked(client, profile, &scratch).await.map_err(api)?;
     reads_made.folder_rules += scratch.len() as u64;
     let unmanaged_rules = if full {
-        let (held, folders_read) = read_unmanaged(client, profile, &remote, &managed, &scratch)
-            .await
-            .map_err(api)?;
+        let (held, folders_read) =
+            read_unmanaged(client, profile, &remote, &managed, &scratch, &others)
+                .await
+                .map_err(api)?;
         reads_made.root_rules = 1;
         reads_made.folder_rules += folders_read;
         held
     } else {
-        held_at_last_apply(state, &managed)
+        let mut held = held_at_last_apply(state, &managed);
+        held.extend(holders_of(&others));
+        held
     };
     Ok(CurrentProfile {
         profile: profile.to_string(),
@@ -159,6 +182,7 @@ pub async fn refresh(
         scratch,
         parked: Some(parked),
         duplicates,
+        identities,
         reads: reads_made,
     })
 }
@@ -176,9 +200,12 @@ async fn read_parked(
     Ok(parked)
 }
 
-/// Hostnames a folder's source lists but the state records as excluded and no managed folder holds:
-/// the last apply found them held by unmanaged rules. Planning them again would only repeat the
-/// refused POST on every run, so they are skipped until `--refresh full` reads the unmanaged rules.
+/// Hostnames a folder's source lists that the last apply found held by unmanaged rules (the
+/// state's `held_by_unmanaged`), and no managed folder holds now. Planning them again would only
+/// repeat the refused POST on every run, so they are skipped until `--refresh full` reads the
+/// unmanaged rules. (Hostnames that lost an overlap to another managed folder are another fact,
+/// recorded as `overlapped`: the planner works those out again each run, so when the folder that
+/// kept one is gone or no longer lists it, the next folder in config order gets it.)
 fn held_at_last_apply(
     state: Option<&ProfileState>,
     managed: &BTreeMap<String, CurrentFolder>,
@@ -188,7 +215,7 @@ fn held_at_last_apply(
         .map(|s| s.folders.values())
         .into_iter()
         .flatten()
-        .flat_map(|folder| folder.excluded.keys())
+        .flat_map(|folder| folder.held_by_unmanaged.keys())
         .filter(|hostname| !held_by_managed(hostname))
         .map(|hostname| (hostname.clone(), Holder::LastApply))
         .collect()
@@ -214,6 +241,7 @@ pub fn from_state(profile: &str, state: Option<&ProfileState>) -> CurrentProfile
         // What leftover scratch folders hold is unknown without a read: they are kept.
         parked: scratch.is_empty().then(BTreeMap::new),
         duplicates: Vec::new(),
+        identities: Vec::new(),
         scratch,
         // No request now; an apply reads the folder list at the least.
         reads: RefreshReads::LIST_ONLY,
@@ -264,12 +292,7 @@ async fn adopt_among_duplicates(
         adopted,
         left_alone,
     };
-    let chosen = Found {
-        remote,
-        trusted: None,
-        adopted: true,
-        rivals: Vec::new(),
-    };
+    let chosen = Found::at(remote, true);
     Ok((key, chosen.into_current(Rules::new(rules)), Some(duplicate)))
 }
 
@@ -280,10 +303,22 @@ struct Found<'a> {
     rivals: Vec<&'a RemoteFolder>,
     /// The state's rules, when the folder matches the state exactly (no drift).
     trusted: Option<Rules>,
+    /// Its rules, already read this run (to weigh its identity).
+    read: Option<Rules>,
     adopted: bool,
 }
 
-impl Found<'_> {
+impl<'a> Found<'a> {
+    fn at(remote: &'a RemoteFolder, adopted: bool) -> Self {
+        Self {
+            remote,
+            rivals: Vec::new(),
+            trusted: None,
+            read: None,
+            adopted,
+        }
+    }
+
     fn into_current(self, rules: Rules) -> CurrentFolder {
         CurrentFolder {
             pk: self.remote.pk,
@@ -295,31 +330,119 @@ impl Found<'_> {
     }
 }
 
-/// Pairs config keys with remote folders: state folders by PK (a PK gone remotely is absent), then
-/// desired folders not yet found by name (adoption; among several of one name, the choice is made
-/// once their rules are read).
-fn match_folders<'a>(
+/// State folders found at their PK: those that kept their name (or took the one the config now
+/// gives them), and those whose rules must say whether they are the folder renamed.
+struct ByPk<'a> {
+    found: BTreeMap<String, Found<'a>>,
+    suspects: Vec<Suspect<'a>>,
+}
+
+/// A remote folder at a managed folder's PK under another name: the folder renamed in the
+/// dashboard, or someone else's that took the freed PK ([`FolderIdentity`]).
+struct Suspect<'a> {
+    key: String,
+    remote: &'a RemoteFolder,
+    state: &'a FolderState,
+}
+
+/// Pairs state folders with the remote folder at their PK (a PK gone remotely is absent).
+fn match_by_pk<'a>(
     desired: &DesiredProfile,
-    state: Option<&ProfileState>,
+    state: Option<&'a ProfileState>,
     remote: &'a [RemoteFolder],
-) -> BTreeMap<String, Found<'a>> {
+) -> ByPk<'a> {
     let by_pk: BTreeMap<FolderPk, &RemoteFolder> = remote.iter().map(|f| (f.pk, f)).collect();
-    let mut found = BTreeMap::new();
+    let desired_name = |key: &str| {
+        let folder = desired.folders.iter().find(|folder| folder.key == key);
+        folder.map(|folder| folder.name.as_str())
+    };
+    let mut matched = ByPk {
+        found: BTreeMap::new(),
+        suspects: Vec::new(),
+    };
     for (key, folder) in state.map(|s| &s.folders).into_iter().flatten() {
-        if let Some(remote) = by_pk.get(&folder.pk) {
-            let trusted = unchanged(folder, remote).then(|| Rules::clone(&folder.rules));
-            let adopted = false;
-            found.insert(
-                key.clone(),
-                Found {
-                    remote,
-                    trusted,
-                    adopted,
-                    rivals: Vec::new(),
-                },
-            );
+        let Some(&remote) = by_pk.get(&folder.pk) else {
+            continue;
+        };
+        let named_as_ours =
+            remote.name == folder.name || Some(remote.name.as_str()) == desired_name(key);
+        if !named_as_ours {
+            let suspect = Suspect {
+                key: key.clone(),
+                remote,
+                state: folder,
+            };
+            matched.suspects.push(suspect);
+            continue;
         }
+        let mut found = Found::at(remote, false);
+        found.trusted = unchanged(folder, remote).then(|| Rules::clone(&folder.rules));
+        matched.found.insert(key.clone(), found);
     }
+    matched
+}
+
+/// What the rules of the suspects said: the managed folders renamed, and the others' folders
+/// with their rules (read once, so they are known to be unmanaged).
+struct Judged<'a> {
+    ours: Vec<(String, Found<'a>)>,
+    others: Vec<(Holder, Rules)>,
+    identities: Vec<FolderIdentity>,
+    reads: u64,
+}
+
+/// Reads each suspect's rules (one read each) and weighs them against the state's record.
+async fn judge_renamed<'a>(
+    client: &Client,
+    profile: &str,
+    suspects: Vec<Suspect<'a>>,
+) -> Result<Judged<'a>, ApiError> {
+    let reads = suspects.len() as u64;
+    let read = try_join_all(suspects.into_iter().map(|suspect| async move {
+        let rules = read_rules(client, profile, Some(suspect.remote.pk)).await?;
+        Ok::<_, ApiError>((suspect, rules))
+    }))
+    .await?;
+    let mut judged = Judged {
+        ours: Vec::new(),
+        others: Vec::new(),
+        identities: Vec::new(),
+        reads,
+    };
+    for (suspect, rules) in read {
+        let (remote, state) = (suspect.remote, suspect.state);
+        let identity = FolderIdentity::judge(
+            &suspect.key,
+            remote.pk,
+            &state.name,
+            &remote.name,
+            &state.rules,
+            &rules,
+        );
+        let rules = Rules::new(rules);
+        if identity.is_ours() {
+            let mut found = Found::at(remote, false);
+            found.read = Some(rules);
+            judged.ours.push((suspect.key, found));
+        } else {
+            let holder = Holder::Folder {
+                pk: remote.pk,
+                name: remote.name.clone(),
+            };
+            judged.others.push((holder, rules));
+        }
+        judged.identities.push(identity);
+    }
+    Ok(judged)
+}
+
+/// Desired folders not found at their PK are adopted by name, among remote folders no managed
+/// folder holds (among several of one name, the choice is made once their rules are read).
+fn match_by_name<'a>(
+    desired: &DesiredProfile,
+    remote: &'a [RemoteFolder],
+    mut found: BTreeMap<String, Found<'a>>,
+) -> BTreeMap<String, Found<'a>> {
     let claimed: BTreeSet<FolderPk> = found.values().map(|f| f.remote.pk).collect();
     let mut adopted_pks = BTreeSet::new();
     for folder in &desired.folders {
@@ -331,31 +454,32 @@ fn match_folders<'a>(
             .filter(|r| r.name == folder.name && !is_scratch_name(&r.name))
             .filter(|r| !claimed.contains(&r.pk) && !adopted_pks.contains(&r.pk))
             .collect();
-        match candidates.as_slice() {
-            [] => {}
-            [remote] => {
-                adopted_pks.insert(remote.pk);
-                let entry = Found {
-                    remote,
-                    trusted: None,
-                    adopted: true,
-                    rivals: Vec::new(),
-                };
-                found.insert(folder.key.clone(), entry);
-            }
-            [first, rest @ ..] => {
-                adopted_pks.extend(candidates.iter().map(|r| r.pk));
-                let entry = Found {
-                    remote: first,
-                    trusted: None,
-                    adopted: true,
-                    rivals: rest.to_vec(),
-                };
-                found.insert(folder.key.clone(), entry);
-            }
-        }
+        let Some((first, rest)) = candidates.split_first() else {
+            continue;
+        };
+        adopted_pks.extend(candidates.iter().map(|r| r.pk));
+        let mut entry = Found::at(first, true);
+        entry.rivals = rest.to_vec();
+        found.insert(folder.key.clone(), entry);
     }
     found
+}
+
+/// Whether a managed folder now sits at the holder's PK (adopted by name this run).
+fn holder_is_managed(holder: &Holder, managed: &BTreeMap<String, CurrentFolder>) -> bool {
+    match holder {
+        Holder::Folder { pk, .. } => managed.values().any(|folder| folder.pk == *pk),
+        _ => false,
+    }
+}
+
+/// Each hostname of the given folders, with the folder that holds it.
+fn holders_of(folders: &[(Holder, Rules)]) -> impl Iterator<Item = (Hostname, Holder)> + '_ {
+    folders.iter().flat_map(|(holder, rules)| {
+        rules
+            .keys()
+            .map(move |hostname| (hostname.clone(), holder.clone()))
+    })
 }
 
 /// No drift: same PK (already matched), name, action and rule count as the state says.
@@ -408,22 +532,31 @@ async fn read_rules(
 }
 
 /// `full`: who holds each hostname outside the managed folders (root and unmanaged folders), and
-/// how many folders were read for it.
+/// how many folders were read for it (those `already_read` are not read again).
 async fn read_unmanaged(
     client: &Client,
     profile: &str,
     remote: &[RemoteFolder],
     managed: &BTreeMap<String, CurrentFolder>,
     scratch: &[FolderPk],
+    already_read: &[(Holder, Rules)],
 ) -> Result<(BTreeMap<Hostname, Holder>, u64), ApiError> {
     let managed_pks: BTreeSet<FolderPk> = managed.values().map(|f| f.pk).collect();
-    let mut held = BTreeMap::new();
+    let read_pks: BTreeSet<FolderPk> = already_read
+        .iter()
+        .filter_map(|(holder, _)| match holder {
+            Holder::Folder { pk, .. } => Some(*pk),
+            _ => None,
+        })
+        .collect();
+    let mut held: BTreeMap<Hostname, Holder> = holders_of(already_read).collect();
     for hostname in read_rules(client, profile, None).await?.into_keys() {
         held.insert(hostname, Holder::Root);
     }
     let reads = remote
         .iter()
         .filter(|folder| !managed_pks.contains(&folder.pk) && !scratch.contains(&folder.pk))
+        .filter(|folder| !read_pks.contains(&folder.pk))
         .map(|folder| async move {
             let holder = Holder::Folder {
                 pk: folder.pk,

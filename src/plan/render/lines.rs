@@ -180,8 +180,9 @@ pub fn folder_counts(folder: &FolderChange) -> String {
 }
 
 /// The notes of a profile: destructive changes, overlaps (per pair of folders; per hostname too
-/// with [`Detail::Hostnames`]; none for a profile with nothing to change unless asked), and
-/// hostnames skipped because an unmanaged rule holds them.
+/// with [`Detail::Hostnames`]; none for a profile with nothing to change unless asked), folders
+/// adopted among duplicates, what the rules of a folder found renamed said, and hostnames skipped
+/// because an unmanaged rule holds them.
 pub fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
     let mut notes: Vec<String> = profile
         .destructive
@@ -216,6 +217,7 @@ pub fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
             others.join(", ")
         ));
     }
+    notes.extend(profile.identities.iter().map(ToString::to_string));
     for skip in &profile.unmanaged_skipped {
         let holder = match &skip.held_by {
             Holder::Root => "a rule in the root".to_string(),
