@@ -90,6 +90,7 @@ fn current(profile: usize, synced: bool) -> CurrentProfile {
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
         identities: Vec::new(),
+        notes: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     }

@@ -292,3 +292,37 @@ fn a_stale_saved_plan_is_refused_in_words_before_any_request_and_writes_nothing(
     assert_eq!(setup.emulator.stats().total, 0, "no request");
     assert_eq!(bytes(&setup.state_file(P)), state_before);
 }
+
+/// `apply --refresh none` reads the folder list still: a person's folder at a freed PK is never
+/// written to from the state's word alone.
+#[test]
+fn apply_from_the_state_alone_checks_the_folder_list_first() {
+    let mut setup = Setup::with_profiles(&[P], two_folders());
+    setup.apply_ok(&[]);
+    setup.emulator.reset_stats();
+    let applied = setup.apply_ok(&["--refresh", "none"]);
+    assert!(applied.contains("No changes"), "{applied}");
+    assert_eq!(setup.emulator.stats().total, 1, "the folder list only");
+
+    let freed = highest(&setup);
+    let mine = folder(freed.pk, "Mine", &hosts("mine", 0..2));
+    edit_in_dashboard(&setup, |folders| {
+        folders.retain(|f| f.pk != freed.pk);
+        folders.push(mine.clone());
+    });
+    let mut folders = two_folders();
+    folders[0] = FolderSpec::domains("ads", "Ads", "block", &hosts("ad", 0..7));
+    folders[1] = FolderSpec::domains("badware", "Badware", "block", &hosts("bad", 0..6));
+    setup.set_folders(folders);
+    let applied = setup.apply_ok(&["--refresh", "none"]);
+    assert!(
+        applied.contains("not what the state files say") && applied.contains("identity:"),
+        "{applied}"
+    );
+    assert!(
+        remote(&setup).contains(&mine),
+        "the person's folder is untouched"
+    );
+    setup.assert_converged(&["Mine"]);
+    assert_settled(&setup);
+}

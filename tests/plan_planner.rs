@@ -85,6 +85,7 @@ fn current(
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
         identities: Vec::new(),
+        notes: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     }

@@ -344,6 +344,7 @@ fn current(case: &Case) -> CurrentProfile {
         ),
         duplicates: Vec::new(),
         identities: Vec::new(),
+        notes: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     }

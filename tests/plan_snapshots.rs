@@ -128,6 +128,7 @@ fn scenario() -> Plan {
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
         identities: Vec::new(),
+        notes: Vec::new(),
         fingerprint: "f".repeat(64),
         reads: Default::default(),
     };
@@ -148,6 +149,7 @@ fn scenario() -> Plan {
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
         identities: Vec::new(),
+        notes: Vec::new(),
         fingerprint: "e".repeat(64),
         reads: Default::default(),
     };
@@ -230,6 +232,7 @@ fn a_huge_markdown_plan_is_cut_under_the_budget_with_a_note() {
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
         identities: Vec::new(),
+        notes: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     };
@@ -286,6 +289,7 @@ fn overlapping(with_change: bool) -> Plan {
         parked: Some(BTreeMap::new()),
         duplicates: Vec::new(),
         identities: Vec::new(),
+        notes: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
     };

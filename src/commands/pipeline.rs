@@ -106,7 +106,9 @@ fn start_listings(
     config: &Config,
     request: &Request<'_>,
 ) -> BTreeMap<String, Listing> {
-    let Some(session) = session.filter(|_| request.refresh != refresh::Mode::None) else {
+    // Every mode with a session reads the folder list (`apply --refresh none` checks the state
+    // against it).
+    let Some(session) = session else {
         return BTreeMap::new();
     };
     config

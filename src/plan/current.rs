@@ -27,6 +27,8 @@ pub struct CurrentProfile {
     pub duplicates: Vec<super::adopt::DuplicateFolders>,
     /// Remote folders at a managed folder's PK under another name, and what their rules said.
     pub identities: Vec<super::identity::FolderIdentity>,
+    /// What the plan should say about how the profile was read.
+    pub notes: Vec<String>,
     /// sha256 of the sorted `GET /groups` answer (pk, name, action, count).
     pub fingerprint: String,
     /// The reads refresh made (or, with `--refresh none`, the least an apply makes).

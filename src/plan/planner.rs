@@ -100,7 +100,8 @@ pub fn plan_profile(
     settings: &PlanSettings,
 ) -> Result<ProfilePlan, PlanError> {
     refuse_duplicate_names(desired)?;
-    let (desired, notes) = super::settle::settle_unremovable(desired, current);
+    let (desired, mut notes) = super::settle::settle_unremovable(desired, current);
+    notes.extend(current.notes.iter().cloned());
     let desired = desired.as_ref();
     let resolved = resolve(desired, current);
     let folders = folder_changes(desired, current, &resolved);

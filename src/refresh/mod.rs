@@ -4,7 +4,8 @@
 //! - `auto`: one `GET /groups`; managed folders whose PK, name, action and count match the state are
 //!   trusted; a drifted folder, or a desired one adopted by name, has its rules read.
 //! - `full`: also reads every managed folder, every unmanaged folder and the root.
-//! - `none`: the state files alone; no request.
+//! - `none`: the state files alone; no request. With a client (`apply`), the folder list is read
+//!   still, and a list that is not what the state says is read as `auto` reads it.
 //!
 //! Profiles are read concurrently, and so are the folders within a profile; the client bounds the
 //! requests in flight and paces them. Results do not depend on the order the answers arrive in.
@@ -98,9 +99,8 @@ pub async fn refresh(
     state: Option<&ProfileState>,
     listing: Option<Listing>,
 ) -> Result<CurrentProfile, RefreshError> {
-    let client = match (mode, client) {
-        (Mode::None, _) | (_, None) => return Ok(from_state(&desired.id, state)),
-        (_, Some(client)) => client,
+    let Some(client) = client else {
+        return Ok(from_state(&desired.id, state));
     };
     let profile = desired.id.as_str();
     let api = |source| RefreshError::Api {
@@ -112,6 +112,19 @@ pub async fn refresh(
         None => client.list_folders(profile).await,
     };
     let remote = remote.map_err(api)?;
+    let mut notes = Vec::new();
+    if mode == Mode::None {
+        if state_describes(desired, state, &remote) {
+            return Ok(from_state_checked(profile, state, remote));
+        }
+        // PKs are handed out again: writing to the state's PKs unread could touch a folder a
+        // person made since. So the folders are read as `auto` reads them.
+        notes.push(
+            "the folder list in Control D is not what the state files say (changed in the dashboard?): \
+             read as --refresh auto reads it"
+                .to_string(),
+        );
+    }
     let by_pk = match_by_pk(desired, state, &remote);
     let Judged {
         ours,
@@ -183,8 +196,43 @@ pub async fn refresh(
         parked: Some(parked),
         duplicates,
         identities,
+        notes,
         reads: reads_made,
     })
+}
+
+/// `apply --refresh none` checks the folder list it reads anyway: every desired folder is in the
+/// state and at its PK with its name, action and count. Then the state's rules can be trusted.
+fn state_describes(
+    desired: &DesiredProfile,
+    state: Option<&ProfileState>,
+    remote: &[RemoteFolder],
+) -> bool {
+    let Some(state) = state else {
+        return remote.is_empty() || desired.folders.is_empty();
+    };
+    let at_pk = |folder: &FolderState| remote.iter().find(|r| r.pk == folder.pk);
+    let all_desired_known = desired
+        .folders
+        .iter()
+        .all(|folder| state.folders.contains_key(&folder.key));
+    all_desired_known
+        && state
+            .folders
+            .values()
+            .all(|folder| at_pk(folder).is_some_and(|remote| unchanged(folder, remote)))
+}
+
+/// The state, checked against the folder list just read (which replaces the state's own).
+fn from_state_checked(
+    profile: &str,
+    state: Option<&ProfileState>,
+    remote: Vec<RemoteFolder>,
+) -> CurrentProfile {
+    let mut current = from_state(profile, state);
+    current.fingerprint = fingerprint(&remote);
+    current.remote_folders = remote;
+    current
 }
 
 /// The rules in leftover scratch folders (one read each; there is rarely one).
@@ -242,6 +290,7 @@ pub fn from_state(profile: &str, state: Option<&ProfileState>) -> CurrentProfile
         parked: scratch.is_empty().then(BTreeMap::new),
         duplicates: Vec::new(),
         identities: Vec::new(),
+        notes: Vec::new(),
         scratch,
         // No request now; an apply reads the folder list at the least.
         reads: RefreshReads::LIST_ONLY,
