@@ -270,6 +270,66 @@ fn a_state_file_changed_on_both_sides_is_not_chosen_the_run_fails_and_keeps_its_
     assert!(!behind.join(".git/rebase-apply").exists());
 }
 
+#[test]
+fn sync_branch_moves_a_checkout_that_fell_behind_to_the_tip_before_apply() {
+    if !have("git") {
+        return;
+    }
+    let origin = Origin::new();
+    let behind = origin.clone_as("behind");
+    let ahead = origin.clone_as("ahead");
+    origin.push_from(
+        &ahead,
+        "state/abcdefgh1234.json",
+        "{\"serial\": 2}\n",
+        "ctrld-sync: update state of abcdefgh1234",
+    );
+
+    let mut command = bash(&action_script("sync-branch.sh"));
+    let output = origin
+        .git
+        .isolate(&mut command)
+        .current_dir(&behind)
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("at the tip of main: ")
+            && stdout(&output).contains("update state"),
+        "{}",
+        stdout(&output)
+    );
+    let state = fs::read_to_string(behind.join("state/abcdefgh1234.json")).unwrap();
+    assert_eq!(state, "{\"serial\": 2}\n");
+}
+
+#[test]
+fn a_detached_checkout_pushes_to_the_branch_the_workflow_ran_for_or_fails_without_one() {
+    if !have("git") {
+        return;
+    }
+    let origin = Origin::new();
+    let clone = origin.clone_as("run");
+    origin.git.run(&clone, &["checkout", "--quiet", "--detach"]);
+    write(&clone, "state/abcdefgh1234.json", "{\"serial\": 2}\n");
+
+    let output = origin.commit_state(&clone, &[("GITHUB_REF", "refs/tags/v1.0.0")]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        error_line(&output).contains("not on a branch"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = origin.commit_state(&clone, &[("GITHUB_REF", "refs/heads/main")]);
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert_eq!(
+        origin.history()[0],
+        format!("{BOT} ctrld-sync: update state of abcdefgh1234")
+    );
+}
+
 /// A branch that moves on before every push, `moves` times: a `git` in front of the real one on
 /// PATH pushes another commit from a second clone just before each of the script's pushes.
 #[cfg(unix)]
