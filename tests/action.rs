@@ -2,11 +2,11 @@
 //! runner's output, summary and temp files, against the sandbox of a fresh copy of the example.
 
 mod apply_support;
+mod script_support;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use tempfile::TempDir;
 
@@ -37,15 +37,12 @@ impl Runner {
         fs::write(&outputs, "").unwrap();
         fs::write(&summary, "").unwrap();
         let binary = PathBuf::from(env!("CARGO_BIN_EXE_ctrld-sync"));
-        let path = format!(
-            "{}:{}",
-            binary.parent().unwrap().display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let status = Command::new("bash")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/action/run.sh"))
+        let status = script_support::bash(&script_support::action_script("run.sh"))
             .current_dir(self.dir.path())
-            .env("PATH", path)
+            .env(
+                "PATH",
+                script_support::path_with(&[binary.parent().unwrap()]),
+            )
             .env("RUNNER_TEMP", self.dir.path())
             .env("GITHUB_OUTPUT", &outputs)
             .env("GITHUB_STEP_SUMMARY", &summary)
@@ -99,4 +96,32 @@ fn an_unknown_command_or_a_failing_run_is_a_non_zero_exitcode_output() {
     assert_eq!(outputs["exitcode"], "1");
     let (outputs, _) = runner.step("plan", "--config missing.toml", "");
     assert_eq!(outputs["exitcode"], "1", "{outputs:?}");
+}
+
+#[test]
+fn a_failed_plan_leaves_a_comment_and_summary_saying_it_failed_and_why() {
+    let runner = Runner::new();
+    // A config name with a run of four backticks: the fence around the error text is longer.
+    let (outputs, summary) = runner.step("plan", "--config we````ird.toml", "");
+
+    assert_eq!(outputs["exitcode"], "1", "{outputs:?}");
+    assert!(!outputs.contains_key("plan-markdown"), "{outputs:?}");
+    let comment = fs::read_to_string(&outputs["comment-markdown"]).unwrap();
+    assert_eq!(summary, comment);
+    let header = "## ctrld-sync plan failed\n\n\
+                  `ctrld-sync plan` stopped with exit code 1, so there is no plan for this change. \
+                  It said:\n\n`````text\n";
+    let said = comment
+        .strip_prefix(header)
+        .and_then(|rest| rest.strip_suffix("`````\n"))
+        .unwrap_or_else(|| panic!("{comment}"));
+    // What the tool printed on stderr, as it is (its exact wording is the tool's own).
+    assert!(
+        said.starts_with("error: cannot read the config we````ird.toml") && said.ends_with('\n'),
+        "{said}"
+    );
+
+    // The next plan that succeeds replaces it in the comment.
+    let (outputs, _) = runner.step("plan", SANDBOX, "");
+    assert_eq!(outputs["comment-markdown"], outputs["plan-markdown"]);
 }
