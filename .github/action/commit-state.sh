@@ -4,13 +4,14 @@
 # Commits the changed files of the state directory, and nothing else, under the github-actions[bot]
 # identity, and pushes the commit to the branch checked out. A push rejected because the branch moved
 # on (another run's state commit, a merge) is retried on the new tip: fetch, rebase, push, up to
-# COMMIT_STATE_ATTEMPTS times (default 5), pausing a little longer each time. Whatever else stops the
-# push fails the step with an `::error::` line saying why: a state commit is never dropped silently.
+# COMMIT_STATE_ATTEMPTS times (default 5), pausing longer before each retry (COMMIT_STATE_PAUSE_SECONDS,
+# default 2, more each time, plus up to that much at random). Whatever else stops the push fails
+# the step with an `::error::` line saying why: a state commit is never dropped silently.
 #
 # A rebase conflict means a commit on the branch changed the same state file since this checkout:
 # something else (another run, a person) also wrote that profile's state. Neither file is known to
 # describe the live profile: each run knows what it applied itself, and the order of the pushes is not
-# the order of the applies; both files carry the same lineage and serial. Like Terraform, which refuses
+# the order of the applies; both files may carry the same lineage and serial. Like Terraform, which refuses
 # to replace a state by a different one of the same serial, this script does not choose: it aborts the
 # rebase, pushes this run's commit to a branch of its own (nothing is lost) and fails, naming the files
 # and the commits that changed them. Running apply again with `--refresh full` reads every managed
@@ -100,7 +101,8 @@ push_with_retries() {
       return 0
     fi
     echo "$output"
-    if [ "$attempt" -gt 1 ]; then sleep $((pause_seconds * (attempt - 1))); fi
+    # A growing pause, with jitter so that matrix jobs that pushed together retry apart.
+    sleep $((pause_seconds * (attempt - 1) + RANDOM % (pause_seconds + 1)))
     fetch_branch "$branch"
     if git merge-base --is-ancestor FETCH_HEAD HEAD; then
       fail "the push to $branch was refused, and not because the branch moved on: $(push_refusal "$output")"
