@@ -190,6 +190,8 @@ pub fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
         .map(|offense| format!("destructive, apply needs --allow-destroy: {offense}"))
         .collect();
     notes.extend(profile.notes.iter().map(|note| format!("note: {note}")));
+    // Before the overlaps, which a long plan cuts: which folder is whose matters more.
+    notes.extend(profile.identities.iter().map(ToString::to_string));
     if profile.has_changes() || detail == Detail::Hostnames {
         notes.extend(overlap_summary(profile));
     }
@@ -217,7 +219,6 @@ pub fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
             others.join(", ")
         ));
     }
-    notes.extend(profile.identities.iter().map(ToString::to_string));
     for skip in &profile.unmanaged_skipped {
         let holder = match &skip.held_by {
             Holder::Root => "a rule in the root".to_string(),
