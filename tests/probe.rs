@@ -4,7 +4,8 @@
 
 use assert_cmd::Command;
 use controld_emulator::{
-    ActionDump, Behaviour, Dump, Emulator, EmulatorConfig, FolderDump, ProfileDump, RuleDump,
+    ActionDump, Behaviour, Dump, Emulator, EmulatorConfig, FolderDump, FolderPks, ProfileDump,
+    RuleDump,
 };
 use serde_json::Value;
 
@@ -107,7 +108,7 @@ fn every_check_passes_against_the_emulator_and_the_profile_is_unchanged() {
     let output = probe(&emulator, "json");
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let checks = checks(&output);
-    assert_eq!(checks.len(), 12, "{checks:#?}");
+    assert_eq!(checks.len(), 13, "{checks:#?}");
     for check in &checks {
         assert_eq!(check["ok"], true, "{check}");
     }
@@ -131,8 +132,37 @@ fn the_text_report_is_a_table_with_a_mark_per_check() {
         lines[0].contains("expected") && lines[0].contains("observed"),
         "{text}"
     );
-    assert_eq!(lines.len(), 13, "{text}");
+    assert_eq!(lines.len(), 14, "{text}");
     assert!(lines[1..].iter().all(|line| line.ends_with('✓')), "{text}");
+}
+
+/// The seeded profile holds folder 7 and the dump's counter is at 100: the probe's first folder
+/// ("cut", deleted) is 8 or 100, the freed one 8 or 101, the next one 8 or 102.
+#[test]
+fn the_pk_reuse_check_reports_what_the_service_does_and_never_fails_the_probe() {
+    let cases = [
+        (FolderPks::PerProfileReused, "yes: PK 8 again"),
+        (FolderPks::GlobalCounter, "no: PK 102 after 101"),
+    ];
+    for (folder_pks, observed) in cases {
+        let config = EmulatorConfig {
+            folder_pks,
+            ..EmulatorConfig::default()
+        };
+        let emulator = seeded_with(config, Vec::new(), 2);
+        let before = profiles(&emulator);
+        let output = probe(&emulator, "json");
+        assert_eq!(output.status.code(), Some(0), "{folder_pks:?}: {output:?}");
+        let checks = checks(&output);
+        let reuse = checks
+            .iter()
+            .find(|c| c["check"] == "a deleted folder's PK is handed out again")
+            .unwrap_or_else(|| panic!("{checks:#?}"));
+        assert_eq!(reuse["observed"], observed, "{folder_pks:?}");
+        assert_eq!(reuse["ok"], true);
+        assert_eq!(reuse["relied_upon"], false);
+        assert_eq!(profiles(&emulator), before, "{folder_pks:?}");
+    }
 }
 
 #[test]

@@ -3,7 +3,21 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::ValueEnum;
+
 use crate::behaviour::Behaviour;
+
+/// How a new folder's PK is chosen (unless `stable_pks`, which takes precedence).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum FolderPks {
+    /// As the live service does (*observed*): numbered per profile, a new folder gets one above
+    /// the highest PK in use in its profile (1 in an empty one), so deleting the highest folder and
+    /// creating another hands its PK out again, and two profiles can hold the same PK.
+    #[default]
+    PerProfileReused,
+    /// One counter for the whole emulator: every folder gets a PK never handed out before.
+    GlobalCounter,
+}
 
 /// Everything that shapes an emulator; `Default` is a friendly, fast, fault-free free-plan account.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +52,8 @@ pub struct EmulatorConfig {
     /// concurrent folder creations get the same PKs whatever order they arrive in (reproducible
     /// example state). A PK may come back after its folder is deleted and made again.
     pub stable_pks: bool,
+    /// How folder PKs are numbered when not `stable_pks`.
+    pub folder_pks: FolderPks,
     /// What the service does where its behaviour is unknown.
     pub behaviour: Behaviour,
 }
@@ -65,6 +81,7 @@ impl Default for EmulatorConfig {
             lists_retry_after: 1,
             state_file: None,
             stable_pks: false,
+            folder_pks: FolderPks::default(),
             behaviour: Behaviour::default(),
         }
     }

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 /// Every profile with its folders and rules. Lists are sorted: folders by PK, rules by hostname.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct Dump {
-    /// The PK the next created folder gets.
+    /// One above the highest PK handed out so far: the next folder's PK under
+    /// `FolderPks::GlobalCounter` (per-profile PKs only keep it up to date).
     pub next_pk: u64,
     pub profiles: BTreeMap<String, ProfileDump>,
 }

@@ -40,7 +40,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use behaviour::{Behaviour, FolderCount, GoneFolderDelete, PartialPut, SameFolderPut};
-pub use config::{EmulatorConfig, DEFAULT_MAX_RULES, DEFAULT_TOKEN};
+pub use config::{EmulatorConfig, FolderPks, DEFAULT_MAX_RULES, DEFAULT_TOKEN};
 pub use dump::{ActionDump, Dump, FolderDump, ProfileDump, RuleDump};
 pub use error::EmulatorError;
 pub use form::{MAX_FORM_VARIABLES, REFUSED_HOSTNAME_VARIABLES};

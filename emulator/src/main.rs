@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use controld_emulator::{
-    Behaviour, Emulator, EmulatorConfig, FolderCount, GoneFolderDelete, PartialPut, SameFolderPut,
-    DEFAULT_MAX_RULES, DEFAULT_TOKEN,
+    Behaviour, Emulator, EmulatorConfig, FolderCount, FolderPks, GoneFolderDelete, PartialPut,
+    SameFolderPut, DEFAULT_MAX_RULES, DEFAULT_TOKEN,
 };
 
 /// A faithful fake of the Control D API. Prints `listening on http://ADDR` first, then serves until killed.
@@ -61,6 +61,10 @@ struct Args {
     /// Folder PKs derived from profile id and folder name, whatever the order of requests
     #[arg(long)]
     stable_pks: bool,
+    /// How folder PKs are numbered: per profile, a deleted folder's PK handed out again (as the
+    /// live service does), or one counter that never reuses a PK
+    #[arg(long, value_enum, default_value_t = FolderPks::PerProfileReused)]
+    folder_pks: FolderPks,
     /// Unknown: what DELETE of a folder already gone answers
     #[arg(long, value_enum, default_value_t = GoneFolderDelete::NotFound)]
     gone_folder_delete: GoneFolderDelete,
@@ -101,6 +105,7 @@ impl Args {
             lists_retry_after: self.lists_retry_after,
             state_file: self.state_file,
             stable_pks: self.stable_pks,
+            folder_pks: self.folder_pks,
             behaviour: Behaviour {
                 gone_folder_delete: self.gone_folder_delete,
                 same_folder_put: self.same_folder_put,

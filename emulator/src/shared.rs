@@ -61,6 +61,7 @@ impl Shared {
         };
         let mut store = Store::new(limits, &[]);
         store.set_stable_pks(config.stable_pks);
+        store.set_folder_pks(config.folder_pks);
         store.set_behaviour(config.behaviour);
         if let Some(path) = &config.state_file {
             if let Some(dump) = persist::load(path)? {

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::api_error::ApiError;
 use crate::behaviour::{Behaviour, FolderCount, GoneFolderDelete, PartialPut, SameFolderPut};
+use crate::config::FolderPks;
 use crate::dump::{ActionDump, Dump, FolderDump, ProfileDump, RuleDump};
 use crate::fields::{FolderFields, RuleFields};
 use crate::views::{ActionView, FolderView, ProfileCounts, ProfileView, RuleView};
@@ -26,10 +27,12 @@ pub struct Limits {
 pub struct Store {
     limits: Limits,
     behaviour: Behaviour,
+    /// One above the highest PK handed out so far (see [`FolderPks::GlobalCounter`]).
     next_pk: u64,
     next_order: u64,
     /// See `EmulatorConfig::stable_pks`.
     stable_pks: bool,
+    folder_pks: FolderPks,
     profiles: BTreeMap<String, Profile>,
 }
 
@@ -245,6 +248,7 @@ impl Store {
             next_pk: 1,
             next_order: 1,
             stable_pks: false,
+            folder_pks: FolderPks::default(),
             profiles: BTreeMap::new(),
         };
         store.ensure_profiles(profile_ids);
@@ -255,14 +259,33 @@ impl Store {
         self.stable_pks = stable;
     }
 
-    /// The next folder PK: from the counter, or derived from profile and name (`stable_pks`),
-    /// moved on past any PK already in use in any profile.
+    pub fn set_folder_pks(&mut self, folder_pks: FolderPks) {
+        self.folder_pks = folder_pks;
+    }
+
+    /// The next folder PK: derived from profile and name (`stable_pks`), else per `folder_pks`.
     fn new_folder_pk(&mut self, profile_id: &str, name: &str) -> u64 {
-        if !self.stable_pks {
-            let pk = self.next_pk;
-            self.next_pk += 1;
-            return pk;
+        if self.stable_pks {
+            return self.new_stable_pk(profile_id, name);
         }
+        let pk = match self.folder_pks {
+            FolderPks::GlobalCounter => self.next_pk,
+            FolderPks::PerProfileReused => self.highest_pk(profile_id).saturating_add(1),
+        };
+        self.next_pk = self.next_pk.max(pk.saturating_add(1));
+        pk
+    }
+
+    /// The highest folder PK in use in the profile; the root's 0 when it has no folder.
+    fn highest_pk(&self, profile_id: &str) -> u64 {
+        self.profiles
+            .get(profile_id)
+            .and_then(|profile| profile.folders.keys().next_back().copied())
+            .unwrap_or(ROOT)
+    }
+
+    /// Derived from profile and name, moved on past any PK already in use in any profile.
+    fn new_stable_pk(&self, profile_id: &str, name: &str) -> u64 {
         let mut pk = stable_pk(profile_id, name);
         while self.pk_in_use(pk) {
             pk = STABLE_PK_BASE + (pk - STABLE_PK_BASE + 1) % STABLE_PK_SPAN;
@@ -722,6 +745,12 @@ mod tests {
         Store::new(limits, &["p1".to_string()])
     }
 
+    fn two_profiles() -> Store {
+        let mut store = store(10);
+        store.ensure_profiles(&["p2".to_string()]);
+        store
+    }
+
     fn rules(group: Option<u64>, hostnames: &[&str]) -> RuleFields {
         RuleFields {
             kind: Some(0),
@@ -733,20 +762,74 @@ mod tests {
     }
 
     fn folder(store: &mut Store, name: &str) -> u64 {
+        folder_in(store, "p1", name)
+    }
+
+    fn folder_in(store: &mut Store, profile: &str, name: &str) -> u64 {
         let fields = FolderFields {
             name: Some(name.to_string()),
             ..FolderFields::default()
         };
-        store.create_folder("p1", fields).unwrap().pk
+        store.create_folder(profile, fields).unwrap().pk
     }
 
     #[test]
-    fn folder_pks_increase_and_are_never_reused() {
+    fn deleting_the_highest_folder_hands_its_pk_out_again() {
         let mut store = store(10);
-        let first = folder(&mut store, "a");
+        assert_eq!(folder(&mut store, "a"), 1, "an empty profile starts at 1");
+        let highest = folder(&mut store, "b");
+        assert_eq!(highest, 2);
+        store.delete_folder("p1", highest).unwrap();
+        assert_eq!(folder(&mut store, "c"), highest);
+    }
+
+    #[test]
+    fn a_hole_below_the_highest_pk_is_not_filled() {
+        let mut store = store(10);
+        let pks: Vec<u64> = ["a", "b", "c"]
+            .iter()
+            .map(|name| folder(&mut store, name))
+            .collect();
+        assert_eq!(pks, [1, 2, 3]);
+        store.delete_folder("p1", 2).unwrap();
+        assert_eq!(folder(&mut store, "d"), 4, "highest + 1, not the hole");
+    }
+
+    #[test]
+    fn each_profile_numbers_its_own_folders() {
+        let mut store = two_profiles();
+        assert_eq!(folder_in(&mut store, "p1", "a"), 1);
+        assert_eq!(folder_in(&mut store, "p2", "a"), 1);
+        assert_eq!(folder_in(&mut store, "p1", "b"), 2);
+    }
+
+    #[test]
+    fn the_global_counter_never_reuses_a_pk() {
+        let mut store = two_profiles();
+        store.set_folder_pks(FolderPks::GlobalCounter);
+        let first = folder_in(&mut store, "p1", "a");
         store.delete_folder("p1", first).unwrap();
-        let second = folder(&mut store, "a");
+        let second = folder_in(&mut store, "p1", "a");
         assert!(second > first);
+        assert!(folder_in(&mut store, "p2", "a") > second);
+    }
+
+    #[test]
+    fn a_loaded_dump_numbers_per_profile_and_keeps_its_counter() {
+        let mut store = store(10);
+        for name in ["a", "b", "c"] {
+            folder(&mut store, name);
+        }
+        store.delete_folder("p1", 3).unwrap();
+        let dump = store.dump();
+        assert_eq!(dump.next_pk, 4);
+        let mut reused = Store::new(store.limits, &[]);
+        reused.load(dump.clone());
+        assert_eq!(folder(&mut reused, "d"), 3);
+        let mut counted = Store::new(store.limits, &[]);
+        counted.set_folder_pks(FolderPks::GlobalCounter);
+        counted.load(dump);
+        assert_eq!(folder(&mut counted, "d"), 4);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{form, rules_form, start, start_default, TOKEN};
-use controld_emulator::EmulatorConfig;
+use controld_emulator::{EmulatorConfig, FolderPks};
 use reqwest::Method;
 use serde_json::json;
 
@@ -108,11 +108,62 @@ async fn folder_create_answers_the_new_pk_in_listing_shape() {
     assert_eq!(group["action"], json!({"do": 0, "status": 1}));
     assert_eq!(group["count"], 0);
     let second = api.create_folder("Ads").await;
-    assert!(second > pk, "PKs increase; duplicate names are allowed");
+    assert!(second > pk, "duplicate names are allowed");
     let listed = api.get("/profiles/p1/groups").await;
     let groups = listed.json["body"]["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 2);
     assert_eq!(&groups[0], group);
+}
+
+/// Creates a folder in `profile` over HTTP and returns its PK.
+async fn create_folder_in(api: &common::Api, profile: &str, name: &str) -> u64 {
+    let path = format!("/profiles/{profile}/groups");
+    let answer = api.post(&path, form(&[("name", name), ("do", "0")])).await;
+    assert!(answer.is_success(), "{answer:?}");
+    answer.json["body"]["groups"][0]["PK"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn folder_pks_are_per_profile_and_a_deleted_highest_pk_is_handed_out_again() {
+    let api = start(EmulatorConfig {
+        profiles: vec!["p1".into(), "p2".into()],
+        ..EmulatorConfig::default()
+    })
+    .await;
+    assert_eq!(create_folder_in(&api, "p1", "a").await, 1);
+    assert_eq!(
+        create_folder_in(&api, "p2", "a").await,
+        1,
+        "PKs are per profile"
+    );
+    assert_eq!(create_folder_in(&api, "p1", "b").await, 2);
+    assert_eq!(create_folder_in(&api, "p1", "c").await, 3);
+    assert!(api.delete("/profiles/p1/groups/3").await.is_success());
+    assert_eq!(
+        create_folder_in(&api, "p1", "Mine").await,
+        3,
+        "the freed PK"
+    );
+    assert!(api.delete("/profiles/p1/groups/2").await.is_success());
+    assert_eq!(create_folder_in(&api, "p1", "d").await, 4, "not the hole");
+}
+
+#[tokio::test]
+async fn the_global_counter_knob_never_hands_a_pk_out_again() {
+    let api = start(EmulatorConfig {
+        profiles: vec!["p1".into(), "p2".into()],
+        folder_pks: FolderPks::GlobalCounter,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let first = create_folder_in(&api, "p1", "a").await;
+    assert!(api
+        .delete(&format!("/profiles/p1/groups/{first}"))
+        .await
+        .is_success());
+    let second = create_folder_in(&api, "p1", "a").await;
+    let other = create_folder_in(&api, "p2", "a").await;
+    assert!(first < second && second < other, "{first} {second} {other}");
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ async fn binary_prints_its_address_first_and_serves_the_configured_profiles() {
             "a,b",
         ])
         .args(["--latency-ms", "1", "--seed", "3", "--max-rules", "50"])
+        .args(["--folder-pks", "global-counter"])
         .stdout(Stdio::piped())
         .spawn()
         .expect("the binary starts");
@@ -67,5 +68,24 @@ async fn binary_prints_its_address_first_and_serves_the_configured_profiles() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 400, "--token replaces the default token");
+    let mut pks = Vec::new();
+    for profile in ["a", "b"] {
+        let created: serde_json::Value = client
+            .post(format!("{url}/profiles/{profile}/groups"))
+            .bearer_auth("T")
+            .form(&[("name", "Ads")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pks.push(created["body"]["groups"][0]["PK"].as_u64().unwrap());
+    }
+    assert_eq!(
+        pks,
+        [1, 2],
+        "--folder-pks global-counter numbers across profiles"
+    );
     drop(child);
 }

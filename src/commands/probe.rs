@@ -99,6 +99,7 @@ struct Probe {
     profile: String,
     /// Unique per run, in every folder name and hostname.
     run_id: String,
+    /// Folders made and not yet deleted; what `clean_up` removes when it cannot list the folders.
     created: Mutex<BTreeSet<FolderPk>>,
     checks: Mutex<Vec<Check>>,
 }
@@ -210,22 +211,32 @@ impl Probe {
         }
     }
 
-    /// Removes every folder this run made (their rules go with them): those it knows, and any
-    /// listed under this run's name (made by a request whose answer never came, e.g. on Ctrl-C).
+    /// Deletes a folder this run made, forgetting it first: its PK may be handed out again once
+    /// it is gone, so only the listing under this run's name may bring it back to `clean_up`.
+    async fn delete_own_folder(&self, pk: FolderPk) -> std::result::Result<(), ApiError> {
+        lock(&self.created).remove(&pk);
+        self.client.delete_folder(&self.profile, pk).await
+    }
+
+    /// Removes every folder this run made (their rules go with them): those listed under this
+    /// run's name, which includes any made by a request whose answer never came (e.g. on Ctrl-C).
     /// Then checks none is left.
     async fn clean_up(&self) -> Result<()> {
-        let mut made: BTreeSet<FolderPk> = lock(&self.created).clone();
         let prefix = self.folder_name("");
         let mut failures = Vec::new();
-        match self.client.list_folders(&self.profile).await {
-            Ok(folders) => made.extend(
-                folders
-                    .iter()
-                    .filter(|folder| folder.name.starts_with(&prefix))
-                    .map(|folder| folder.pk),
-            ),
-            Err(error) => failures.push(format!("could not list the folders: {error}")),
-        }
+        let made: BTreeSet<FolderPk> = match self.client.list_folders(&self.profile).await {
+            // The listing decides: a PK this run made that is no longer listed under its name is
+            // gone, or (the service hands freed PKs out again) someone else's folder now.
+            Ok(folders) => folders
+                .iter()
+                .filter(|folder| folder.name.starts_with(&prefix))
+                .map(|folder| folder.pk)
+                .collect(),
+            Err(error) => {
+                failures.push(format!("could not list the folders: {error}"));
+                lock(&self.created).clone()
+            }
+        };
         for pk in made {
             match self.delete_folder_if_present(pk).await {
                 Ok(()) => {
@@ -280,6 +291,7 @@ impl Probe {
         if let Some(pk) = cut_folder {
             self.check_cut(pk).await?;
             self.check_folder_delete(pk).await?;
+            self.check_pk_reuse().await?;
         }
         let Some(main) = self.check_500().await? else {
             return Ok(());
@@ -356,8 +368,7 @@ impl Probe {
 
     /// Folder DELETE removes its rules; a second DELETE of the same folder answers something.
     async fn check_folder_delete(&self, pk: FolderPk) -> Result<()> {
-        self.client.delete_folder(&self.profile, pk).await?;
-        lock(&self.created).remove(&pk);
+        self.delete_own_folder(pk).await?;
         let after = self.client.list_rules(&self.profile, Some(pk)).await;
         let gone = matches!(&after, Err(error) if error.is_not_found());
         let observed = match &after {
@@ -384,6 +395,25 @@ impl Probe {
             "200, 404/40401 or 400/40003 (each handled)",
             observed,
             ok,
+        ));
+        Ok(())
+    }
+
+    /// Whether a deleted folder's PK is handed out again: folder X is made and deleted, then Y is
+    /// made. Observed, not relied upon: the tool never takes a folder for its own by PK alone.
+    async fn check_pk_reuse(&self) -> Result<()> {
+        let first = self.create_folder("freed").await?;
+        self.delete_own_folder(first).await?;
+        let second = self.create_folder("next").await?;
+        let observed = match second == first {
+            true => format!("yes: PK {first} again"),
+            false => format!("no: PK {second} after {first}"),
+        };
+        self.record(unknown(
+            "a deleted folder's PK is handed out again",
+            "yes (seen on the live service) or no (each handled)",
+            observed,
+            true,
         ));
         Ok(())
     }
