@@ -137,12 +137,13 @@ fn the_text_report_is_a_table_with_a_mark_per_check() {
 }
 
 /// The seeded profile holds folder 7 and the dump's counter is at 100: the probe's first folder
-/// ("cut", deleted) is 8 or 100, the freed one 8 or 101, the next one 8 or 102.
+/// ("cut", deleted) is 8 or 100, its guard 9 or 101 (both gone before the reuse check), the freed
+/// one 8 or 102, the next one 8 or 103.
 #[test]
 fn the_pk_reuse_check_reports_what_the_service_does_and_never_fails_the_probe() {
     let cases = [
         (FolderPks::PerProfileReused, "yes: PK 8 again"),
-        (FolderPks::GlobalCounter, "no: PK 102 after 101"),
+        (FolderPks::GlobalCounter, "no: PK 103 after 102"),
     ];
     for (folder_pks, observed) in cases {
         let config = EmulatorConfig {

@@ -368,6 +368,9 @@ impl Probe {
 
     /// Folder DELETE removes its rules; a second DELETE of the same folder answers something.
     async fn check_folder_delete(&self, pk: FolderPk) -> Result<()> {
+        // Made after `pk`, so `pk` is freed below a folder of ours: the live service hands out the
+        // number above the highest in use, so nobody's new folder takes `pk` while this one stands.
+        let guard = self.create_folder("guard").await?;
         self.delete_own_folder(pk).await?;
         let after = self.client.list_rules(&self.profile, Some(pk)).await;
         let gone = matches!(&after, Err(error) if error.is_not_found());
@@ -383,12 +386,12 @@ impl Probe {
             gone,
             "removals through a scratch folder would leave the rules in place",
         ));
-        let again = self.client.delete_folder(&self.profile, pk).await;
-        let (observed, ok) = match &again {
-            Ok(()) => ("200".to_string(), true),
-            Err(error) if error.is_not_found() => ("404 / 40401".to_string(), true),
-            Err(error) if error.code() == Some(40003) => ("400 / 40003".to_string(), true),
-            Err(error) => (error.to_string(), false),
+        let (observed, ok) = match self.delete_gone_folder(pk).await? {
+            Some(Ok(())) => ("200".to_string(), true),
+            Some(Err(error)) if error.is_not_found() => ("404 / 40401".to_string(), true),
+            Some(Err(error)) if error.code() == Some(40003) => ("400 / 40003".to_string(), true),
+            Some(Err(error)) => (error.to_string(), false),
+            None => (format!("not sent: another folder holds PK {pk} now"), true),
         };
         self.record(unknown(
             "DELETE of a folder already gone",
@@ -396,7 +399,21 @@ impl Probe {
             observed,
             ok,
         ));
+        self.delete_own_folder(guard).await?;
         Ok(())
+    }
+
+    /// DELETE of `pk`, which this run deleted, unless a folder holds that PK again (someone
+    /// else's: PKs are handed out again); `None` then, and nothing is sent.
+    async fn delete_gone_folder(
+        &self,
+        pk: FolderPk,
+    ) -> std::result::Result<Option<std::result::Result<(), ApiError>>, ApiError> {
+        let folders = self.client.list_folders(&self.profile).await?;
+        if folders.iter().any(|folder| folder.pk == pk) {
+            return Ok(None);
+        }
+        Ok(Some(self.client.delete_folder(&self.profile, pk).await))
     }
 
     /// Whether a deleted folder's PK is handed out again: folder X is made and deleted, then Y is
