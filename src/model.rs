@@ -22,6 +22,15 @@ pub type Rules = std::sync::Arc<BTreeMap<Hostname, RuleAction>>;
 /// Control D's integer primary key of a folder ("group").
 pub type FolderPk = u64;
 
+/// Block rules for these hostnames (tests).
+#[cfg(test)]
+pub(crate) fn block_rules(hosts: &[&str]) -> BTreeMap<Hostname, RuleAction> {
+    hosts
+        .iter()
+        .map(|h| (Hostname::from(*h), RuleAction::block()))
+        .collect()
+}
+
 /// What a rule does: Control D's `do` field.
 #[derive(
     Clone,

@@ -7,13 +7,13 @@
 //! Runs the real command pipeline in-process (`commands::run` on a parsed command line) against
 //! an in-process emulator: the binary route costs a process start per command.
 
+mod in_process;
+
 use std::collections::BTreeMap;
 
-use clap::Parser;
 use controld_emulator::{
     ActionDump, Behaviour, Dump, Emulator, EmulatorConfig, FolderDump, ProfileDump, RuleDump,
 };
-use ctrld_sync::cli::Cli;
 use ctrld_sync::controld::{Client, ClientConfig, Token};
 use ctrld_sync::model::RuleAction;
 use proptest::prelude::*;
@@ -253,21 +253,7 @@ fn write_config(dir: &TempDir, case: &Case) {
 
 async fn run(dir: &TempDir, url: &str, args: &[&str]) -> u8 {
     let config = dir.path().join("ctrld-sync.toml");
-    let mut line = vec![
-        "ctrld-sync".to_string(),
-        "--config".into(),
-        config.display().to_string(),
-        "--api-url".into(),
-        url.into(),
-        "-q".into(),
-        "--no-progress".into(),
-    ];
-    line.extend(args.iter().map(|arg| arg.to_string()));
-    let cli = Cli::try_parse_from(line).unwrap();
-    match ctrld_sync::commands::run(cli).await {
-        Ok(status) => status.code(),
-        Err(_) => 1,
-    }
+    in_process::run(&config, url, args).await.unwrap_or(1)
 }
 
 /// Names configured that match two or more remote folders: adoption is refused then.

@@ -29,11 +29,11 @@
 //! Runs the real command pipeline in-process (`commands::run` on a parsed command line) against an
 //! in-process emulator, as `tests/converge.rs` does.
 
+mod in_process;
+
 use std::collections::{BTreeMap, BTreeSet};
 
-use clap::Parser;
 use controld_emulator::{ActionDump, Emulator, EmulatorConfig, FolderDump, ProfileDump, RuleDump};
-use ctrld_sync::cli::Cli;
 use ctrld_sync::controld::{Client, ClientConfig, RuleTarget, Token};
 use ctrld_sync::model::{ActionKind, RuleAction};
 use proptest::prelude::*;
@@ -887,22 +887,7 @@ fn write_config(dir: &TempDir, lists: &[ListCase]) {
 
 /// The exit code, or the error's message.
 async fn run(dir: &TempDir, url: &str, args: &[&str]) -> Result<u8, String> {
-    let config = dir.path().join("ctrld-sync.toml");
-    let mut line = vec![
-        "ctrld-sync".to_string(),
-        "--config".into(),
-        config.display().to_string(),
-        "--api-url".into(),
-        url.into(),
-        "-q".into(),
-        "--no-progress".into(),
-    ];
-    line.extend(args.iter().map(|arg| arg.to_string()));
-    let cli = Cli::try_parse_from(line).map_err(|error| error.to_string())?;
-    ctrld_sync::commands::run(cli)
-        .await
-        .map(|status| status.code())
-        .map_err(|error| error.to_string())
+    in_process::run(&dir.path().join("ctrld-sync.toml"), url, args).await
 }
 
 async fn converges(case: &Case) -> Result<(), TestCaseError> {

@@ -105,8 +105,12 @@ fn an_empty_folder_made_by_hand_at_a_freed_pk_is_not_taken_either() {
     assert_settled(&setup);
 }
 
-#[test]
-fn a_managed_folder_renamed_by_hand_is_renamed_back_with_its_rules_kept() {
+/// The two folders synced, then `Ads` renamed in the dashboard and its rules edited; returns the
+/// setup and the folder as it was synced.
+fn synced_then_renamed(
+    name: &str,
+    edit_rules: impl FnOnce(&mut Vec<controld_emulator::RuleDump>),
+) -> (Setup, FolderDump) {
     let setup = Setup::with_profiles(&[P], two_folders());
     setup.apply_ok(&[]);
     let ads = remote(&setup)
@@ -115,10 +119,18 @@ fn a_managed_folder_renamed_by_hand_is_renamed_back_with_its_rules_kept() {
         .unwrap();
     edit_in_dashboard(&setup, |folders| {
         let folder = folders.iter_mut().find(|f| f.pk == ads.pk).unwrap();
-        folder.name = "Ads (renamed)".into();
-        // One rule gone, one of the person's added: still clearly the managed folder.
-        folder.rules.pop();
-        folder.rules.push(rule("added-by-hand.example"));
+        folder.name = name.into();
+        edit_rules(&mut folder.rules);
+    });
+    (setup, ads)
+}
+
+#[test]
+fn a_managed_folder_renamed_by_hand_is_renamed_back_with_its_rules_kept() {
+    // One rule gone, one of the person's added: still clearly the managed folder.
+    let (setup, ads) = synced_then_renamed("Ads (renamed)", |rules| {
+        rules.pop();
+        rules.push(rule("added-by-hand.example"));
     });
     let plan = stdout(&setup.run(&["plan"]));
     assert!(
@@ -141,17 +153,7 @@ fn a_managed_folder_renamed_by_hand_is_renamed_back_with_its_rules_kept() {
 /// without the hostnames that folder holds.
 #[test]
 fn a_renamed_folder_holding_only_half_of_the_record_is_left_alone() {
-    let setup = Setup::with_profiles(&[P], two_folders());
-    setup.apply_ok(&[]);
-    let ads = remote(&setup)
-        .into_iter()
-        .find(|f| f.name == "Ads")
-        .unwrap();
-    edit_in_dashboard(&setup, |folders| {
-        let folder = folders.iter_mut().find(|f| f.pk == ads.pk).unwrap();
-        folder.name = "Kept half".into();
-        folder.rules.truncate(3);
-    });
+    let (setup, ads) = synced_then_renamed("Kept half", |rules| rules.truncate(3));
     let kept_half = remote(&setup).into_iter().find(|f| f.pk == ads.pk).unwrap();
     let plan = stdout(&setup.run(&["plan"]));
     assert!(

@@ -43,13 +43,7 @@ pub fn choose_adoption(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rules(hosts: &[&str]) -> BTreeMap<Hostname, RuleAction> {
-        hosts
-            .iter()
-            .map(|h| (Hostname::from(*h), RuleAction::block()))
-            .collect()
-    }
+    use crate::model::block_rules as rules;
 
     #[test]
     fn the_folder_with_the_most_matching_rules_is_adopted() {

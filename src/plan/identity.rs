@@ -113,13 +113,7 @@ impl std::fmt::Display for FolderIdentity {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rules(hosts: &[&str]) -> BTreeMap<Hostname, RuleAction> {
-        hosts
-            .iter()
-            .map(|h| (Hostname::from(*h), RuleAction::block()))
-            .collect()
-    }
+    use crate::model::block_rules as rules;
 
     fn verdict(recorded: &[&str], holds: &[&str]) -> Verdict {
         FolderIdentity::judge("ads", 7, "Ads", "Mine", &rules(recorded), &rules(holds)).verdict
