@@ -46,6 +46,16 @@ fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// `apply` that must succeed, and whose plan estimated every call it made (the identity read
+/// included).
+fn apply_as_estimated(setup: &Setup) -> String {
+    let report = setup.dir.path().join("report.json");
+    let stdout = setup.apply_ok(&["--report", report.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_str(&read(&report)).unwrap();
+    assert_eq!(report["planned_calls"], report["calls"]["total"], "{report:#}");
+    stdout
+}
+
 /// `plan --detailed-exitcode` says nothing changes, at one API call (the folder list).
 fn assert_settled(setup: &Setup) {
     setup.emulator.reset_stats();
@@ -82,7 +92,7 @@ fn a_folder_made_by_hand_at_a_freed_pk_is_left_alone_and_the_managed_one_made_ag
     assert!(stdout(&plan).contains(&expected), "{}", stdout(&plan));
 
     // No --allow-destroy: nothing of the person's is at stake.
-    setup.apply_ok(&[]);
+    apply_as_estimated(&setup);
     let now = remote(&setup);
     assert!(now.contains(&mine), "the person's folder is byte-identical");
     setup.assert_converged(&["Mine"]);
@@ -141,7 +151,7 @@ fn a_managed_folder_renamed_by_hand_is_renamed_back_with_its_rules_kept() {
         )),
         "{plan}"
     );
-    setup.apply_ok(&[]);
+    apply_as_estimated(&setup);
     let back = remote(&setup).into_iter().find(|f| f.pk == ads.pk).unwrap();
     assert_eq!(back.name, "Ads", "renamed back in place, not made again");
     setup.assert_converged(&[]);
