@@ -255,3 +255,31 @@ fn a_config_without_a_profile_is_nothing_to_manage() {
     );
     assert_eq!(setup.emulator.stats().total, 0);
 }
+
+#[test]
+fn an_auth_env_naming_the_api_token_is_refused_before_any_request() {
+    let setup = Setup::start();
+    let config = setup.good_config().replace(
+        "auth_env = \"LISTS_TOKEN\"",
+        "auth_env = \"CTRLD_API_TOKEN\"",
+    );
+    setup.write_config(&config);
+    for command in [&["validate"][..], &["plan"], &["apply"]] {
+        let output = setup.run(command);
+        assert_eq!(code(&output), 1, "{command:?}: {}", stderr(&output));
+        let message = stderr(&output);
+        assert!(
+            message
+                .contains("ctrld-sync.toml:9:12: folder `ads`: `auth_env = \"CTRLD_API_TOKEN\"`")
+                && message.contains("the token would be sent to the list's host (127.0.0.1)"),
+            "{message}"
+        );
+        assert_clean(&output, &format!("{command:?}"));
+    }
+    assert_eq!(
+        setup.list_requests(),
+        0,
+        "the list's host never saw the token"
+    );
+    assert_eq!(setup.emulator.stats().total, 0, "no API call was made");
+}

@@ -101,6 +101,16 @@ fn config_errors_name_file_line_and_column() {
             "plain-http.toml",
             &["plain-http.toml:6:7:", "write https://"],
         ),
+        (
+            "auth-env-api-token.toml",
+            &[
+                "auth-env-api-token.toml:8:12: folder `ads`: `auth_env = \"CTRLD_API_TOKEN\"` names \
+                 the variable holding the Control D API token (CTRLD_API_TOKEN): the token would be \
+                 sent to the list's host (lists.example)",
+                "auth-env-api-token.toml:13:12: folder `mine`: `auth_env = \"CTRLD_TOKEN_HOME\"` \
+                 names the variable holding profile `home`'s Control D API token",
+            ],
+        ),
     ];
     for (config, needles) in cases {
         fails_with(config, needles);

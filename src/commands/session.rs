@@ -15,8 +15,7 @@ use crate::error::{Error, Result};
 /// Control D's API when neither `--api-url`, `CTRLD_API_URL` nor the config names another.
 pub const DEFAULT_API_URL: &str = "https://api.controld.com";
 
-/// The token variable used when a profile names none.
-pub const DEFAULT_TOKEN_ENV: &str = "CTRLD_API_TOKEN";
+pub use crate::config::DEFAULT_TOKEN_ENV;
 
 /// Command-line overrides of the config's `[api]` settings (apply's `--max-rps`, `--parallelism`).
 #[derive(Clone, Copy, Debug, Default)]

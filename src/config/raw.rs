@@ -147,7 +147,8 @@ pub(super) struct RawFolder {
     pub(super) strict: Option<bool>,
     /// true: the source may yield no rules (else an empty list is an error).
     pub(super) allow_empty: Option<bool>,
-    /// Private list: the environment variable holding its token, sent as `Authorization: Bearer ...`.
+    /// Private list: the environment variable holding its token, sent as `Authorization: Bearer ...`;
+    /// never CTRLD_API_TOKEN or a profile's token_env (the list's host would receive the API token).
     #[schemars(with = "Option<String>")]
     pub(super) auth_env: Option<Spanned<String>>,
     /// Send the token raw under this header instead (e.g. PRIVATE-TOKEN); needs auth_env.
