@@ -92,7 +92,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
     let context = Context::from_args(&cli.global);
     match cli.command {
         Command::Completions { shell } => completions::run(&context, shell),
-        Command::Validate => validate::run(&context).await,
+        Command::Validate(args) => validate::run(&context, args).await,
         Command::Plan(args) => plan::run(&context, args).await,
         Command::State(crate::cli::StateCommand::Show { profiles }) => {
             state::show(&context, &profiles)
