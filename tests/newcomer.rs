@@ -260,6 +260,13 @@ fn init_writes_a_config_that_validates() {
     let dir = TempDir::new().unwrap();
     ctrld_sync(dir.path()).arg("init").assert().success();
     assert!(dir.path().join("lists/my-blocks.txt").exists());
+    // As the README says: the schema line first, and no rate ceiling (pacing adapts by default).
+    let written = fs::read_to_string(dir.path().join("ctrld-sync.toml")).unwrap();
+    assert_eq!(
+        written.lines().next(),
+        Some("#:schema https://raw.githubusercontent.com/ctrld-sync/ctrld-sync/main/ctrld-sync.schema.json")
+    );
+    assert!(!written.contains("max_rps"), "{written}");
     // Offline: the config and its local list check out; the hagezi URLs are listed, not fetched.
     ctrld_sync(dir.path())
         .arg("validate")

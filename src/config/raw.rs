@@ -49,7 +49,8 @@ pub(super) struct RawApi {
     /// The API's base URL (default https://api.controld.com; plain http only for loopback).
     #[schemars(with = "Option<String>")]
     pub(super) base_url: Option<Spanned<String>>,
-    /// Requests per second, all profiles together (default 5).
+    /// A hard ceiling in requests per second over the whole run, all profiles together (default:
+    /// none, the pacing adapts to the API's limit).
     #[schemars(with = "Option<f64>", range(min = 0))]
     pub(super) max_rps: Option<Spanned<f64>>,
     /// Requests of one profile in flight at once (default 4).
