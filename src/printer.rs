@@ -24,7 +24,10 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(verbosity: Verbosity, no_progress: bool, color: bool) -> Self {
-        let progress = !no_progress && verbosity > Verbosity::Quiet && io::stderr().is_terminal();
+        // `-vv` writes a line per request: bars redrawn between them would only garble them.
+        let progress = !no_progress
+            && (Verbosity::Normal..=Verbosity::Verbose).contains(&verbosity)
+            && io::stderr().is_terminal();
         Self {
             verbosity,
             progress,
