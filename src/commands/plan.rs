@@ -40,10 +40,11 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<ExitStatus> {
         ));
     }
     printer
-        .stdout(&plan::render::render_with(
+        .stdout(&plan::render::render_styled(
             plan,
             plan_format(args.format),
             overlap_detail(context),
+            printer.stdout_color(),
         ))
         .map_err(|err| Error::io("<stdout>", err))?;
     if let Some(path) = &args.out {
