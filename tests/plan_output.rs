@@ -89,3 +89,43 @@ fn no_color_never_json_and_markdown_are_plain() {
         plain[0]
     );
 }
+
+const STATE_ONLY: &str = "Planned from the state files alone (--refresh none): Control D was not \
+                          read; the apply reads it first.";
+
+#[test]
+fn a_plan_from_the_state_alone_says_so_first_in_every_format() {
+    let setup = changed_setup();
+    let state_only = ["plan", "--refresh", "none"];
+    let text = plan_stdout(&setup, &state_only, true);
+    assert!(
+        text.starts_with(&format!("{STATE_ONLY}\n\nPlan: ")),
+        "{text}"
+    );
+
+    let markdown = plan_stdout(
+        &setup,
+        &[&state_only[..], &["--format", "markdown"]].concat(),
+        true,
+    );
+    assert!(
+        markdown.starts_with(&format!("## ctrld-sync plan\n\n> **{STATE_ONLY}**\n\n")),
+        "{markdown}"
+    );
+
+    let json = plan_stdout(
+        &setup,
+        &[&state_only[..], &["--format", "json"]].concat(),
+        true,
+    );
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["refresh"], "none");
+    assert_eq!(json["note"], STATE_ONLY);
+
+    // A plan that read Control D says nothing of the kind.
+    for format in ["text", "markdown", "json"] {
+        let read = plan_stdout(&setup, &["plan", "--format", format], true);
+        assert!(!read.contains("state files alone"), "{read}");
+        assert!(!read.contains("\"refresh\""), "{read}");
+    }
+}

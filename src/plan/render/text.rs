@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::lines::{capped, folder_counts, folder_heading, notes, rule_lines};
 use super::{summary_line, Detail};
-use crate::plan::{Estimate, Plan, ProfilePlan};
+use crate::plan::{Estimate, Plan, ProfilePlan, STATE_ONLY_NOTE};
 
 /// Rule lines shown per folder before "... and N more".
 pub const TEXT_LINES_PER_FOLDER: usize = 20;
@@ -22,6 +22,9 @@ pub fn render_text_with(plan: &Plan, detail: Detail) -> String {
 /// [`render_text_with`], with `+` lines green, `-` red and `~` yellow (ANSI) when `color` is on.
 pub fn render_text_styled(plan: &Plan, detail: Detail, color: bool) -> String {
     let mut out = String::new();
+    if plan.is_state_only() {
+        let _ = writeln!(out, "{STATE_ONLY_NOTE}\n");
+    }
     for kept in &plan.kept {
         let _ = writeln!(out, "! {kept}");
     }
