@@ -116,16 +116,18 @@ impl Request {
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         base_url::check(&config.base_url)?;
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            // A redirected POST or PUT can come back as a GET whose success would be taken for
-            // the write's: a 3xx is an error instead (see `attempt`).
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .default_headers(default_headers(config.org_id.as_deref())?)
-            .build()
-            .map_err(|error| ApiError::Setup(transport_reason(error)))?;
+        let headers = default_headers(config.org_id.as_deref())?;
+        let http = crate::http::build_client(|| {
+            reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                // A redirected POST or PUT can come back as a GET whose success would be taken
+                // for the write's: a 3xx is an error instead (see `attempt`).
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(config.timeout)
+                .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+                .default_headers(headers.clone())
+        })
+        .map_err(|error| ApiError::Setup(transport_reason(error)))?;
         let parallelism = config.parallelism.max(1);
         let inner = Inner {
             http,
