@@ -89,7 +89,12 @@ fn readme_first_command_is_a_real_first_sync_that_rewrites_the_committed_state_i
         stderr.contains("sandbox") && stderr.contains("not to Control D"),
         "{stderr}"
     );
-    assert!(stderr.contains("state/.sandbox.json"), "{stderr}");
+    // The path as the system writes it (`state\.sandbox.json` on Windows).
+    let sandbox_file = Path::new("state").join(".sandbox.json");
+    assert!(
+        stderr.contains(&sandbox_file.display().to_string()),
+        "{stderr}"
+    );
     // A real first sync against the empty emulator: the plan's `+` lines, then a report with writes.
     assert!(stdout.contains("10 folders to create"), "{stdout}");
     assert!(stdout.contains("+ folder `badware`"), "{stdout}");
