@@ -81,8 +81,9 @@ pub enum Command {
     )]
     Init(InitArgs),
 
-    /// Check the config and its local lists offline: no API call, no token, no download (URL
-    /// sources are listed; --fetch downloads and checks them too)
+    /// Check the config and its local lists offline: no API call, no token, no download
+    ///
+    /// URL sources are listed, not fetched; `--fetch` downloads and parses them too.
     #[command(after_help = "Examples:\n  ctrld-sync validate\n  \
         ctrld-sync validate --fetch                     also download and parse every URL source\n  \
         ctrld-sync --config profiles.toml validate")]
