@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         from; `plan` shows exactly what would change, `apply` makes it so with the fewest API calls \
         and records what it did in state files you commit.",
     after_help = "Examples:\n  ctrld-sync --sandbox apply              try it: the bundled emulator, no token\n  \
-        ctrld-sync validate                     check the config and sources offline\n  \
+        ctrld-sync validate                     check the config and local lists offline\n  \
         ctrld-sync plan --format markdown       a plan for a pull request\n  \
         ctrld-sync apply                        make the profiles match the config"
 )]
@@ -81,11 +81,13 @@ pub enum Command {
     )]
     Init(InitArgs),
 
-    /// Check the config and every source offline: no API call, no token
-    #[command(
-        after_help = "Examples:\n  ctrld-sync validate\n  ctrld-sync --config profiles.toml validate"
-    )]
-    Validate,
+    /// Check the config and its local lists offline: no API call, no token, no download
+    ///
+    /// URL sources are listed, not fetched; `--fetch` downloads and parses them too.
+    #[command(after_help = "Examples:\n  ctrld-sync validate\n  \
+        ctrld-sync validate --fetch                     also download and parse every URL source\n  \
+        ctrld-sync --config profiles.toml validate")]
+    Validate(ValidateArgs),
 
     /// Show what apply would change
     #[command(after_help = "Examples:\n  ctrld-sync plan\n  \
@@ -128,6 +130,13 @@ pub enum Command {
         then put `#:schema ./ctrld-sync.schema.json` on the config's first line"
     )]
     Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Also download and parse every URL source (reads `auth_env` variables; no API call)
+    #[arg(long)]
+    pub fetch: bool,
 }
 
 #[derive(Debug, Args)]

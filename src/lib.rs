@@ -10,6 +10,7 @@ pub mod controld;
 pub mod error;
 pub mod exit;
 mod hash;
+mod http;
 pub mod model;
 pub mod plan;
 pub mod printer;

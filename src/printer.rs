@@ -19,17 +19,30 @@ pub enum Verbosity {
 pub struct Printer {
     verbosity: Verbosity,
     progress: bool,
+    /// On stderr.
     color: bool,
+    /// On stdout, which may be a file while stderr is a terminal (`plan > plan.txt`).
+    stdout_color: bool,
 }
 
 impl Printer {
     pub fn new(verbosity: Verbosity, no_progress: bool, color: bool) -> Self {
-        let progress = !no_progress && verbosity > Verbosity::Quiet && io::stderr().is_terminal();
+        // `-vv` writes a line per request: bars redrawn between them would only garble them.
+        let progress = !no_progress
+            && (Verbosity::Normal..=Verbosity::Verbose).contains(&verbosity)
+            && io::stderr().is_terminal();
         Self {
             verbosity,
             progress,
             color,
+            stdout_color: false,
         }
+    }
+
+    /// Colour on stdout too (the text plan's `+`/`-`/`~` lines).
+    pub fn with_stdout_color(mut self, on: bool) -> Self {
+        self.stdout_color = on;
+        self
     }
 
     /// A printer that says nothing on stderr (for tests and library use).
@@ -38,6 +51,7 @@ impl Printer {
             verbosity: Verbosity::Quiet,
             progress: false,
             color: false,
+            stdout_color: false,
         }
     }
 
@@ -47,6 +61,10 @@ impl Printer {
 
     pub fn color(&self) -> bool {
         self.color
+    }
+
+    pub fn stdout_color(&self) -> bool {
+        self.stdout_color
     }
 
     /// Whether progress bars are drawn; when false, callers log plain lines instead.

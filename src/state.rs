@@ -290,7 +290,8 @@ fn new_lineage() -> String {
 pub struct StateStore {
     dir: PathBuf,
     /// Held for its OS lock; the lock dies with the process, so a crash never leaves a stale lock.
-    _lock: File,
+    /// `None` when opened to read only.
+    _lock: Option<File>,
 }
 
 impl StateStore {
@@ -300,14 +301,19 @@ impl StateStore {
         fs::create_dir_all(&dir).map_err(|err| StateError::io(&dir, err))?;
         ensure_gitignore(&dir)?;
         let lock = take_lock(&dir)?;
-        Ok(Self { dir, _lock: lock })
+        Ok(Self {
+            dir,
+            _lock: Some(lock),
+        })
     }
 
     /// Opens the directory to read only (`state show`): no lock, nothing created.
     pub fn open_read_only(dir: impl Into<PathBuf>) -> Result<Self, StateError> {
         let dir = dir.into();
-        let lock = File::open(&dir).map_err(|err| StateError::io(&dir, err))?;
-        Ok(Self { dir, _lock: lock })
+        // Only checks that it is a directory that can be read: a directory cannot be opened as a
+        // file on Windows.
+        fs::read_dir(&dir).map_err(|err| StateError::io(&dir, err))?;
+        Ok(Self { dir, _lock: None })
     }
 
     pub fn dir(&self) -> &Path {

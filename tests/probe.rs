@@ -228,6 +228,7 @@ fn a_profile_within_1100_rules_of_the_limit_is_refused_untouched() {
     assert_eq!(stats.by_method.get("POST"), None, "{stats:?}");
 }
 
+#[cfg(unix)]
 #[test]
 fn ctrl_c_stops_the_probe_removes_what_it_made_and_exits_1() {
     let config = EmulatorConfig {

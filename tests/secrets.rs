@@ -156,7 +156,7 @@ fn a_url_with_userinfo_or_a_credential_parameter_is_refused_before_any_request()
     for (url, named) in cases {
         let config = setup.good_config().replace(&setup.list_url(), &url);
         setup.write_config(&config);
-        for command in [&["validate"][..], &["plan"], &["apply"]] {
+        for command in [&["validate", "--fetch"][..], &["plan"], &["apply"]] {
             let output = setup.run(command);
             assert_eq!(code(&output), 1, "{command:?}: {}", stderr(&output));
             let message = stderr(&output);
@@ -206,7 +206,7 @@ fn secrets_recorded_by_an_older_version_are_never_shown_or_written_again() {
 
     let outputs = [
         setup.run(&["-v", "state", "show"]),
-        setup.run(&["-vv", "validate"]),
+        setup.run(&["-vv", "validate", "--fetch"]),
         setup.run(&["-vv", "plan", "--format", "json"]),
         setup.run(&["-v", "plan", "--format", "markdown"]),
         setup.run(&["-v", "plan", "--out", "new.plan.json"]),
@@ -254,4 +254,32 @@ fn a_config_without_a_profile_is_nothing_to_manage() {
         stderr(&validated)
     );
     assert_eq!(setup.emulator.stats().total, 0);
+}
+
+#[test]
+fn an_auth_env_naming_the_api_token_is_refused_before_any_request() {
+    let setup = Setup::start();
+    let config = setup.good_config().replace(
+        "auth_env = \"LISTS_TOKEN\"",
+        "auth_env = \"CTRLD_API_TOKEN\"",
+    );
+    setup.write_config(&config);
+    for command in [&["validate", "--fetch"][..], &["plan"], &["apply"]] {
+        let output = setup.run(command);
+        assert_eq!(code(&output), 1, "{command:?}: {}", stderr(&output));
+        let message = stderr(&output);
+        assert!(
+            message
+                .contains("ctrld-sync.toml:9:12: folder `ads`: `auth_env = \"CTRLD_API_TOKEN\"`")
+                && message.contains("the token would be sent to the list's host (127.0.0.1)"),
+            "{message}"
+        );
+        assert_clean(&output, &format!("{command:?}"));
+    }
+    assert_eq!(
+        setup.list_requests(),
+        0,
+        "the list's host never saw the token"
+    );
+    assert_eq!(setup.emulator.stats().total, 0, "no API call was made");
 }

@@ -87,7 +87,14 @@ fn validate(url: &str, auth: &str, secret: Option<&str>) -> Output {
     command
         .current_dir(dir.path())
         .env_remove("LISTS_TOKEN")
-        .args(["--no-progress", "--color", "never", "-vv", "validate"]);
+        .args([
+            "--no-progress",
+            "--color",
+            "never",
+            "-vv",
+            "validate",
+            "--fetch",
+        ]);
     if let Some(secret) = secret {
         command.env("LISTS_TOKEN", secret);
     }

@@ -1,5 +1,7 @@
 //! `ctrld-sync validate` as a user runs it: the real binary on fixture configs.
 
+use std::net::TcpListener;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
@@ -101,6 +103,16 @@ fn config_errors_name_file_line_and_column() {
             "plain-http.toml",
             &["plain-http.toml:6:7:", "write https://"],
         ),
+        (
+            "auth-env-api-token.toml",
+            &[
+                "auth-env-api-token.toml:8:12: folder `ads`: `auth_env = \"CTRLD_API_TOKEN\"` names \
+                 the variable holding the Control D API token (CTRLD_API_TOKEN): the token would be \
+                 sent to the list's host (lists.example)",
+                "auth-env-api-token.toml:13:12: folder `mine`: `auth_env = \"CTRLD_TOKEN_HOME\"` \
+                 names the variable holding profile `home`'s Control D API token",
+            ],
+        ),
     ];
     for (config, needles) in cases {
         fails_with(config, needles);
@@ -178,7 +190,7 @@ fn a_missing_config_says_how_to_make_one() {
 }
 
 #[test]
-fn urls_are_fetched_and_a_404_names_the_url() {
+fn urls_are_fetched_with_fetch_and_a_404_names_the_url() {
     let lists = tempfile::tempdir().unwrap();
     std::fs::copy(
         "tests/fixtures/configs/sources/ads-folder.json",
@@ -205,7 +217,7 @@ fn urls_are_fetched_and_a_404_names_the_url() {
             .unwrap()
             .args(["--no-progress", "--color", "never", "--config"])
             .arg(&config)
-            .arg("validate")
+            .args(["validate", "--fetch"])
             .env_remove("CTRLD_API_TOKEN")
             .assert()
     };
@@ -222,4 +234,55 @@ fn urls_are_fetched_and_a_404_names_the_url() {
         .code(1)
         .stderr(contains(format!("{}/_lists/gone.json", emulator.url())))
         .stderr(contains("HTTP 404"));
+}
+
+/// Connections made to `listener` so far (accepted from its backlog without blocking: a
+/// connection the kernel completed waits there, whether or not anyone accepted it yet).
+fn connections_made(listener: &TcpListener) -> usize {
+    listener.set_nonblocking(true).unwrap();
+    std::iter::from_fn(|| listener.accept().ok()).count()
+}
+
+#[test]
+fn url_sources_are_listed_not_fetched_unless_asked() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mine.txt"), "mine.example\n").unwrap();
+    let config = dir.path().join("ctrld-sync.toml");
+    let text = format!(
+        "[sources]\nretries = 0\ntimeout = 1\n\n\
+         [[profile]]\nid = \"p1\"\nfolders = [\"ads\", \"ads2\", \"mine\"]\n\n\
+         [folder.ads]\nurl = \"http://127.0.0.1:{port}/ads.txt?ref=main\"\nname = \"Ads\"\n\n\
+         [folder.ads2]\nurl = \"http://127.0.0.1:{port}/ads.txt?ref=main\"\nname = \"Ads 2\"\n\n\
+         [folder.mine]\npath = \"mine.txt\"\nname = \"Mine\"\naction = \"block\"\n"
+    );
+    std::fs::write(&config, text).unwrap();
+    let run = |extra: &[&str]| {
+        Command::cargo_bin("ctrld-sync")
+            .unwrap()
+            .args(["--no-progress", "--color", "never", "--config"])
+            .arg(&config)
+            .arg("validate")
+            .args(extra)
+            .env_remove("CTRLD_API_TOKEN")
+            .assert()
+    };
+    run(&[])
+        .success()
+        .stdout(contains("folder mine\n  source:  mine.txt\n"))
+        .stdout(contains(format!(
+            "not fetched (offline; `validate --fetch` downloads and checks them):\n  \
+             http://127.0.0.1:{port}/ads.txt?ref=main (folders ads, ads2)\n"
+        )))
+        .stdout(contains(
+            "ok, 1 profiles, 3 folders, 1 rules, 0 bytes downloaded, 1 URL sources not fetched\n",
+        ));
+    assert_eq!(connections_made(&listener), 0, "validate is offline");
+
+    // Nobody answers on the listener: `--fetch` connects, times out and fails naming the URL.
+    run(&["--fetch"])
+        .code(1)
+        .stderr(contains(format!("http://127.0.0.1:{port}/ads.txt")));
+    assert_eq!(connections_made(&listener), 1, "--fetch downloads");
 }

@@ -254,5 +254,20 @@ mod tests {
             .expect("the starter config parses");
         assert_eq!(config.profiles.len(), 1);
         assert_eq!(config.folders.len(), 3);
+        // As the README's config reference: pacing adapts unless a ceiling is asked for.
+        assert_eq!(config.api.max_rps, None);
+        assert!(!STARTER.contains("max_rps"));
+    }
+
+    #[test]
+    fn the_starter_config_names_the_published_schema_on_its_first_line() {
+        let first = STARTER.lines().next().unwrap();
+        let url = first.strip_prefix("#:schema ").expect("a #:schema line");
+        let url = url::Url::parse(url).expect("a URL");
+        assert_eq!(url.scheme(), "https");
+        assert!(
+            url.path().ends_with("/main/ctrld-sync.schema.json"),
+            "{url}"
+        );
     }
 }

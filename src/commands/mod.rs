@@ -36,11 +36,15 @@ pub struct Context {
 
 impl Context {
     pub fn from_args(global: &GlobalArgs) -> Self {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR");
+        let color_on = |terminal: bool| use_color(global.color, no_color.as_deref(), terminal);
         let printer = Printer::new(
             verbosity(global),
             global.no_progress,
-            use_color(global.color),
-        );
+            color_on(std::io::stderr().is_terminal()),
+        )
+        .with_stdout_color(color_on(std::io::stdout().is_terminal()));
         let state_dir = global
             .state_dir
             .clone()
@@ -74,16 +78,13 @@ fn verbosity(global: &GlobalArgs) -> Verbosity {
     }
 }
 
-/// `--color`, then `NO_COLOR` (https://no-color.org), then whether stderr is a terminal.
-fn use_color(choice: ColorChoice) -> bool {
-    use std::io::IsTerminal;
+/// `--color`, then `NO_COLOR` (https://no-color.org: set and not empty), then whether the stream
+/// is a terminal.
+fn use_color(choice: ColorChoice, no_color: Option<&std::ffi::OsStr>, terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-                && std::io::stderr().is_terminal()
-        }
+        ColorChoice::Auto => no_color.is_none_or(|value| value.is_empty()) && terminal,
     }
 }
 
@@ -92,7 +93,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
     let context = Context::from_args(&cli.global);
     match cli.command {
         Command::Completions { shell } => completions::run(&context, shell),
-        Command::Validate => validate::run(&context).await,
+        Command::Validate(args) => validate::run(&context, args).await,
         Command::Plan(args) => plan::run(&context, args).await,
         Command::State(crate::cli::StateCommand::Show { profiles }) => {
             state::show(&context, &profiles)
@@ -119,5 +120,22 @@ fn plan_format(format: PlanFormat) -> render::Format {
         PlanFormat::Text => render::Format::Text,
         PlanFormat::Json => render::Format::Json,
         PlanFormat::Markdown => render::Format::Markdown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_on_a_terminal_unless_no_color_or_never_and_always_when_asked() {
+        let set = Some(std::ffi::OsStr::new("1"));
+        let empty = Some(std::ffi::OsStr::new(""));
+        assert!(use_color(ColorChoice::Auto, None, true));
+        assert!(use_color(ColorChoice::Auto, empty, true));
+        assert!(!use_color(ColorChoice::Auto, set, true));
+        assert!(!use_color(ColorChoice::Auto, None, false));
+        assert!(!use_color(ColorChoice::Never, None, true));
+        assert!(use_color(ColorChoice::Always, None, false));
     }
 }

@@ -61,11 +61,21 @@ pub async fn plan(
     request: &Request<'_>,
 ) -> Result<Planned> {
     let config = &workspace.config;
+    let printer = &context.printer;
     let listings = start_listings(session.as_deref_mut(), config, request);
     let fetching = Instant::now();
     let states = load_states(context, &workspace.store, config, request.profiles)?;
+    printer.verbose(format!(
+        "state: {} state files read from {}",
+        states.len(),
+        workspace.store.dir().display()
+    ));
     let cache = state::source_cache(states.values());
-    let desired = source::load_desired(config, request.profiles, &cache, &context.printer).await?;
+    printer.verbose(format!(
+        "sources: reading the folders' sources, {} at a time; an unchanged one is not parsed again",
+        config.sources.concurrency
+    ));
+    let desired = source::load_desired(config, request.profiles, &cache, printer).await?;
     let fetch = seconds(fetching.elapsed());
 
     let refreshing = Instant::now();
@@ -82,6 +92,7 @@ pub async fn plan(
     let refresh = seconds(refreshing.elapsed());
 
     let planning = Instant::now();
+    printer.verbose("plan: comparing what the config asks for with what is there");
     let settings = settings(config, request.allow_destroy);
     let mut plan = plan::plan(desired.profiles.iter().zip(&currents), &settings)?;
     plan.kept = desired.report.kept.clone();
@@ -150,16 +161,32 @@ async fn refresh_profiles(
             listing: listings.remove(&desired.id),
         })
         .collect();
-    for id in &ids {
-        context
-            .printer
-            .verbose(format!("profile {id}: refreshing ({:?})", request.refresh));
+    for (id, client) in ids.iter().zip(&clients) {
+        let stage = refresh_stage(request.refresh, client.is_some());
+        context.printer.verbose(format!("profile {id}: {stage}"));
     }
     let currents = refresh::refresh_all(request.refresh, targets).await?;
     if let Some(session) = session {
         log_calls(context, session);
     }
     Ok(currents)
+}
+
+/// What the refresh of one profile does, in words (`-v`); `reads`: it has a client.
+fn refresh_stage(mode: refresh::Mode, reads: bool) -> &'static str {
+    match (mode, reads) {
+        (refresh::Mode::Auto, _) => {
+            "reading the folder list; folders whose rule count moved, or new to the state file, are read"
+        }
+        (refresh::Mode::Full, _) => "reading every folder and the root (--refresh full)",
+        (refresh::Mode::None, true) => {
+            "reading the folder list only to check the state file (--refresh none); if they \
+             differ, the profile is read as --refresh auto reads it"
+        }
+        (refresh::Mode::None, false) => {
+            "planning from the state file alone (--refresh none): Control D is not read"
+        }
+    }
 }
 
 fn log_calls(context: &Context, session: &Session) {

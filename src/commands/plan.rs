@@ -32,7 +32,10 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<ExitStatus> {
             ApiOverrides::default(),
         )?),
     };
-    let planned = pipeline::plan(context, &workspace, session.as_mut(), &request).await?;
+    let mut planned = pipeline::plan(context, &workspace, session.as_mut(), &request).await?;
+    if request.refresh == refresh::Mode::None {
+        planned.plan.mark_state_only();
+    }
     let plan = &planned.plan;
     for offense in plan.profiles.iter().flat_map(|p| &p.destructive) {
         printer.warn(format!(
@@ -40,10 +43,11 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<ExitStatus> {
         ));
     }
     printer
-        .stdout(&plan::render::render_with(
+        .stdout(&plan::render::render_styled(
             plan,
             plan_format(args.format),
             overlap_detail(context),
+            printer.stdout_color(),
         ))
         .map_err(|err| Error::io("<stdout>", err))?;
     if let Some(path) = &args.out {

@@ -9,14 +9,16 @@ use url::Url;
 use super::sandbox::Sandbox;
 use super::Context;
 use crate::config::{ApiConfig, Config, ProfileConfig};
-use crate::controld::{check_base_url, CallStats, Client, ClientConfig, RateCeiling, Token};
+use crate::controld::{
+    check_base_url, CallStats, Client, ClientConfig, RateCeiling, RequestLog, Token,
+};
 use crate::error::{Error, Result};
+use crate::printer::{Printer, Verbosity};
 
 /// Control D's API when neither `--api-url`, `CTRLD_API_URL` nor the config names another.
 pub const DEFAULT_API_URL: &str = "https://api.controld.com";
 
-/// The token variable used when a profile names none.
-pub const DEFAULT_TOKEN_ENV: &str = "CTRLD_API_TOKEN";
+pub use crate::config::DEFAULT_TOKEN_ENV;
 
 /// Command-line overrides of the config's `[api]` settings (apply's `--max-rps`, `--parallelism`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -40,6 +42,8 @@ pub struct Session {
     by_profile: BTreeMap<String, Client>,
     /// With `--sandbox`, the in-process emulator every client talks to; it lives as long as the session.
     sandbox: Option<Sandbox>,
+    /// With `-vv`: one stderr line per HTTP attempt of every client.
+    request_log: Option<RequestLog>,
 }
 
 impl Session {
@@ -74,6 +78,7 @@ impl Session {
             clients: BTreeMap::new(),
             by_profile: BTreeMap::new(),
             sandbox,
+            request_log: request_log(&context.printer),
         })
     }
 
@@ -105,6 +110,7 @@ impl Session {
         config.ceiling = self.ceiling.clone();
         config.parallelism = self.parallelism;
         config.timeout = self.timeout;
+        config.request_log = self.request_log.clone();
         let client = Client::new(config)?;
         self.clients.insert(key, client.clone());
         Ok(client)
@@ -118,6 +124,17 @@ impl Session {
         }
         total
     }
+}
+
+/// `-vv`: every API request on stderr, as `api: GET /profiles/p1/groups -> 200 in 12 ms, retry 0`.
+fn request_log(printer: &Printer) -> Option<RequestLog> {
+    if printer.verbosity() < Verbosity::Debug {
+        return None;
+    }
+    let printer = printer.clone();
+    Some(RequestLog::new(move |record| {
+        printer.debug(format!("api: {record}"))
+    }))
 }
 
 fn start_sandbox(context: &Context, profile_ids: &[String]) -> Result<Sandbox> {
@@ -165,7 +182,6 @@ fn read_token(profile: &ProfileConfig, variable: &str) -> Result<Token> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::printer::{Printer, Verbosity};
 
     fn profile(id: &str, token_env: &str) -> ProfileConfig {
         ProfileConfig {

@@ -42,6 +42,7 @@ impl Checker<'_> {
             .map(|(key, _)| key.get_ref().clone())
             .collect();
         let name_spans = folder_name_spans(&raw.folder);
+        let auth_env_spans = auth_env_spans(&raw.folder);
         let folders: Vec<FolderConfig> = raw
             .folder
             .0
@@ -50,6 +51,7 @@ impl Checker<'_> {
             .collect();
         let profiles = self.profiles(raw.profile, &defined);
         self.duplicate_folder_names(&profiles, &folders, &name_spans);
+        self.auth_env_holding_an_api_token(&profiles, &folders, &auth_env_spans);
         Config {
             path: self.path.to_path_buf(),
             hash: sha256_hex(self.text.as_bytes()),
@@ -498,6 +500,18 @@ fn folder_name_spans(folders: &OrderedFolders) -> HashMap<String, Range<usize>> 
         .filter_map(|(key, folder)| {
             let name = folder.get_ref().name.as_ref()?;
             Some((key.get_ref().clone(), name.span()))
+        })
+        .collect()
+}
+
+/// Where each folder's `auth_env` is written, by folder key.
+fn auth_env_spans(folders: &OrderedFolders) -> HashMap<String, Range<usize>> {
+    folders
+        .0
+        .iter()
+        .filter_map(|(key, folder)| {
+            let auth_env = folder.get_ref().auth_env.as_ref()?;
+            Some((key.get_ref().clone(), auth_env.span()))
         })
         .collect()
 }

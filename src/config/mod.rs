@@ -34,6 +34,9 @@ use raw::RawConfig;
 pub use check::is_loopback;
 pub use error::{line_column, ConfigError, ConfigProblem};
 
+/// The token variable used when a profile names none in `token_env`.
+pub const DEFAULT_TOKEN_ENV: &str = "CTRLD_API_TOKEN";
+
 /// Sources bigger than this are refused unless `[sources].max_bytes` says otherwise.
 pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
 const DEFAULT_SOURCE_TIMEOUT_SECS: f64 = 30.0;

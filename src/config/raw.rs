@@ -49,7 +49,8 @@ pub(super) struct RawApi {
     /// The API's base URL (default https://api.controld.com; plain http only for loopback).
     #[schemars(with = "Option<String>")]
     pub(super) base_url: Option<Spanned<String>>,
-    /// Requests per second, all profiles together (default 5).
+    /// A hard ceiling in requests per second over the whole run, all profiles together (default:
+    /// none, the pacing adapts to the API's limit).
     #[schemars(with = "Option<f64>", range(min = 0))]
     pub(super) max_rps: Option<Spanned<f64>>,
     /// Requests of one profile in flight at once (default 4).
@@ -147,7 +148,8 @@ pub(super) struct RawFolder {
     pub(super) strict: Option<bool>,
     /// true: the source may yield no rules (else an empty list is an error).
     pub(super) allow_empty: Option<bool>,
-    /// Private list: the environment variable holding its token, sent as `Authorization: Bearer ...`.
+    /// Private list: the environment variable holding its token, sent as `Authorization: Bearer ...`;
+    /// never CTRLD_API_TOKEN or a profile's token_env (the list's host would receive the API token).
     #[schemars(with = "Option<String>")]
     pub(super) auth_env: Option<Spanned<String>>,
     /// Send the token raw under this header instead (e.g. PRIVATE-TOKEN); needs auth_env.

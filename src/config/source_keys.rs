@@ -1,10 +1,13 @@
 //! Checks of the keys that shape how sources are fetched: `[sources] retries` and `on_error`,
 //! `[folder.x] auth_env` and `auth_header`.
 
+use std::collections::HashMap;
+use std::ops::Range;
+
 use toml::Spanned;
 
 use super::check::Checker;
-use super::{OnError, SourceAuth, SourceLocation};
+use super::{FolderConfig, OnError, ProfileConfig, SourceAuth, SourceLocation, DEFAULT_TOKEN_ENV};
 
 /// More would only delay a run that is failing anyway ([`crate::source::fetch::MAX_RETRY_TIME`]
 /// bounds the time as well).
@@ -86,6 +89,57 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// `auth_env` may not name a variable that holds a Control D API token (`CTRLD_API_TOKEN` or a
+    /// profile's `token_env`): the list's host, which the config chooses, would receive it. In CI
+    /// a pull request that changes the config runs `plan` with the token in its environment.
+    pub(super) fn auth_env_holding_an_api_token(
+        &mut self,
+        profiles: &[ProfileConfig],
+        folders: &[FolderConfig],
+        spans: &HashMap<String, Range<usize>>,
+    ) {
+        for folder in folders {
+            let Some(auth) = &folder.auth else { continue };
+            let Some(holder) = api_token_holder(&auth.env, profiles) else {
+                continue;
+            };
+            let span = spans.get(&folder.key).cloned().unwrap_or(0..0);
+            let host = match &folder.location {
+                SourceLocation::Url(url) => url.host_str().unwrap_or("?").to_string(),
+                SourceLocation::Path { .. } => continue,
+            };
+            self.report(
+                span,
+                format!(
+                    "folder `{}`: `auth_env = \"{}\"` names the variable holding {holder}: the token \
+                     would be sent to the list's host ({host}); give the list its own token in \
+                     another variable, e.g. auth_env = \"LISTS_TOKEN\"",
+                    folder.key, auth.env
+                ),
+            );
+        }
+    }
+}
+
+/// What the variable `name` holds when it is an API token variable: "the Control D API token" or
+/// "profile `x`'s API token (`token_env`)". Compared without case: Windows variable names ignore it.
+fn api_token_holder(name: &str, profiles: &[ProfileConfig]) -> Option<String> {
+    if name.eq_ignore_ascii_case(DEFAULT_TOKEN_ENV) {
+        return Some(format!("the Control D API token ({DEFAULT_TOKEN_ENV})"));
+    }
+    let profile = profiles.iter().find(|profile| {
+        profile
+            .token_env
+            .as_deref()
+            .is_some_and(|token_env| token_env.eq_ignore_ascii_case(name))
+    })?;
+    Some(format!(
+        "profile `{}`'s Control D API token (its `token_env`)",
+        profile.id
+    ))
+}
+
 fn is_variable_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with(|c: char| c.is_ascii_digit())
@@ -153,5 +207,39 @@ mod tests {
             "{}",
             on_path.message
         );
+    }
+
+    #[test]
+    fn auth_env_may_not_name_an_api_token_variable() {
+        let with = |extra: &str| {
+            GOOD.replace(
+                "format = \"controld\"",
+                &format!("format = \"controld\"\n{extra}"),
+            )
+        };
+        let default = first_problem(&with("auth_env = \"CTRLD_API_TOKEN\""));
+        assert_eq!((default.line, default.column), (12, 12));
+        assert!(
+            default
+                .message
+                .contains("Control D API token (CTRLD_API_TOKEN)")
+                && default
+                    .message
+                    .contains("sent to the list's host (example.com)"),
+            "{}",
+            default.message
+        );
+        let profile_token = with("auth_env = \"home_token\"")
+            .replace("id = \"p1\"", "id = \"p1\"\ntoken_env = \"HOME_TOKEN\"");
+        let problem = first_problem(&profile_token);
+        assert_eq!(problem.line, 13);
+        assert!(
+            problem
+                .message
+                .contains("profile `p1`'s Control D API token"),
+            "{}",
+            problem.message
+        );
+        assert!(parse(&with("auth_env = \"LISTS_TOKEN\"")).is_ok());
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use serde_json::Value;
@@ -19,6 +19,7 @@ use super::envelope;
 use super::error::{ApiError, Call};
 use super::failure::{transport_reason, Failure};
 use super::pacing::{Admission, Controller, Feedback};
+use super::request_log::{Reply, RequestLog, RequestRecord};
 use super::retry::{parse_retry_after, Backoff};
 use super::stats::{CallStats, StatsRecorder};
 use super::types::{RemoteFolder, RemoteProfile, RemoteRule, RuleTarget};
@@ -74,6 +75,7 @@ struct Inner {
     backoff: Backoff,
     pacer: Controller,
     stats: StatsRecorder,
+    request_log: Option<RequestLog>,
 }
 
 impl fmt::Debug for Client {
@@ -114,16 +116,18 @@ impl Request {
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         base_url::check(&config.base_url)?;
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            // A redirected POST or PUT can come back as a GET whose success would be taken for
-            // the write's: a 3xx is an error instead (see `attempt`).
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .default_headers(default_headers(config.org_id.as_deref())?)
-            .build()
-            .map_err(|error| ApiError::Setup(transport_reason(error)))?;
+        let headers = default_headers(config.org_id.as_deref())?;
+        let http = crate::http::build_client(|| {
+            reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                // A redirected POST or PUT can come back as a GET whose success would be taken
+                // for the write's: a 3xx is an error instead (see `attempt`).
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(config.timeout)
+                .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+                .default_headers(headers.clone())
+        })
+        .map_err(|error| ApiError::Setup(transport_reason(error)))?;
         let parallelism = config.parallelism.max(1);
         let inner = Inner {
             http,
@@ -138,6 +142,7 @@ impl Client {
             },
             pacer: Controller::new(config.ceiling.clone()),
             stats: StatsRecorder::default(),
+            request_log: config.request_log,
         };
         Ok(Self {
             shared: Arc::new(inner),
@@ -296,19 +301,29 @@ impl Client {
             profile: None,
         };
         let _in_flight = self.admit().await;
-        let mut builder = self.shared.http.request(method, url);
+        let method_name = method.to_string();
+        let mut builder = self.shared.http.request(method, url.clone());
         builder = builder.bearer_auth(self.shared.token.expose());
         if let Some(form) = form {
             builder = builder
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(form);
         }
-        let response = builder.send().await.map_err(|error| ApiError::Connection {
-            call: call.clone(),
-            attempts: 1,
-            reason: transport_reason(error),
-        })?;
+        let started = Instant::now();
+        let response = match builder.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                let reason = transport_reason(error);
+                self.log_request(&method_name, &url, Reply::Nothing(&reason), started, 0);
+                return Err(ApiError::Connection {
+                    call,
+                    attempts: 1,
+                    reason,
+                });
+            }
+        };
         let status = response.status().as_u16();
+        self.log_request(&method_name, &url, Reply::Status(status), started, 0);
         let body = response
             .bytes()
             .await
@@ -386,7 +401,7 @@ impl Client {
         let mut retries = 0;
         let mut outcome_unknown_before = false;
         loop {
-            let failure = match self.attempt(request, url, call).await {
+            let failure = match self.attempt(request, url, call, retries).await {
                 Ok(body) => return Ok(body),
                 Err(failure) => failure,
             };
@@ -432,13 +447,30 @@ impl Client {
         tokio::time::sleep(wait).await;
     }
 
-    /// One HTTP attempt: waits for pacing, sends, reads the answer, counts it, and tells the
-    /// pacing controller what the answer said.
-    async fn attempt(&self, request: &Request, url: &Url, call: &Call) -> Result<Value, Failure> {
+    /// One HTTP attempt (`retry` attempts of the call came before it): waits for pacing, sends,
+    /// reads the answer, counts it, tells the pacing controller what the answer said, and the
+    /// request log what happened.
+    async fn attempt(
+        &self,
+        request: &Request,
+        url: &Url,
+        call: &Call,
+        retry: u32,
+    ) -> Result<Value, Failure> {
         let inner = &self.shared;
         let (slot, admission) = self.admit().await;
         inner.stats.attempt(request.endpoint);
-        let result = self.send_once(request, url, call).await;
+        let started = Instant::now();
+        let (status, result) = self.send_once(request, url, call).await;
+        if self.shared.request_log.is_some() {
+            let reason = result.as_ref().err().map(no_answer_reason);
+            let reply = match status {
+                Some(status) => Reply::Status(status),
+                None => Reply::Nothing(reason.as_deref().unwrap_or("")),
+            };
+            let method = request.endpoint.method_name();
+            self.log_request(method, url, reply, started, retry);
+        }
         inner.pacer.feedback(&admission, feedback_of(&result));
         if matches!(result, Err(Failure::RateLimited { .. })) {
             inner.stats.rate_limited();
@@ -447,7 +479,13 @@ impl Client {
         result
     }
 
-    async fn send_once(&self, request: &Request, url: &Url, call: &Call) -> Result<Value, Failure> {
+    /// Sends the request and reads its answer; the HTTP status, when one came back.
+    async fn send_once(
+        &self,
+        request: &Request,
+        url: &Url,
+        call: &Call,
+    ) -> (Option<u16>, Result<Value, Failure>) {
         let inner = &self.shared;
         let mut builder = inner
             .http
@@ -458,7 +496,21 @@ impl Client {
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(form.clone());
         }
-        let response = builder.send().await.map_err(Failure::from_transport)?;
+        match builder.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                (Some(status), self.read_answer(response, call).await)
+            }
+            Err(error) => (None, Err(Failure::from_transport(error))),
+        }
+    }
+
+    /// The answer's envelope, or why it does not count as a success.
+    async fn read_answer(
+        &self,
+        response: reqwest::Response,
+        call: &Call,
+    ) -> Result<Value, Failure> {
         let status = response.status().as_u16();
         if response.status().is_redirection() {
             let location = header_text(response.headers(), LOCATION);
@@ -480,6 +532,19 @@ impl Client {
         base_url::join(&self.shared.base_url, segments)
     }
 
+    /// Tells the request log, if any, of one attempt. The path, not the URL: ids, never the token.
+    fn log_request(&self, method: &str, url: &Url, reply: Reply<'_>, started: Instant, retry: u32) {
+        if let Some(log) = &self.shared.request_log {
+            log.hear(&RequestRecord {
+                method,
+                path: url.path(),
+                reply,
+                elapsed: started.elapsed(),
+                retry,
+            });
+        }
+    }
+
     fn call(&self, request: &Request, url: &Url) -> Call {
         Call {
             method: request.endpoint.method_name(),
@@ -487,6 +552,16 @@ impl Client {
             url: url.to_string(),
             profile: request.profile.clone(),
         }
+    }
+}
+
+/// Why an attempt got no HTTP status, in a few words (only failures before a status have none).
+fn no_answer_reason(failure: &Failure) -> String {
+    match failure {
+        Failure::NotSent(reason) => format!("not sent: {reason}"),
+        Failure::Timeout => "timed out".to_owned(),
+        Failure::Lost(reason) => format!("connection lost: {reason}"),
+        _ => "failed".to_owned(),
     }
 }
 

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::pacing::RateCeiling;
+use super::request_log::RequestLog;
 
 /// The API token. Never printed: Debug and Display show `***`.
 #[derive(Clone)]
@@ -50,6 +51,8 @@ pub struct ClientConfig {
     pub retry_max_delay: Duration,
     /// Sent as `X-Force-Org-Id` to act in a sub-organisation.
     pub org_id: Option<String>,
+    /// Told of every HTTP attempt (`-vv`).
+    pub request_log: Option<RequestLog>,
 }
 
 impl ClientConfig {
@@ -71,6 +74,7 @@ impl ClientConfig {
             retry_base_delay: Self::DEFAULT_RETRY_BASE_DELAY,
             retry_max_delay: Self::DEFAULT_RETRY_MAX_DELAY,
             org_id: None,
+            request_log: None,
         }
     }
 }

@@ -34,6 +34,9 @@
 //! }                                          // kept: only when a source failed with on_error = "keep"
 //! ```
 //!
+//! A plan made from the state files alone (`plan --refresh none`) also has, after `format_version`,
+//! `"refresh": "none"` and `"note": "Planned from the state files alone (--refresh none): ..."`.
+//!
 //! Fields are only ever added within a format version; a removal or a change of meaning bumps it.
 
 use std::collections::BTreeMap;
@@ -49,11 +52,21 @@ use crate::model::{FolderAction, FolderPk, Hostname, KeptFolder, RuleAction, Sou
 /// 2: `estimate` counts the refresh reads too (every call an apply makes); `minimum` is gone.
 pub const PLAN_FORMAT_VERSION: u32 = 2;
 
+/// What a plan made from the state files alone says first, in every format.
+pub const STATE_ONLY_NOTE: &str = "Planned from the state files alone (--refresh none): \
+    Control D was not read; the apply reads it first.";
+
 /// Every profile's plan, in config order, and the total estimated cost.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// Always [`PLAN_FORMAT_VERSION`].
     pub format_version: u32,
+    /// `"none"` when the plan was made from the state files alone; absent when Control D was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<String>,
+    /// With `refresh`: [`STATE_ONLY_NOTE`], for whoever reads the JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub profiles: Vec<ProfilePlan>,
     /// The sum of the profiles' estimates.
     pub estimate: Estimate,
@@ -67,10 +80,22 @@ impl Plan {
         let estimate = Estimate::sum(profiles.iter().map(|profile| &profile.estimate));
         Self {
             format_version: PLAN_FORMAT_VERSION,
+            refresh: None,
+            note: None,
             profiles,
             estimate,
             kept: Vec::new(),
         }
+    }
+
+    /// Marks the plan as made from the state files alone (`--refresh none`): Control D was not read.
+    pub fn mark_state_only(&mut self) {
+        self.refresh = Some("none".to_owned());
+        self.note = Some(STATE_ONLY_NOTE.to_owned());
+    }
+
+    pub fn is_state_only(&self) -> bool {
+        self.refresh.as_deref() == Some("none")
     }
 
     /// Whether applying would send any write.

@@ -84,18 +84,20 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(options: FetchOptions) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("ctrld-sync/", env!("CARGO_PKG_VERSION")))
-            .redirect(redirect_policy())
-            .connect_timeout(options.timeout)
-            .build()
-            .map_err(|err| error_chain(&err))?;
-        let manual = reqwest::Client::builder()
-            .user_agent(concat!("ctrld-sync/", env!("CARGO_PKG_VERSION")))
-            .redirect(redirect::Policy::none())
-            .connect_timeout(options.timeout)
-            .build()
-            .map_err(|err| error_chain(&err))?;
+        let client = crate::http::build_client(|| {
+            reqwest::Client::builder()
+                .user_agent(concat!("ctrld-sync/", env!("CARGO_PKG_VERSION")))
+                .redirect(redirect_policy())
+                .connect_timeout(options.timeout)
+        })
+        .map_err(|err| error_chain(&err))?;
+        let manual = crate::http::build_client(|| {
+            reqwest::Client::builder()
+                .user_agent(concat!("ctrld-sync/", env!("CARGO_PKG_VERSION")))
+                .redirect(redirect::Policy::none())
+                .connect_timeout(options.timeout)
+        })
+        .map_err(|err| error_chain(&err))?;
         Ok(Self {
             client,
             manual,

@@ -339,8 +339,7 @@ pub fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Reads an HTTP/1.1 request head (up to the blank line) from a raw test server's connection.
-pub fn read_http_head(stream: &mut std::net::TcpStream) -> String {
-    use std::io::Read;
+pub fn read_http_head(stream: &mut impl std::io::Read) -> String {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {

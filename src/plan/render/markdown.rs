@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::lines::{capped, folder_counts, folder_heading, notes, rule_lines};
 use super::text::estimate_line;
 use super::{summary_line, thousands, Detail};
-use crate::plan::{Plan, ProfilePlan};
+use crate::plan::{Plan, ProfilePlan, STATE_ONLY_NOTE};
 
 /// The most characters the Markdown plan may take.
 pub const MARKDOWN_BUDGET: usize = 60_000;
@@ -19,6 +19,9 @@ const NOTE_ROOM: usize = 300;
 
 pub fn render_markdown(plan: &Plan) -> String {
     let mut out = String::from("## ctrld-sync plan\n\n");
+    if plan.is_state_only() {
+        let _ = writeln!(out, "> **{STATE_ONLY_NOTE}**\n");
+    }
     for kept in &plan.kept {
         let _ = writeln!(
             out,

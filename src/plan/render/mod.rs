@@ -7,7 +7,7 @@ mod text;
 
 pub use json::render_json;
 pub use markdown::{render_markdown, MARKDOWN_BUDGET};
-pub use text::{render_text, render_text_with};
+pub use text::{render_text, render_text_styled, render_text_with};
 
 use super::types::{Plan, Summary};
 
@@ -42,8 +42,14 @@ pub fn render(plan: &Plan, format: Format) -> String {
 
 /// [`render`], with the text plan's overlap detail chosen.
 pub fn render_with(plan: &Plan, format: Format, detail: Detail) -> String {
+    render_styled(plan, format, detail, false)
+}
+
+/// [`render_with`], the text plan's `+`/`-`/`~` lines coloured when `color` is on (for a
+/// terminal). JSON and Markdown are never coloured.
+pub fn render_styled(plan: &Plan, format: Format, detail: Detail, color: bool) -> String {
     match format {
-        Format::Text => render_text_with(plan, detail),
+        Format::Text => render_text_styled(plan, detail, color),
         Format::Json => render_json(plan),
         Format::Markdown => render_markdown(plan),
     }

@@ -1,10 +1,11 @@
 //! `--format text`: a Terraform-like summary, then each profile's folder changes.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use super::lines::{capped, folder_counts, folder_heading, notes, rule_lines};
 use super::{summary_line, Detail};
-use crate::plan::{Estimate, Plan, ProfilePlan};
+use crate::plan::{Estimate, Plan, ProfilePlan, STATE_ONLY_NOTE};
 
 /// Rule lines shown per folder before "... and N more".
 pub const TEXT_LINES_PER_FOLDER: usize = 20;
@@ -15,7 +16,15 @@ pub fn render_text(plan: &Plan) -> String {
 }
 
 pub fn render_text_with(plan: &Plan, detail: Detail) -> String {
+    render_text_styled(plan, detail, false)
+}
+
+/// [`render_text_with`], with `+` lines green, `-` red and `~` yellow (ANSI) when `color` is on.
+pub fn render_text_styled(plan: &Plan, detail: Detail, color: bool) -> String {
     let mut out = String::new();
+    if plan.is_state_only() {
+        let _ = writeln!(out, "{STATE_ONLY_NOTE}\n");
+    }
     for kept in &plan.kept {
         let _ = writeln!(out, "! {kept}");
     }
@@ -27,12 +36,12 @@ pub fn render_text_with(plan: &Plan, detail: Detail) -> String {
         out.push_str("\n\n");
     }
     for profile in &plan.profiles {
-        render_profile(&mut out, profile, detail);
+        render_profile(&mut out, profile, detail, color);
     }
     out
 }
 
-fn render_profile(out: &mut String, profile: &ProfilePlan, detail: Detail) {
+fn render_profile(out: &mut String, profile: &ProfilePlan, detail: Detail, color: bool) {
     if !out.is_empty() && !out.ends_with("\n\n") {
         out.push('\n');
     }
@@ -47,10 +56,10 @@ fn render_profile(out: &mut String, profile: &ProfilePlan, detail: Detail) {
     }
     let _ = writeln!(out, "Profile {}:", profile.profile);
     for folder in profile.folders.iter().filter(|f| f.has_changes()) {
-        let _ = writeln!(out, "  {}", folder_heading(folder));
+        let _ = writeln!(out, "  {}", paint(&folder_heading(folder), color));
         let _ = writeln!(out, "      {}", folder_counts(folder));
         for line in rule_lines(folder, TEXT_LINES_PER_FOLDER) {
-            let _ = writeln!(out, "      {line}");
+            let _ = writeln!(out, "      {}", paint(&line, color));
         }
     }
     if profile.removals_first {
@@ -61,6 +70,20 @@ fn render_profile(out: &mut String, profile: &ProfilePlan, detail: Detail) {
     }
     write_notes(out, profile, detail);
     let _ = writeln!(out, "  {}", estimate_line(&profile.estimate));
+}
+
+/// A `+` line green, `-` red, `~` yellow, with `color`; any other line as it is.
+fn paint(line: &str, color: bool) -> Cow<'_, str> {
+    let ansi = match line.as_bytes().first() {
+        Some(b'+') => "32",
+        Some(b'-') => "31",
+        Some(b'~') => "33",
+        _ => return Cow::Borrowed(line),
+    };
+    match color {
+        true => Cow::Owned(format!("\x1b[{ansi}m{line}\x1b[0m")),
+        false => Cow::Borrowed(line),
+    }
 }
 
 /// Capped, except when every hostname was asked for (`-v`).
@@ -83,4 +106,27 @@ pub fn estimate_line(estimate: &Estimate) -> String {
         .map(|(method, n)| format!("{method} {n}"))
         .collect();
     format!("API calls: ~{} ({})", estimate.total, methods.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paint;
+
+    #[test]
+    fn plus_minus_and_tilde_lines_take_their_colours_only_when_asked() {
+        assert_eq!(
+            paint("+ a.example block", true),
+            "\x1b[32m+ a.example block\x1b[0m"
+        );
+        assert_eq!(
+            paint("- a.example block", true),
+            "\x1b[31m- a.example block\x1b[0m"
+        );
+        assert_eq!(
+            paint("~ a.example block", true),
+            "\x1b[33m~ a.example block\x1b[0m"
+        );
+        assert_eq!(paint("... and 3 more", true), "... and 3 more");
+        assert_eq!(paint("+ a.example block", false), "+ a.example block");
+    }
 }
