@@ -52,7 +52,10 @@ fn apply_as_estimated(setup: &Setup) -> String {
     let report = setup.dir.path().join("report.json");
     let stdout = setup.apply_ok(&["--report", report.to_str().unwrap()]);
     let report: serde_json::Value = serde_json::from_str(&read(&report)).unwrap();
-    assert_eq!(report["planned_calls"], report["calls"]["total"], "{report:#}");
+    assert_eq!(
+        report["planned_calls"], report["calls"]["total"],
+        "{report:#}"
+    );
     stdout
 }
 

@@ -64,6 +64,21 @@ fn color_always_paints_plus_minus_and_tilde_lines() {
 }
 
 #[test]
+fn apply_paints_the_plan_it_prints_the_same_way() {
+    let setup = changed_setup();
+    let output = setup
+        .command()
+        .env_remove("NO_COLOR")
+        .args(["--color", "always", "apply"])
+        .output()
+        .unwrap();
+    assert_success(&output, "apply");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let painted = format!("      {ESC}[32m+ c.example.com block{ESC}[0m\n");
+    assert!(stdout.contains(&painted), "{stdout}");
+}
+
+#[test]
 fn no_color_never_json_and_markdown_are_plain() {
     let setup = changed_setup();
     let plain = [

@@ -47,10 +47,11 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     };
     context
         .printer
-        .stdout(&render::render_with(
+        .stdout(&render::render_styled(
             &prepared.plan,
             render::Format::Text,
             super::plan::overlap_detail(context),
+            context.printer.stdout_color(),
         ))
         .map_err(|err| Error::io("<stdout>", err))?;
 
