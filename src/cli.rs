@@ -148,8 +148,8 @@ pub struct ProbeArgs {
     #[arg(long, value_enum, default_value_t = ProbeFormat::Text)]
     pub format: ProbeFormat,
 
-    /// Requests per second (default 5)
-    #[arg(long, value_name = "R")]
+    /// Requests per second, from 0.01 to 10000 (default 5)
+    #[arg(long, value_name = "R", value_parser = crate::bounds::rate_per_second)]
     pub max_rps: Option<f64>,
 }
 
@@ -228,13 +228,14 @@ pub struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = Refresh::Auto)]
     pub refresh: Refresh,
 
-    /// Requests of one profile in flight at once [default: config's `api.parallelism`, else 4]
-    #[arg(long, value_name = "N")]
+    /// Requests of one profile in flight at once, from 1 to 64 [default: config's
+    /// `api.parallelism`, else 4]
+    #[arg(long, value_name = "N", value_parser = crate::bounds::parallelism)]
     pub parallelism: Option<usize>,
 
-    /// Hard ceiling on requests per second, all profiles and tokens together [default: config's
-    /// `api.max_rps`, else none: adaptive pacing alone]
-    #[arg(long, value_name = "R")]
+    /// Hard ceiling on requests per second, all profiles and tokens together, from 0.01 to 10000
+    /// [default: config's `api.max_rps`, else none: adaptive pacing alone]
+    #[arg(long, value_name = "R", value_parser = crate::bounds::rate_per_second)]
     pub max_rps: Option<f64>,
 
     /// Allow deleting managed folders and removing more than `max_delete_percent` of a folder's rules

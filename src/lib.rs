@@ -3,6 +3,7 @@
 //! The binary is a thin shell over this library so that tests and benchmarks can call each stage.
 
 pub mod apply;
+pub mod bounds;
 pub mod cli;
 pub mod commands;
 pub mod config;

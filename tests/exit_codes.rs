@@ -104,3 +104,329 @@ fn zero_for_help_and_version_on_stdout() {
         )))
         .stderr("");
 }
+
+/// Every numeric config key and flag, with the range the README documents for it.
+mod numbers {
+    use std::path::Path;
+    use std::process::Output;
+
+    use assert_cmd::Command;
+    use controld_emulator::{Emulator, EmulatorConfig};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    /// Where a number goes: a key under a table of the config, or a flag of a command.
+    #[derive(Clone, Copy, Debug)]
+    enum Target {
+        Key {
+            table: &'static str,
+            key: &'static str,
+            range: Range,
+        },
+        Flag {
+            command: &'static str,
+            flag: &'static str,
+            range: Range,
+        },
+    }
+
+    /// `min..=max`, or `min < x <= max` when `above_min`; `whole`: integers only.
+    #[derive(Clone, Copy, Debug)]
+    struct Range {
+        min: f64,
+        above_min: bool,
+        max: f64,
+        whole: bool,
+    }
+
+    const fn decimal(min: f64, above_min: bool, max: f64) -> Range {
+        Range {
+            min,
+            above_min,
+            max,
+            whole: false,
+        }
+    }
+
+    const fn whole(min: f64, max: f64) -> Range {
+        Range {
+            min,
+            above_min: false,
+            max,
+            whole: true,
+        }
+    }
+
+    const TIMEOUT: Range = decimal(0.0, true, 3_600.0);
+    const RATE: Range = decimal(0.01, false, 10_000.0);
+    const PARALLELISM: Range = whole(1.0, 64.0);
+
+    const TARGETS: &[Target] = &[
+        Target::Key {
+            table: "api",
+            key: "timeout",
+            range: TIMEOUT,
+        },
+        Target::Key {
+            table: "api",
+            key: "max_rps",
+            range: RATE,
+        },
+        Target::Key {
+            table: "api",
+            key: "parallelism",
+            range: PARALLELISM,
+        },
+        Target::Key {
+            table: "sources",
+            key: "timeout",
+            range: TIMEOUT,
+        },
+        Target::Key {
+            table: "sources",
+            key: "max_bytes",
+            range: whole(1.0, 1_073_741_824.0),
+        },
+        Target::Key {
+            table: "sources",
+            key: "concurrency",
+            range: PARALLELISM,
+        },
+        Target::Key {
+            table: "sources",
+            key: "retries",
+            range: whole(0.0, 10.0),
+        },
+        Target::Key {
+            table: "safety",
+            key: "max_delete_percent",
+            range: decimal(0.0, false, 100.0),
+        },
+        Target::Key {
+            table: "safety",
+            key: "min_rules",
+            range: whole(0.0, 10_000.0),
+        },
+        Target::Flag {
+            command: "apply",
+            flag: "--max-rps",
+            range: RATE,
+        },
+        Target::Flag {
+            command: "apply",
+            flag: "--parallelism",
+            range: PARALLELISM,
+        },
+        Target::Flag {
+            command: "probe",
+            flag: "--max-rps",
+            range: RATE,
+        },
+    ];
+
+    /// A number as TOML and the command line write it, and its value when it has one.
+    #[derive(Clone, Debug)]
+    struct Number {
+        text: String,
+        value: Option<f64>,
+    }
+
+    fn float(value: f64) -> Number {
+        let text = match value {
+            v if v.is_nan() => "nan".to_string(),
+            v if v == f64::INFINITY => "inf".to_string(),
+            v if v == f64::NEG_INFINITY => "-inf".to_string(),
+            v => format!("{v:?}"),
+        };
+        Number {
+            text,
+            value: Some(value),
+        }
+    }
+
+    fn integer(value: i64) -> Number {
+        Number {
+            text: value.to_string(),
+            value: Some(value as f64),
+        }
+    }
+
+    /// Absurd numbers (NaN, infinities, negatives, 1e308, huge integers, text no number type
+    /// holds) half the time, numbers near or inside the ranges the other half.
+    fn numbers() -> impl Strategy<Value = Number> {
+        let absurd = prop_oneof![
+            any::<f64>().prop_map(float),
+            any::<i64>().prop_map(integer),
+            prop::sample::select(vec![
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                1e308,
+                -1e308,
+                1e20,
+                1e-300,
+                -1.0,
+                0.0,
+            ])
+            .prop_map(float),
+            prop::sample::select(vec![i64::MAX, i64::MIN, 4_611_686_018_427_387_904, -1, 0])
+                .prop_map(integer),
+            Just(Number {
+                text: "99999999999999999999999".into(),
+                value: None,
+            }),
+        ];
+        let near = prop_oneof![
+            (-2.0..20_000.0f64).prop_map(float),
+            (-2i64..70).prop_map(integer),
+            prop::sample::select(vec![0.01, 0.009, 3_600.0, 3_600.5, 100.0, 100.5, 10_000.0])
+                .prop_map(float),
+            prop::sample::select(vec![
+                1,
+                64,
+                65,
+                10,
+                11,
+                10_000,
+                10_001,
+                1 << 30,
+                (1 << 30) + 1
+            ])
+            .prop_map(integer),
+        ];
+        prop_oneof![absurd, near]
+    }
+
+    /// Whether the key or flag takes what is written: a whole number for a whole key (a decimal
+    /// there is a type error; an integer for a decimal key is fine), within the i64 TOML holds.
+    fn readable(range: &Range, number: &Number) -> bool {
+        let is_integer_text = !number.text.contains(['.', 'e', 'n', 'i']);
+        number.value.is_some() && (!range.whole || is_integer_text)
+    }
+
+    fn in_range(range: &Range, number: &Number) -> bool {
+        let value = number.value.unwrap_or(f64::NAN);
+        let above_min = match range.above_min {
+            true => value > range.min,
+            false => value >= range.min,
+        };
+        readable(range, number) && above_min && value <= range.max
+    }
+
+    /// The run, in a directory of its own: a config with one profile and no folder; with a flag,
+    /// the config holds no number at all. The emulator refuses the token, so a number in range
+    /// ends at the first request (the client, its pacing and its slots were built by then).
+    fn run(emulator: &Emulator, dir: &Path, target: &Target, number: &Number) -> Output {
+        let profile = "[[profile]]\nid = \"p1\"\nfolders = []\n";
+        let (config, args) = match target {
+            Target::Key { table, key, .. } => (
+                format!("[{table}]\n{key} = {}\n\n{profile}", number.text),
+                vec!["apply".to_string()],
+            ),
+            Target::Flag { command, flag, .. } => {
+                let mut args = vec![command.to_string(), format!("{flag}={}", number.text)];
+                if *command == "probe" {
+                    args.extend(["--profile".to_string(), "p1".to_string()]);
+                }
+                (profile.to_string(), args)
+            }
+        };
+        std::fs::write(dir.join("ctrld-sync.toml"), config).unwrap();
+        Command::cargo_bin("ctrld-sync")
+            .unwrap()
+            .current_dir(dir)
+            .env("CTRLD_API_TOKEN", "not-the-emulators-token")
+            .args([
+                "--no-progress",
+                "--color",
+                "never",
+                "--api-url",
+                &emulator.url(),
+            ])
+            .args(&args)
+            .output()
+            .unwrap()
+    }
+
+    fn check(emulator: &Emulator, target: &Target, number: &Number) -> Result<(), TestCaseError> {
+        let dir = tempfile::tempdir().unwrap();
+        let output = run(emulator, dir.path(), target, number);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        prop_assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{:?} {:?}: {}",
+            target,
+            number,
+            stderr
+        );
+        prop_assert!(!stderr.contains("panicked"), "{}", stderr);
+        let (range, refused) = match target {
+            Target::Key { table, key, range } => {
+                let names = format!("`{key} = {}` under [{table}]", number.text);
+                let refused = stderr.contains("ctrld-sync.toml:2:")
+                    && (stderr.contains(&names) || !readable(range, number));
+                (range, refused)
+            }
+            Target::Flag { flag, range, .. } => (
+                range,
+                stderr.contains("invalid value") && stderr.contains(flag),
+            ),
+        };
+        match in_range(range, number) {
+            true => prop_assert!(
+                stderr.contains("the API token was rejected"),
+                "{:?} {:?} is in range, so only the token is refused: {}",
+                target,
+                number,
+                stderr
+            ),
+            false => prop_assert!(
+                refused,
+                "{:?} {:?} is out of range: {}",
+                target,
+                number,
+                stderr
+            ),
+        }
+        Ok(())
+    }
+
+    /// `apply` and `probe` on any number in any numeric key or flag: exit 1 (the number refused,
+    /// naming the key with its file:line or the flag, before any request; or, in range, the
+    /// emulator refusing the token), never a panic (101).
+    #[test]
+    fn a_number_anywhere_is_refused_or_used_never_a_panic() {
+        let emulator = Emulator::start_background(EmulatorConfig {
+            token: "the-emulators-token".into(),
+            profiles: vec!["p1".into()],
+            ..EmulatorConfig::default()
+        })
+        .unwrap();
+        // The inputs of the report that found the panics, then random ones.
+        let seen = [
+            (0, float(1e20)),
+            (3, float(1e20)),
+            (1, float(1e-300)),
+            (2, integer(4_611_686_018_427_387_904)),
+            (9, float(1e-300)),
+            (10, integer(4_611_686_018_427_387_904)),
+            (11, integer(0)),
+        ];
+        for (index, number) in &seen {
+            check(&emulator, &TARGETS[*index], number).unwrap();
+        }
+        let config = Config {
+            cases: 64,
+            failure_persistence: None,
+            max_shrink_iters: 32,
+            ..Config::default()
+        };
+        let targets = prop::sample::select(TARGETS.to_vec());
+        TestRunner::new(config)
+            .run(&(targets, numbers()), |(target, number)| {
+                check(&emulator, &target, &number)
+            })
+            .unwrap();
+    }
+}

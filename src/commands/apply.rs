@@ -32,7 +32,6 @@ struct Prepared {
 
 pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     let started = Instant::now();
-    check_limits(&args)?;
     let workspace = Workspace::open(context)?;
     let config = &workspace.config;
     let store = &workspace.store;
@@ -200,21 +199,6 @@ fn profile_label(config: &Config, id: &str) -> String {
     {
         Some(name) => format!("{name} ({id})"),
         None => id.to_string(),
-    }
-}
-
-/// `--parallelism 0` would never send a request; a zero or negative rate would never pace.
-fn check_limits(args: &ApplyArgs) -> Result<()> {
-    if args.parallelism == Some(0) {
-        return Err(Error::Usage(
-            "--parallelism must be at least 1 (requests in flight at once)".into(),
-        ));
-    }
-    match args.max_rps {
-        Some(rate) if !(rate.is_finite() && rate > 0.0) => Err(Error::Usage(format!(
-            "--max-rps {rate} is not a rate: give a number of requests per second above 0"
-        ))),
-        _ => Ok(()),
     }
 }
 

@@ -12,9 +12,10 @@ use super::error::problem_at;
 use super::raw::{OrderedFolders, RawApi, RawConfig, RawFolder, RawProfile, RawSafety, RawSources};
 use super::secrets::{API_REMEDY, LIST_REMEDY};
 use super::{
-    beside_config, config_dir, ApiConfig, Config, ConfigProblem, FolderConfig, Format,
-    ProfileConfig, SafetyConfig, SourceLocation, SourcesConfig,
+    beside_config, config_dir, ApiConfig, Config, ConfigProblem, FolderConfig, Format, ProfileConfig,
+    SafetyConfig, SourceLocation, SourcesConfig,
 };
+use crate::bounds;
 use crate::hash::sha256_hex;
 use crate::model::{ActionKind, FolderAction};
 
@@ -95,13 +96,14 @@ impl Checker<'_> {
             base_url,
             max_rps: raw
                 .max_rps
-                .and_then(|rps| self.positive(rps, "max_rps", "requests per second")),
+                .and_then(|rps| self.decimal(rps, "max_rps", "api", &bounds::RATE_PER_SECOND)),
             parallelism: raw
                 .parallelism
-                .and_then(|n| self.at_least_one(n, "parallelism")),
+                .and_then(|n| self.whole(n, "parallelism", "api", &bounds::PARALLELISM))
+                .map(|n| n as usize),
             timeout: raw
                 .timeout
-                .and_then(|secs| self.positive(secs, "timeout", "seconds"))
+                .and_then(|secs| self.decimal(secs, "timeout", "api", &bounds::TIMEOUT_SECONDS))
                 .map(Duration::from_secs_f64),
         }
     }
@@ -111,16 +113,16 @@ impl Checker<'_> {
         SourcesConfig {
             max_bytes: raw
                 .max_bytes
-                .and_then(|n| self.at_least_one(n, "max_bytes"))
-                .map_or(defaults.max_bytes, |n| n as u64),
+                .and_then(|n| self.whole(n, "max_bytes", "sources", &bounds::MAX_BYTES))
+                .unwrap_or(defaults.max_bytes),
             timeout: raw
                 .timeout
-                .and_then(|secs| self.positive(secs, "timeout", "seconds"))
+                .and_then(|secs| self.decimal(secs, "timeout", "sources", &bounds::TIMEOUT_SECONDS))
                 .map_or(defaults.timeout, Duration::from_secs_f64),
             concurrency: raw
                 .concurrency
-                .and_then(|n| self.at_least_one(n, "concurrency"))
-                .unwrap_or(defaults.concurrency),
+                .and_then(|n| self.whole(n, "concurrency", "sources", &bounds::CONCURRENCY))
+                .map_or(defaults.concurrency, |n| n as usize),
             strict: raw.strict.unwrap_or(defaults.strict),
             retries: raw
                 .retries
@@ -136,61 +138,16 @@ impl Checker<'_> {
     fn safety(&mut self, raw: RawSafety) -> SafetyConfig {
         let defaults = SafetyConfig::default();
         let max_delete_percent = raw.max_delete_percent.and_then(|percent| {
-            let value = *percent.get_ref();
-            if (0.0..=100.0).contains(&value) {
-                Some(value)
-            } else {
-                self.report(
-                    percent.span(),
-                    format!("`max_delete_percent = {value}`: write a percentage from 0 to 100"),
-                );
-                None
-            }
+            self.decimal(percent, "max_delete_percent", "safety", &bounds::PERCENT)
         });
-        let min_rules = raw.min_rules.and_then(|n| {
-            let value = *n.get_ref();
-            match usize::try_from(value) {
-                Ok(value) => Some(value),
-                Err(_) => {
-                    self.report(
-                        n.span(),
-                        format!("`min_rules = {value}`: write 0 or a positive number of rules"),
-                    );
-                    None
-                }
-            }
-        });
+        let min_rules = raw
+            .min_rules
+            .and_then(|n| self.whole(n, "min_rules", "safety", &bounds::MIN_RULES))
+            .map(|n| n as usize);
         SafetyConfig {
             max_delete_percent: max_delete_percent.unwrap_or(defaults.max_delete_percent),
             min_rules: min_rules.unwrap_or(defaults.min_rules),
             allow_destroy: raw.allow_destroy.unwrap_or(defaults.allow_destroy),
-        }
-    }
-
-    fn positive(&mut self, value: Spanned<f64>, key: &str, unit: &str) -> Option<f64> {
-        let number = *value.get_ref();
-        if number.is_finite() && number > 0.0 {
-            Some(number)
-        } else {
-            self.report(
-                value.span(),
-                format!("`{key} = {number}`: write a positive number of {unit}"),
-            );
-            None
-        }
-    }
-
-    fn at_least_one(&mut self, value: Spanned<i64>, key: &str) -> Option<usize> {
-        let number = *value.get_ref();
-        match usize::try_from(number) {
-            Ok(n) if n >= 1 => Some(n),
-            _ => {
-                self.report(
-                    value.span(),
-                    format!("`{key} = {number}`: write a whole number of at least 1"),
-                );
-                None
-            }
         }
     }
 

@@ -15,6 +15,7 @@
 
 mod check;
 mod error;
+mod numbers;
 mod raw;
 mod secrets;
 mod source_keys;

@@ -49,15 +49,15 @@ pub(super) struct RawApi {
     /// The API's base URL (default https://api.controld.com; plain http only for loopback).
     #[schemars(with = "Option<String>")]
     pub(super) base_url: Option<Spanned<String>>,
-    /// A hard ceiling in requests per second over the whole run, all profiles together (default:
-    /// none, the pacing adapts to the API's limit).
-    #[schemars(with = "Option<f64>", range(min = 0))]
+    /// A hard ceiling in requests per second over the whole run, all profiles together, from 0.01
+    /// to 10000 (default: none, the pacing adapts to the API's limit).
+    #[schemars(with = "Option<f64>", range(min = 0.01, max = 10000))]
     pub(super) max_rps: Option<Spanned<f64>>,
-    /// Requests of one profile in flight at once (default 4).
-    #[schemars(with = "Option<i64>", range(min = 1))]
+    /// Requests of one profile in flight at once, from 1 to 64 (default 4).
+    #[schemars(with = "Option<i64>", range(min = 1, max = 64))]
     pub(super) parallelism: Option<Spanned<i64>>,
-    /// Seconds per request (default 30).
-    #[schemars(with = "Option<f64>", range(min = 0))]
+    /// Seconds per request, above 0 and at most 3600 (default 30).
+    #[schemars(with = "Option<f64>", range(max = 3600), extend("exclusiveMinimum" = 0))]
     pub(super) timeout: Option<Spanned<f64>>,
 }
 
@@ -65,19 +65,19 @@ pub(super) struct RawApi {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Sources")]
 pub(super) struct RawSources {
-    /// Body-size cap per source in bytes (default 16 MiB), enforced while downloading.
-    #[schemars(with = "Option<i64>", range(min = 1))]
+    /// Body-size cap per source in bytes, at most 1 GiB (default 16 MiB), enforced while downloading.
+    #[schemars(with = "Option<i64>", range(min = 1, max = 1073741824))]
     pub(super) max_bytes: Option<Spanned<i64>>,
-    /// Seconds per source (default 30).
-    #[schemars(with = "Option<f64>", range(min = 0))]
+    /// Seconds per source, above 0 and at most 3600 (default 30).
+    #[schemars(with = "Option<f64>", range(max = 3600), extend("exclusiveMinimum" = 0))]
     pub(super) timeout: Option<Spanned<f64>>,
-    /// Sources fetched at once (default 8).
-    #[schemars(with = "Option<i64>", range(min = 1))]
+    /// Sources fetched at once, from 1 to 64 (default 8).
+    #[schemars(with = "Option<i64>", range(min = 1, max = 64))]
     pub(super) concurrency: Option<Spanned<i64>>,
     /// true: an invalid hostname in a source is an error, not a skipped line.
     pub(super) strict: Option<bool>,
     /// Retries of a source download after a 429, a 5xx, a timeout or a dropped connection.
-    #[schemars(with = "Option<i64>", range(min = 0))]
+    #[schemars(with = "Option<i64>", range(min = 0, max = 10))]
     pub(super) retries: Option<Spanned<i64>>,
     /// fail (default): a failed source stops the run; keep: its folder is kept as it is, the others sync.
     #[schemars(with = "Option<String>", extend("enum" = ["fail", "keep"]))]
@@ -91,8 +91,8 @@ pub(super) struct RawSafety {
     /// Refuse removing more than this share of a folder's rules (default 30)...
     #[schemars(with = "Option<f64>", range(min = 0, max = 100))]
     pub(super) max_delete_percent: Option<Spanned<f64>>,
-    /// ...when the folder holds at least this many rules (default 10).
-    #[schemars(with = "Option<i64>", range(min = 0))]
+    /// ...when the folder holds at least this many rules, at most 10000 (default 10).
+    #[schemars(with = "Option<i64>", range(min = 0, max = 10000))]
     pub(super) min_rules: Option<Spanned<i64>>,
     /// true: as if --allow-destroy were always passed.
     pub(super) allow_destroy: Option<bool>,

@@ -8,24 +8,12 @@ use toml::Spanned;
 
 use super::check::Checker;
 use super::{FolderConfig, OnError, ProfileConfig, SourceAuth, SourceLocation, DEFAULT_TOKEN_ENV};
-
-/// More would only delay a run that is failing anyway ([`crate::source::fetch::MAX_RETRY_TIME`]
-/// bounds the time as well).
-const MAX_RETRIES: u32 = 10;
+use crate::bounds;
 
 impl Checker<'_> {
     pub(super) fn retries(&mut self, value: Spanned<i64>) -> Option<u32> {
-        let number = *value.get_ref();
-        match u32::try_from(number) {
-            Ok(n) if n <= MAX_RETRIES => Some(n),
-            _ => {
-                self.report(
-                    value.span(),
-                    format!("`retries = {number}`: write a whole number from 0 (no retry) to {MAX_RETRIES}"),
-                );
-                None
-            }
-        }
+        let retries = self.whole(value, "retries", "sources", &bounds::RETRIES)?;
+        u32::try_from(retries).ok()
     }
 }
 
