@@ -22,6 +22,8 @@ impl Runner {
             apply_support::copy_tree(Path::new(tree), &dir.path().join(tree));
         }
         let _ = fs::remove_file(dir.path().join("state/.sandbox.json"));
+        // A checkout has `.git`: the example's `state_dir = "../state"` stays inside it.
+        fs::create_dir(dir.path().join(".git")).unwrap();
         Self { dir }
     }
 

@@ -1,5 +1,5 @@
-//! Input that cannot reach outside: profile ids, `path` sources, and source lines quoted in
-//! messages. The real binary on configs in a temporary directory.
+//! Input that cannot reach outside: profile ids, `path` sources, `state_dir`, and source lines
+//! quoted in messages. The real binary on configs in a temporary directory.
 
 use std::path::Path;
 
@@ -58,6 +58,42 @@ impl Repo {
             .stderr(contains("ctrld-sync.toml:6:"))
             .stderr(contains("leads outside the config's directory"))
             .stderr(contains("leaked").not());
+    }
+}
+
+impl Repo {
+    /// Makes `repo/` a repository (its `.git` entry is all that is looked at).
+    fn init_git(&self) -> &Self {
+        std::fs::create_dir_all(self.repo().join(".git")).unwrap();
+        self
+    }
+
+    /// The config with `state_dir = "<dir>"` on line 1 (none: no `state_dir`).
+    fn set_state_dir(&self, dir: Option<&str>) -> &Self {
+        let path = self.repo().join("ctrld-sync.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = match text.split_once("[[profile]]") {
+            Some((_, rest)) => format!("[[profile]]{rest}"),
+            None => text,
+        };
+        let line = dir.map(|dir| format!("state_dir = {dir:?}\n"));
+        std::fs::write(path, line.unwrap_or_default() + &text).unwrap();
+        self
+    }
+
+    /// `validate` and `plan` (which makes the state directory and its `.lock`) refuse `state_dir`
+    /// at line 1 of the config, saying `why`; `root/outside` stays empty.
+    fn state_dir_refused(&self, why: &str) {
+        for args in [&["validate"][..], &["plan", "--refresh", "none"]] {
+            self.run(args)
+                .code(1)
+                .stdout("")
+                .stderr(contains("ctrld-sync.toml:1:13: `state_dir = "))
+                .stderr(contains(why));
+        }
+        let outside = std::fs::read_dir(self.root.path().join("outside")).unwrap();
+        let names: Vec<_> = outside.map(|entry| entry.unwrap().file_name()).collect();
+        assert_eq!(names, ["secret.txt"], "nothing is made outside");
     }
 }
 
@@ -155,4 +191,112 @@ fn quoted_source_lines_are_escaped_and_cut_at_80_characters() {
     let cut = format!("`{}…`", &format!("{long} x")[..80]);
     assert!(stdout.contains(&cut), "{stdout}");
     assert!(!stdout.contains(&"a".repeat(81)), "{stdout}");
+}
+
+#[test]
+fn a_state_dir_outside_the_repository_is_refused_before_anything_is_made() {
+    let repo = Repo::new("p1", "lists/mine.txt");
+    repo.init_git();
+    let outside = repo.root.path().join("outside/state");
+    repo.set_state_dir(Some(outside.to_str().unwrap()))
+        .state_dir_refused("is an absolute path");
+    let beside_root = format!("{}-state", repo.root.path().display());
+    let climbing_past_root = format!(
+        "../../{}",
+        Path::new(&beside_root)
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+    );
+    for climbing in [
+        "../outside/state",
+        "lists/../../outside/state",
+        &climbing_past_root,
+    ] {
+        repo.set_state_dir(Some(climbing))
+            .state_dir_refused("leads outside the config's repository");
+    }
+    assert!(!Path::new(&beside_root).exists());
+
+    // Inside the repository, anywhere; the flag names any directory (whoever runs it chose it).
+    repo.set_state_dir(Some("./deeper/../kept"))
+        .run(&["plan", "--refresh", "none"])
+        .success();
+    assert!(repo.repo().join("kept/.lock").exists());
+    repo.set_state_dir(None);
+    let flag = [
+        "--state-dir",
+        outside.to_str().unwrap(),
+        "plan",
+        "--refresh",
+        "none",
+    ];
+    repo.run(&flag).success();
+    assert!(outside.join(".lock").exists());
+}
+
+#[test]
+fn without_a_repository_the_state_dir_stays_in_the_config_directory() {
+    let repo = Repo::new("p1", "lists/mine.txt");
+    repo.set_state_dir(Some("../state"))
+        .state_dir_refused("leads outside the config's directory");
+    repo.set_state_dir(Some("state"))
+        .run(&["validate"])
+        .success();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_state_dir_through_a_symlink_out_of_the_repository_is_refused() {
+    let repo = Repo::new("p1", "lists/mine.txt");
+    repo.init_git();
+    symlink(
+        &repo.root.path().join("outside"),
+        &repo.repo().join("state"),
+    );
+    repo.set_state_dir(Some("state"))
+        .state_dir_refused("leads outside the config's repository");
+    repo.set_state_dir(Some("state/deeper"))
+        .state_dir_refused("leads outside the config's repository");
+}
+
+/// The example keeps its state in the repository's top-level `state/` (`state_dir = "../state"`
+/// beside `examples/`): allowed in a clone, refused in a copy without `.git`.
+#[test]
+fn the_example_config_keeps_its_state_at_the_top_of_its_repository() {
+    let copy = tempfile::tempdir().unwrap();
+    for tree in ["examples", "state"] {
+        copy_tree(Path::new(tree), &copy.path().join(tree));
+    }
+    let plan = |copy: &Path| {
+        Command::cargo_bin("ctrld-sync")
+            .unwrap()
+            .current_dir(copy)
+            .args(["--no-progress", "--config", "examples/ctrld-sync.toml"])
+            .args(["plan", "--refresh", "none"])
+            .env_remove("CTRLD_API_TOKEN")
+            .env_remove("CTRLD_API_URL")
+            .assert()
+    };
+    plan(copy.path())
+        .code(1)
+        .stderr(contains("examples/ctrld-sync.toml:6:13: `state_dir = \"../state\"` leads outside the config's directory"));
+    std::fs::create_dir(copy.path().join(".git")).unwrap();
+    plan(copy.path())
+        .success()
+        .stdout(contains("Profile 1home2sandbox"));
+    assert!(copy.path().join("state/.lock").exists());
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        match entry.file_type().unwrap().is_dir() {
+            true => copy_tree(&entry.path(), &target),
+            false => drop(std::fs::copy(entry.path(), &target).unwrap()),
+        }
+    }
 }

@@ -19,6 +19,8 @@ fn fresh_clone() -> TempDir {
     apply_support::copy_tree(Path::new("state"), &dir.path().join("state"));
     let _ = fs::remove_file(dir.path().join("state/.sandbox.json"));
     let _ = fs::remove_file(dir.path().join("state/.lock"));
+    // A clone has `.git`: the example's `state_dir = "../state"` stays inside its repository.
+    fs::create_dir(dir.path().join(".git")).unwrap();
     dir
 }
 

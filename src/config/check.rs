@@ -12,7 +12,7 @@ use super::error::problem_at;
 use super::raw::{OrderedFolders, RawApi, RawConfig, RawFolder, RawProfile, RawSafety, RawSources};
 use super::secrets::{API_REMEDY, LIST_REMEDY};
 use super::{
-    beside_config, config_dir, ApiConfig, Config, ConfigProblem, FolderConfig, Format, ProfileConfig,
+    config_dir, ApiConfig, Config, ConfigProblem, FolderConfig, Format, ProfileConfig,
     SafetyConfig, SourceLocation, SourcesConfig,
 };
 use crate::bounds;
@@ -73,7 +73,9 @@ impl Checker<'_> {
             );
             return None;
         }
-        Some(beside_config(self.path, dir.get_ref()))
+        super::state_dir::contained(self.path, dir.get_ref())
+            .map_err(|message| self.report(dir.span(), message))
+            .ok()
     }
 
     fn api(&mut self, raw: RawApi) -> ApiConfig {

@@ -19,6 +19,7 @@ mod numbers;
 mod raw;
 mod secrets;
 mod source_keys;
+mod state_dir;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -301,13 +302,17 @@ pub fn json_schema() -> String {
 }
 
 /// The config's `state_dir` (resolved against its directory), read before the config is loaded in
-/// full: the state dir is chosen before any command runs. A file that cannot be read or parsed gives
-/// `None` here; loading it reports why.
+/// full: the state dir is chosen before any command runs. A file that cannot be read or parsed, or
+/// a `state_dir` outside the config's repository, gives `None` here (nothing is ever made there);
+/// loading the config reports why.
 pub fn state_dir_setting(path: &Path) -> Option<PathBuf> {
     let text = std::fs::read_to_string(path).ok()?;
     let table: toml::Table = toml::from_str(&text).ok()?;
     let dir = table.get("state_dir")?.as_str()?;
-    (!dir.trim().is_empty()).then(|| beside_config(path, dir))
+    if dir.trim().is_empty() {
+        return None;
+    }
+    state_dir::contained(path, dir).ok()
 }
 
 /// `relative` resolved against the config file's directory, with `..` folded lexically
@@ -404,17 +409,20 @@ via = "10.0.0.1"
 
     #[test]
     fn state_dir_is_resolved_against_the_config_dir_and_read_ahead() {
-        let config = parse(&format!("state_dir = \"../state\"\n{GOOD}")).unwrap();
-        assert_eq!(config.state_dir, Some(PathBuf::from("state")));
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+        std::fs::create_dir_all(repo.path().join("dir")).unwrap();
+        let path = repo.path().join("dir/ctrld-sync.toml");
+        let config = Config::from_str(&format!("state_dir = \"../state\"\n{GOOD}"), &path);
+        assert_eq!(config.unwrap().state_dir, Some(repo.path().join("state")));
         assert_eq!(parse(GOOD).unwrap().state_dir, None);
         let problem = first_problem(&format!("state_dir = \" \"\n{GOOD}"));
         assert!(problem.message.contains("state_dir"), "{}", problem.message);
 
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ctrld-sync.toml");
         std::fs::write(&path, format!("state_dir = \"../state\"\n{GOOD}")).unwrap();
-        let parent = dir.path().parent().unwrap();
-        assert_eq!(state_dir_setting(&path), Some(parent.join("state")));
+        assert_eq!(state_dir_setting(&path), Some(repo.path().join("state")));
+        std::fs::write(&path, format!("state_dir = \"../..\"\n{GOOD}")).unwrap();
+        assert_eq!(state_dir_setting(&path), None, "outside the repository");
         assert_eq!(
             beside_config(Path::new("ctrld-sync.toml"), "../s"),
             PathBuf::from("../s")
