@@ -1,7 +1,9 @@
-//! Quoting text that comes from outside (a source's lines, a config value) into a message: control
-//! characters and invisible direction overrides escaped, cut at [`MAX_QUOTED_CHARS`] characters, so
-//! a hostile or broken list cannot rewrite a terminal, a log line or a pull-request comment.
+//! Quoting text that comes from outside (a source's lines, a config value, a server's message, a
+//! folder name or header value from the network) into a message: control characters and invisible
+//! direction overrides escaped, cut at [`MAX_QUOTED_CHARS`] characters, so a hostile or broken list
+//! or server cannot rewrite a terminal, a log line or a pull-request comment.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// The most characters of quoted text a message shows.
@@ -20,14 +22,32 @@ pub fn sanitize(text: &str) -> String {
             out.push('…');
             break;
         }
-        if needs_escape(c) {
-            // `\u{1b}`, `\n`, `\t`: visible, and never acted on by a terminal.
-            let _ = write!(out, "{}", c.escape_default());
-        } else {
-            out.push(c);
-        }
+        push_escaped(&mut out, c);
     }
     out
+}
+
+/// The text escaped as [`sanitize`] escapes it, but whole: for text shown in full, such as a
+/// server's message (already cut to its first line where it is read) or a plan's rule line.
+/// Borrowed when there is nothing to escape.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    if needs_escape(c) {
+        // `\u{1b}`, `\n`, `\t`: visible, and never acted on by a terminal.
+        let _ = write!(out, "{}", c.escape_default());
+    } else {
+        out.push(c);
+    }
 }
 
 /// Control characters, and the format characters that reorder or hide text.
@@ -45,6 +65,16 @@ mod tests {
         assert_eq!(quote("a\u{1b}[31mred\r\n"), "`a\\u{1b}[31mred\\r\\n`");
         assert_eq!(quote("evil\u{202e}txt"), "`evil\\u{202e}txt`");
         assert_eq!(quote("plain.example"), "`plain.example`");
+    }
+
+    #[test]
+    fn escape_keeps_the_whole_text() {
+        let long = format!("{}\u{1b}]0;title\u{7}", "x".repeat(100));
+        assert_eq!(
+            escape(&long),
+            format!("{}\\u{{1b}}]0;title\\u{{7}}", "x".repeat(100))
+        );
+        assert!(matches!(escape("plain"), Cow::Borrowed("plain")));
     }
 
     #[test]

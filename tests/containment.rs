@@ -1,8 +1,12 @@
-//! Input that cannot reach outside: profile ids, `path` sources, `state_dir`, and source lines
-//! quoted in messages. The real binary on configs in a temporary directory.
+//! Input that cannot reach outside: profile ids, `path` sources, `state_dir`; and text from outside
+//! (source lines, what Control D answers) that cannot act on a terminal. The real binary on configs
+//! in a temporary directory.
+
+mod apply_support;
 
 use std::path::Path;
 
+use apply_support::{copy_tree, folder, hosts, rule, FolderSpec, Setup};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
@@ -289,14 +293,139 @@ fn the_example_config_keeps_its_state_at_the_top_of_its_repository() {
     assert!(copy.path().join("state/.lock").exists());
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        match entry.file_type().unwrap().is_dir() {
-            true => copy_tree(&entry.path(), &target),
-            false => drop(std::fs::copy(entry.path(), &target).unwrap()),
-        }
+/// Clears the screen, sets the terminal's title, rings the bell.
+const HOSTILE: &str = "\u{1b}[2J\u{1b}]0;owned\u{7}";
+/// How [`HOSTILE`] is shown.
+const ESCAPED: &str = "\\u{1b}[2J\\u{1b}]0;owned\\u{7}";
+
+/// No escape or bell byte reached stdout or stderr.
+fn assert_no_raw_escape(output: &std::process::Output, what: &str) {
+    for (stream, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        assert!(
+            !bytes.contains(&0x1b) && !bytes.contains(&0x07),
+            "{what}: raw control bytes on {stream}:\n{}",
+            String::from_utf8_lossy(bytes)
+        );
     }
+}
+
+/// A loopback server that answers every request with `response` (and closes the connection).
+fn serve(response: Vec<u8>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            apply_support::read_http_head(&mut stream);
+            let _ = std::io::Write::write_all(&mut stream, &response);
+        }
+    });
+    url
+}
+
+fn http(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn an_api_error_message_or_page_holding_escape_sequences_is_shown_escaped() {
+    let envelope = serde_json::json!({
+        "body": [],
+        "success": false,
+        "error": {"code": 40003, "message": format!("bad {HOSTILE} request")},
+    });
+    let page = format!("<html>{HOSTILE}login</html>");
+    let cases = [
+        (
+            http("400 Bad Request", "application/json", &envelope.to_string()),
+            format!("rejected by Control D (code 40003): bad {ESCAPED} request"),
+        ),
+        (
+            http("200 OK", "text/html", &page),
+            format!(
+                "invalid response (HTTP 200): expected JSON, got text/html: <html>{ESCAPED}login"
+            ),
+        ),
+    ];
+    let repo = Repo::new("p1", "lists/mine.txt");
+    for (response, shown) in cases {
+        let output = Command::cargo_bin("ctrld-sync")
+            .unwrap()
+            .current_dir(repo.repo())
+            .env("CTRLD_API_TOKEN", "token")
+            .args([
+                "--no-progress",
+                "--color",
+                "never",
+                "--api-url",
+                &serve(response),
+            ])
+            .arg("plan")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert_no_raw_escape(&output, &shown);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&shown), "{stderr}");
+    }
+}
+
+/// Someone renamed the managed folder in the dashboard and added a rule to it, and made a folder
+/// of their own holding a hostname the list gains, all with escape sequences in their text.
+#[test]
+fn folder_names_and_hostnames_from_control_d_are_shown_escaped() {
+    let mut ads = hosts("ads", 0..3);
+    let mut setup = Setup::with_profiles(
+        &["p1"],
+        vec![FolderSpec::domains("ads", "Ads", "block", &ads)],
+    );
+    setup.apply_ok(&[]);
+    let mut dump = setup.emulator.dump();
+    let data = dump.profiles.get_mut("p1").unwrap();
+    data.folders[0].name = format!("Ads {HOSTILE}");
+    data.folders[0]
+        .rules
+        .push(rule(&format!("x{HOSTILE}.example")));
+    let held = "held.example.com".to_string();
+    data.folders.push(folder(
+        9_000,
+        &format!("Mine {HOSTILE}"),
+        std::slice::from_ref(&held),
+    ));
+    dump.next_pk = 9_001;
+    setup.emulator.load(dump);
+    ads.push(held);
+    setup.set_folders(vec![FolderSpec::domains("ads", "Ads", "block", &ads)]);
+
+    let text = setup.run(&["plan", "--refresh", "full"]);
+    let markdown = setup.run(&["plan", "--refresh", "full", "--format", "markdown"]);
+    let apply = setup.run(&["-v", "apply", "--refresh", "full"]);
+    for (output, what) in [(&text, "plan"), (&markdown, "markdown"), (&apply, "apply")] {
+        assert_no_raw_escape(output, what);
+    }
+    let plan = String::from_utf8_lossy(&text.stdout);
+    for shown in [
+        format!("update from \"Ads {ESCAPED}\" (block)"),
+        format!("- x{ESCAPED}.example block"),
+        format!("held by unmanaged folder \"Mine {ESCAPED}\" (PK 9000)"),
+    ] {
+        assert!(plan.contains(&shown), "{shown}\n{plan}");
+        let markdown = String::from_utf8_lossy(&markdown.stdout);
+        assert!(markdown.contains(&shown), "{shown}\n{markdown}");
+    }
+    assert!(
+        apply.status.success(),
+        "{}",
+        String::from_utf8_lossy(&apply.stderr)
+    );
+    let log = String::from_utf8_lossy(&apply.stderr);
+    assert!(
+        log.contains(&format!("deleted rule x{ESCAPED}.example")),
+        "{log}"
+    );
 }

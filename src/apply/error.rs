@@ -7,7 +7,8 @@ use crate::state::StateError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
-    #[error("profile {profile}: {what}: {source}")]
+    /// `what` may name a hostname or folder from Control D: escaped.
+    #[error("profile {profile}: {}: {source}", crate::quote::escape(.what))]
     Api {
         profile: String,
         what: String,
@@ -32,7 +33,8 @@ pub enum ApplyError {
 
     #[error(
         "profile {profile}: {count} hostname(s) in folder `{key}` still conflict after reading the \
-         profile back (first: {first}); run `ctrld-sync plan --refresh full` to see where they are"
+         profile back (first: {}); run `ctrld-sync plan --refresh full` to see where they are",
+        crate::quote::escape(.first)
     )]
     Unresolved {
         profile: String,

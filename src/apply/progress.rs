@@ -88,8 +88,13 @@ pub fn rules_in(step: &Step) -> u64 {
     }
 }
 
-/// One log line per step, for `-v` without a terminal.
+/// One log line per step, for `-v` without a terminal. Names, hostnames and actions may come from
+/// Control D or a list source: escaped.
 pub fn describe(step: &Step) -> String {
+    crate::quote::escape(&describe_unescaped(step)).into_owned()
+}
+
+fn describe_unescaped(step: &Step) -> String {
     match step {
         Step::CreateFolder { key, name, .. } => format!("created folder `{key}` (\"{name}\")"),
         Step::UpdateFolder { key, name, .. } => format!("updated folder `{key}` (\"{name}\")"),

@@ -146,7 +146,8 @@ impl Probe {
         for folder in folders.iter().filter(|f| f.name.starts_with(PROBE_PREFIX)) {
             context.printer.info(format!(
                 "removing \"{}\" (PK {}), left by an interrupted probe",
-                folder.name, folder.pk
+                crate::quote::sanitize(&folder.name),
+                folder.pk
             ));
             self.delete_folder_if_present(folder.pk).await?;
         }
@@ -694,12 +695,12 @@ fn unknown(check: &str, expected: &str, observed: String, ok: bool) -> Check {
     }
 }
 
-/// `HTTP 400, code 40003: message` (first line of the message).
+/// `HTTP 400, code 40003: message` (first line of the message, escaped).
 fn describe(answer: &RawAnswer) -> String {
     let message = answer.envelope["error"]["message"]
         .as_str()
         .unwrap_or_default();
-    let message = message.lines().next().unwrap_or_default();
+    let message = crate::quote::escape(message.lines().next().unwrap_or_default());
     match answer.code() {
         Some(code) => format!("HTTP {}, code {code}: {message}", answer.status),
         None => format!("HTTP {}", answer.status),

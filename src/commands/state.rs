@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::model::{ActionKind, Hostname, RuleAction};
 use crate::plan::render::thousands;
+use crate::quote::{escape, sanitize};
 use crate::state::{FolderState, ProfileState, StateStore};
 
 pub fn show(context: &Context, profiles: &[String]) -> Result<ExitStatus> {
@@ -79,7 +80,9 @@ fn render_folder(out: &mut String, key: &str, folder: &FolderState) {
     let _ = writeln!(
         out,
         "  folder {key}: PK {}, \"{}\", {}",
-        folder.pk, folder.name, folder.action
+        folder.pk,
+        sanitize(&folder.name),
+        escape(&folder.action.to_string())
     );
     let _ = writeln!(out, "    rules:    {}", by_action(&folder.rules));
     if !folder.overlapped.is_empty() {
@@ -99,11 +102,12 @@ fn render_folder(out: &mut String, key: &str, folder: &FolderState) {
     match &folder.source {
         Some(source) => {
             let _ = write!(out, "    source:   {}", source.location);
+            // Header values a list server sent.
             if let Some(etag) = &source.etag {
-                let _ = write!(out, ", etag {etag}");
+                let _ = write!(out, ", etag {}", sanitize(etag));
             }
             if let Some(modified) = &source.last_modified {
-                let _ = write!(out, ", last-modified {modified}");
+                let _ = write!(out, ", last-modified {}", sanitize(modified));
             }
             let short: String = source.sha256.chars().take(12).collect();
             let _ = writeln!(out, ", sha256 {short}");

@@ -1,9 +1,13 @@
 //! The client's typed errors. Every message names the call (method and URL, which holds the
 //! profile) and says what went wrong in words a user understands. The token is never part of it:
-//! it travels in a header, and headers are never printed.
+//! it travels in a header, and headers are never printed. Text the server sent (messages, a
+//! `Location`, a body's first line) is kept as sent, for the checks that read it, and escaped
+//! ([`crate::quote`]) only when shown, so that it cannot act on a terminal.
 
 use std::fmt;
 use std::time::Duration;
+
+use crate::quote::{escape, sanitize};
 
 /// Which request failed: `POST https://api.controld.com/profiles/p1/rules`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,28 +46,28 @@ pub enum ApiError {
         message: String,
     },
 
-    #[error("{call}: not found (code {code}): {message}")]
+    #[error("{call}: not found (code {code}): {}", escape(.message))]
     NotFound {
         call: Call,
         code: u32,
         message: String,
     },
 
-    #[error("{call}: REDIRECT rules need a paid Control D plan (code {code}): {message}")]
+    #[error("{call}: REDIRECT rules need a paid Control D plan (code {code}): {}", escape(.message))]
     PaymentRequired {
         call: Call,
         code: u32,
         message: String,
     },
 
-    #[error("{call}: missing parameter (code {code}): {message}")]
+    #[error("{call}: missing parameter (code {code}): {}", escape(.message))]
     MissingParameter {
         call: Call,
         code: u32,
         message: String,
     },
 
-    #[error("{call}: rejected by Control D (code {code}): {message}")]
+    #[error("{call}: rejected by Control D (code {code}): {}", escape(.message))]
     Rejected {
         call: Call,
         code: u32,
@@ -71,7 +75,7 @@ pub enum ApiError {
     },
 
     /// An error code this client has no special meaning for.
-    #[error("{call}: failed with HTTP {status} (code {code}): {message}")]
+    #[error("{call}: failed with HTTP {status} (code {code}): {}", escape(.message))]
     Unexpected {
         call: Call,
         status: u16,
@@ -89,7 +93,7 @@ pub enum ApiError {
     WaitTooLong { call: Call, seconds: u64, max: u64 },
 
     /// Redirects are never followed: a redirected write could come back as a GET.
-    #[error("{call}: answered with a redirect (HTTP {status}) to {location}; redirects are not followed: check the API URL")]
+    #[error("{call}: answered with a redirect (HTTP {status}) to {}; redirects are not followed: check the API URL", sanitize(.location))]
     Redirected {
         call: Call,
         status: u16,
@@ -111,14 +115,14 @@ pub enum ApiError {
         attempts: u32,
     },
 
-    #[error("{call}: connection failed after {}: {reason}", count_attempts(*.attempts))]
+    #[error("{call}: connection failed after {}: {}", count_attempts(*.attempts), escape(.reason))]
     Connection {
         call: Call,
         attempts: u32,
         reason: String,
     },
 
-    #[error("{call}: invalid response (HTTP {status}): {reason}")]
+    #[error("{call}: invalid response (HTTP {status}): {}", escape(.reason))]
     InvalidResponse {
         call: Call,
         status: u16,
@@ -138,15 +142,16 @@ pub enum ApiError {
     /// A write that is not safe to repeat was sent but its outcome is unknown (server error,
     /// timeout or a connection dropped after sending). It was NOT retried: read back and continue.
     #[error(
-        "{call}: outcome unknown ({reason}); the change may or may not have been made, so it was \
-         not repeated: read the profile back before continuing"
+        "{call}: outcome unknown ({}); the change may or may not have been made, so it was \
+         not repeated: read the profile back before continuing",
+        escape(.reason)
     )]
     Ambiguous { call: Call, reason: String },
 }
 
 /// The message with exactly one final period, so that a sentence can follow it.
 fn sentence(message: &str) -> String {
-    format!("{}.", message.trim_end().trim_end_matches('.'))
+    format!("{}.", escape(message.trim_end().trim_end_matches('.')))
 }
 
 fn count_attempts(count: u32) -> String {
@@ -158,7 +163,7 @@ fn count_attempts(count: u32) -> String {
 
 fn detail(message: &Option<String>) -> String {
     match message {
-        Some(message) if !message.is_empty() => format!(": {message}"),
+        Some(message) if !message.is_empty() => format!(": {}", escape(message)),
         _ => String::new(),
     }
 }
@@ -283,6 +288,33 @@ pub(crate) mod tests {
         assert!(text.contains("please login again. Check"), "{text}");
         assert!(text.ends_with("write token."), "{text}");
         assert_eq!(error.code(), Some(40001));
+    }
+
+    #[test]
+    fn text_from_the_server_is_escaped_when_shown_and_kept_as_sent() {
+        let hostile = "Custom Rule already exists\u{1b}[2J\u{1b}]0;owned\u{7}";
+        let error = rejected(hostile);
+        assert!(error.is_rule_exists());
+        let text = error.to_string();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("exists\\u{1b}[2J\\u{1b}]0;owned\\u{7}"),
+            "{text}"
+        );
+        let redirected = ApiError::Redirected {
+            call: call(),
+            status: 301,
+            location: format!("https://elsewhere.example/\u{9b}{}", "x".repeat(200)),
+        };
+        let text = redirected.to_string();
+        assert!(text.contains("elsewhere.example/\\u{9b}xx"), "{text}");
+        assert!(
+            !text.contains(&"x".repeat(81)),
+            "a header value is cut: {text}"
+        );
     }
 
     #[test]

@@ -83,7 +83,11 @@ impl std::fmt::Display for Holder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Root => f.write_str("the root"),
-            Self::Folder { pk, name } => write!(f, "unmanaged folder \"{name}\" (PK {pk})"),
+            Self::Folder { pk, name } => write!(
+                f,
+                "unmanaged folder \"{}\" (PK {pk})",
+                crate::quote::sanitize(name)
+            ),
             Self::LastApply => {
                 f.write_str("an unmanaged rule (as of the last apply; --refresh full rechecks)")
             }

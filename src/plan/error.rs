@@ -3,9 +3,10 @@
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(
-        "profile {profile}: folders `{first}` and `{second}` are both named \"{name}\" (the second \
+        "profile {profile}: folders `{first}` and `{second}` are both named \"{}\" (the second \
          from its source): a profile's managed folders need different names in Control D; set \
-         `name` on one of them in the config"
+         `name` on one of them in the config",
+        crate::quote::sanitize(.name)
     )]
     DuplicateFolderName {
         profile: String,

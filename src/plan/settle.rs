@@ -25,7 +25,9 @@ pub fn settle_unremovable<'a>(
         notes.push(format!(
             "folder `{}` (\"{}\"): the config gives it no {kept}, the folder in Control D has \
              one ({}); left as it is, because the API cannot remove a folder's {kept}",
-            folder.key, folder.name, now.action
+            folder.key,
+            crate::quote::sanitize(&folder.name),
+            crate::quote::escape(&now.action.to_string())
         ));
         settled.to_mut().folders[index].action = action;
     }

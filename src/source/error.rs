@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::format::ParseError;
+use crate::quote::{escape, sanitize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -81,7 +82,8 @@ fn quoted(keys: &[String]) -> String {
         .join(", ")
 }
 
-/// Why a URL or file gave no body.
+/// Why a URL or file gave no body. What the server sent (a content type, an error's text) is
+/// escaped when shown.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchProblem {
     #[error("the server answered HTTP {0}")]
@@ -104,7 +106,7 @@ pub enum FetchProblem {
         "larger than the {0}-byte limit; raise [sources].max_bytes if the list really is that big"
     )]
     TooLarge(u64),
-    #[error("the server sent `{found}` where {expected} was expected (an error or login page?)")]
+    #[error("the server sent `{}` where {expected} was expected (an error or login page?)", sanitize(.found))]
     WrongContentType {
         found: String,
         expected: &'static str,
@@ -113,10 +115,10 @@ pub enum FetchProblem {
     MissingSecret { variable: String },
     #[error("${variable} (named by `auth_env`) holds characters an HTTP header cannot carry")]
     BadSecret { variable: String },
-    #[error("request failed: {0}")]
+    #[error("request failed: {}", escape(.0))]
     Network(String),
     /// The connection failed or was reset: worth another try.
-    #[error("request failed: {0}")]
+    #[error("request failed: {}", escape(.0))]
     Connection(String),
     #[error("cannot read {}: {source}", path.display())]
     Read {

@@ -83,13 +83,13 @@ pub enum ParseError {
         "truncated JSON: the document ends at line {line} column {column} before it is complete"
     )]
     TruncatedJson { line: usize, column: usize },
-    #[error("malformed JSON at line {line} column {column}: {message}")]
+    #[error("malformed JSON at line {line} column {column}: {}", crate::quote::escape(.message))]
     Json {
         line: usize,
         column: usize,
         message: String,
     },
-    #[error("JSON but not a Control D folder file ({message} at line {line} column {column}): expected {{\"group\": {{\"group\": NAME, ...}}, \"rules\": [{{\"PK\": HOSTNAME}}, ...]}}")]
+    #[error("JSON but not a Control D folder file ({} at line {line} column {column}): expected {{\"group\": {{\"group\": NAME, ...}}, \"rules\": [{{\"PK\": HOSTNAME}}, ...]}}", crate::quote::escape(.message))]
     NotAFolderFile {
         line: usize,
         column: usize,

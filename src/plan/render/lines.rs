@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::Detail;
 use crate::plan::{FolderChange, FolderChangeKind, Holder, ProfilePlan};
+use crate::quote::{escape, sanitize};
 
 /// One line per changed rule, sorted by hostname, at most `cap` of them and then "... and N more":
 /// `+` added, `-` removed, `~` action changed or moved here from another folder. The `-` and `+`
@@ -53,8 +54,9 @@ impl Line {
         (&self.body[..self.host_len], self.tag, &self.body)
     }
 
+    /// The hostname and actions may come from Control D (a rule to remove): escaped.
     fn text(&self) -> String {
-        format!("{} {}", char::from(self.tag), self.body)
+        format!("{} {}", char::from(self.tag), escape(&self.body))
     }
 }
 
@@ -141,12 +143,15 @@ fn more_line(more: usize) -> String {
     format!("... and {} more", super::thousands(more as u64))
 }
 
-/// `+ folder `ads` "Ads" (block): create`, and the like.
+/// `+ folder `ads` "Ads" (block): create`, and the like. Names and actions may come from Control D
+/// or a list source: escaped.
 pub fn folder_heading(folder: &FolderChange) -> String {
     let pk = folder.pk.map(|pk| format!(", PK {pk}")).unwrap_or_default();
     let label = format!(
         "folder `{}` \"{}\" ({}{pk})",
-        folder.key, folder.name, folder.action
+        folder.key,
+        sanitize(&folder.name),
+        escape(&folder.action.to_string())
     );
     match &folder.kind {
         FolderChangeKind::Create => format!("+ {label}: create"),
@@ -161,7 +166,11 @@ pub fn folder_heading(folder: &FolderChange) -> String {
         FolderChangeKind::Update {
             from_name,
             from_action,
-        } => format!("~ {label}: update from \"{from_name}\" ({from_action})"),
+        } => format!(
+            "~ {label}: update from \"{}\" ({})",
+            sanitize(from_name),
+            escape(&from_action.to_string())
+        ),
         FolderChangeKind::Keep if folder.adopted => format!("~ {label}: adopt the existing folder"),
         FolderChangeKind::Keep => format!("~ {label}"),
     }
@@ -213,7 +222,7 @@ pub fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
             "duplicates: {} folders are named \"{}\"; `{}` adopted PK {} (most matching rules), \
              left alone: {}",
             others.len() + 1,
-            duplicate.name,
+            sanitize(&duplicate.name),
             duplicate.key,
             duplicate.adopted,
             others.join(", ")
