@@ -354,7 +354,8 @@ pub struct KeptFolder {
     /// The URL (redacted) or path of the source that failed.
     #[serde(with = "crate::redact::serde_location")]
     pub location: String,
-    /// Why the source could not be had.
+    /// Why the source could not be had (a URL in it redacted, as in the location).
+    #[serde(with = "crate::redact::serde_text")]
     pub error: String,
 }
 

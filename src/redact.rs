@@ -1,6 +1,7 @@
 //! The one URL redactor: every URL that leaves the process (errors, logs, plans, saved plans,
 //! reports, state files) goes through [`url`] or [`text`], which replace userinfo and the values of
-//! credential-like query parameters with `***`.
+//! credential-like query parameters with `***`. Files are redacted field by field as they are
+//! serialised ([`serde_location`], [`serde_text`]).
 
 use std::borrow::Cow;
 
@@ -188,6 +189,21 @@ pub mod serde_location {
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
         let location = String::deserialize(deserializer)?;
         Ok(super::url_text(&location))
+    }
+}
+
+/// Serde for free text that may quote a URL (why a source failed): every URL in it redacted on
+/// the way out and on the way in, as [`serde_location`] does for a location.
+pub mod serde_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&super::text(text))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(super::text(&text))
     }
 }
 

@@ -199,7 +199,7 @@ fn secrets_recorded_by_an_older_version_are_never_shown_or_written_again() {
     // Sealed with a checksum of the planted content, as the older version would have written it.
     let mut planted: ctrld_sync::plan::PlanFile =
         serde_json::from_str(&plan.replace(&setup.list_url(), &secret_url)).unwrap();
-    planted.seal();
+    planted.seal().unwrap();
     std::fs::write(&plan_path, serde_json::to_string_pretty(&planted).unwrap()).unwrap();
     let planted_plan = std::fs::read_to_string(&plan_path).unwrap();
     let planted_state = std::fs::read_to_string(&state_path).unwrap();

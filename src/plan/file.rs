@@ -74,18 +74,27 @@ pub enum PlanFileError {
         path: std::path::PathBuf,
         found: u64,
     },
+    #[error("{path}: the plan cannot be written as JSON: {source}")]
+    Json {
+        path: std::path::PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl PlanFile {
-    /// Writes the file atomically as pretty JSON with a trailing newline, with its checksum.
+    /// Writes the file atomically as pretty JSON with a trailing newline, with its checksum. The
+    /// fields that can hold a URL are redacted as they are serialised ([`crate::redact`]'s serde
+    /// modules on [`crate::model::SourceRecord`] and [`crate::model::KeptFolder`]), so the checksum
+    /// covers the content exactly as it is written and read back.
     pub fn save(&self, path: &Path) -> Result<(), PlanFileError> {
-        // The checksum covers the content as it will be read back: after redaction.
-        let redacted = crate::redact::text(&self.canonical());
-        let mut sealed: PlanFile =
-            serde_json::from_str(&redacted).expect("a redacted plan is still a plan");
-        sealed.seal();
-        let text = serde_json::to_string_pretty(&sealed).expect("a plan serialises to JSON");
-        let mut text = crate::redact::text(&text);
+        let serialize = |source| PlanFileError::Json {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut sealed = self.clone();
+        sealed.sha256 = sealed.checksum().map_err(serialize)?;
+        let mut text = serde_json::to_string_pretty(&sealed).map_err(serialize)?;
         text.push('\n');
         write_atomically(path, text.as_bytes())?;
         Ok(())
@@ -113,7 +122,11 @@ impl PlanFile {
             });
         }
         let file: PlanFile = serde_json::from_value(value).map_err(parse)?;
-        if file.sha256 != file.checksum() {
+        let checksum = file.checksum().map_err(|source| PlanFileError::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if file.sha256 != checksum {
             return Err(PlanFileError::Checksum {
                 path: path.to_path_buf(),
             });
@@ -122,20 +135,66 @@ impl PlanFile {
     }
 
     /// Sets the checksum to match the content as it is now.
-    pub fn seal(&mut self) {
-        self.sha256 = self.checksum();
+    pub fn seal(&mut self) -> Result<(), serde_json::Error> {
+        self.sha256 = self.checksum()?;
+        Ok(())
     }
 
-    /// Compact JSON of everything but the checksum (maps are sorted, so it is deterministic).
-    fn canonical(&self) -> String {
+    /// sha256 of the compact JSON of everything but the checksum (maps are sorted, so it is
+    /// deterministic).
+    fn checksum(&self) -> Result<String, serde_json::Error> {
         let unsealed = PlanFile {
             sha256: String::new(),
             ..self.clone()
         };
-        serde_json::to_string(&unsealed).expect("a plan serialises to JSON")
+        let canonical = serde_json::to_string(&unsealed)?;
+        Ok(crate::hash::sha256_hex(canonical.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::KeptFolder;
+
+    /// A saved plan keeping a folder whose source failed at a URL with credentials, and whose
+    /// error quotes a signed redirect target.
+    fn with_secrets() -> PlanFile {
+        PlanFile {
+            format_version: PLAN_FILE_VERSION,
+            config_hash: "0".repeat(64),
+            profiles: Vec::new(),
+            kept: vec![KeptFolder {
+                key: "ads".into(),
+                location: "https://user:PASSWORD@lists.example/ads.txt?token=QUERY".into(),
+                error: "refused a redirect to http://cdn.example/ads.txt?X-Amz-Signature=SIGNED \
+                        (https only)"
+                    .into(),
+            }],
+            sha256: String::new(),
+        }
     }
 
-    fn checksum(&self) -> String {
-        crate::hash::sha256_hex(self.canonical().as_bytes())
+    #[test]
+    fn urls_are_redacted_field_by_field_and_the_checksum_covers_what_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        with_secrets().save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for secret in ["PASSWORD", "QUERY", "SIGNED"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("X-Amz-Signature=***"), "{text}");
+        let loaded = PlanFile::load(&path).unwrap();
+        assert_eq!(
+            loaded.kept[0].location,
+            "https://***:***@lists.example/ads.txt?token=***"
+        );
+        loaded.save(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            text,
+            "saved again unchanged"
+        );
     }
 }
