@@ -350,7 +350,9 @@ mod numbers {
 
     fn check(emulator: &Emulator, target: &Target, number: &Number) -> Result<(), TestCaseError> {
         let dir = tempfile::tempdir().unwrap();
+        let requests_before = emulator.stats().total;
         let output = run(emulator, dir.path(), target, number);
+        let requests = emulator.stats().total - requests_before;
         let stderr = String::from_utf8_lossy(&output.stderr);
         prop_assert_eq!(
             output.status.code(),
@@ -374,20 +376,26 @@ mod numbers {
             ),
         };
         match in_range(range, number) {
-            true => prop_assert!(
-                stderr.contains("the API token was rejected"),
-                "{:?} {:?} is in range, so only the token is refused: {}",
-                target,
-                number,
-                stderr
-            ),
-            false => prop_assert!(
-                refused,
-                "{:?} {:?} is out of range: {}",
-                target,
-                number,
-                stderr
-            ),
+            true => {
+                prop_assert!(
+                    stderr.contains("the API token was rejected"),
+                    "{:?} {:?} is in range, so only the token is refused: {}",
+                    target,
+                    number,
+                    stderr
+                );
+                prop_assert!(requests >= 1, "the emulator counts the refused request");
+            }
+            false => {
+                prop_assert!(
+                    refused,
+                    "{:?} {:?} is out of range: {}",
+                    target,
+                    number,
+                    stderr
+                );
+                prop_assert_eq!(requests, 0, "refused before any request");
+            }
         }
         Ok(())
     }
