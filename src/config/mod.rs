@@ -2,7 +2,7 @@
 //! and says what to write instead.
 //!
 //! ```toml
-//! state_dir = "state" # optional: where the state files live, relative to the config file
+//! state_dir = "state" # optional: where the state files live, relative to the config file and inside its repository
 //! [api]        # optional: base_url, max_rps, parallelism, timeout (seconds)
 //! [sources]    # optional: max_bytes, timeout (seconds), concurrency, strict, retries, on_error
 //! [safety]     # max_delete_percent, min_rules, allow_destroy
