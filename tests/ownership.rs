@@ -173,7 +173,8 @@ fn a_renamed_folder_holding_only_half_of_the_record_is_left_alone() {
         plan.contains("and is not `ads` (3 of its 3 hostnames are among the 6"),
         "{plan}"
     );
-    setup.apply_ok(&[]);
+    // Its hostnames are known to be held (read once): skipped, not sent and refused.
+    apply_as_estimated(&setup);
     assert!(remote(&setup).contains(&kept_half));
     let ads_now = remote(&setup)
         .into_iter()
@@ -317,6 +318,7 @@ fn apply_from_the_state_alone_checks_the_folder_list_first() {
     setup.emulator.reset_stats();
     let applied = setup.apply_ok(&["--refresh", "none"]);
     assert!(applied.contains("No changes"), "{applied}");
+    assert!(!applied.contains("not what the state files say"), "{applied}");
     assert_eq!(setup.emulator.stats().total, 1, "the folder list only");
 
     let freed = highest(&setup);
@@ -338,6 +340,31 @@ fn apply_from_the_state_alone_checks_the_folder_list_first() {
         remote(&setup).contains(&mine),
         "the person's folder is untouched"
     );
+    setup.assert_converged(&["Mine"]);
+    assert_settled(&setup);
+}
+
+/// Drift repaired as estimated: a folder whose count moved is read (`auto`); with `full`, every
+/// managed folder, the root and each unmanaged folder are read, once.
+#[test]
+fn drift_is_read_and_repaired_at_the_estimated_cost() {
+    let setup = Setup::with_profiles(&[P], two_folders());
+    setup.apply_ok(&[]);
+    edit_in_dashboard(&setup, |folders| {
+        let badware = folders.iter_mut().find(|f| f.name == "Badware").unwrap();
+        badware.rules.pop();
+        folders.push(folder(900, "Mine", &hosts("mine", 0..2)));
+    });
+    apply_as_estimated(&setup);
+    setup.assert_converged(&["Mine"]);
+    edit_in_dashboard(&setup, |folders| {
+        let ads = folders.iter_mut().find(|f| f.name == "Ads").unwrap();
+        ads.rules.pop();
+    });
+    let report = setup.dir.path().join("full.json");
+    setup.apply_ok(&["--refresh", "full", "--report", report.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_str(&read(&report)).unwrap();
+    assert_eq!(report["planned_calls"], report["calls"]["total"], "{report:#}");
     setup.assert_converged(&["Mine"]);
     assert_settled(&setup);
 }
