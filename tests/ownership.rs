@@ -49,8 +49,14 @@ fn stdout(output: &std::process::Output) -> String {
 /// `apply` that must succeed, and whose plan estimated every call it made (the identity read
 /// included).
 fn apply_as_estimated(setup: &Setup) -> String {
+    apply_with_args_as_estimated(setup, &[])
+}
+
+fn apply_with_args_as_estimated(setup: &Setup, args: &[&str]) -> String {
     let report = setup.dir.path().join("report.json");
-    let stdout = setup.apply_ok(&["--report", report.to_str().unwrap()]);
+    let mut args = args.to_vec();
+    args.extend(["--report", report.to_str().unwrap()]);
+    let stdout = setup.apply_ok(&args);
     let report: serde_json::Value = serde_json::from_str(&read(&report)).unwrap();
     assert_eq!(
         report["planned_calls"], report["calls"]["total"],
@@ -318,7 +324,10 @@ fn apply_from_the_state_alone_checks_the_folder_list_first() {
     setup.emulator.reset_stats();
     let applied = setup.apply_ok(&["--refresh", "none"]);
     assert!(applied.contains("No changes"), "{applied}");
-    assert!(!applied.contains("not what the state files say"), "{applied}");
+    assert!(
+        !applied.contains("not what the state files say"),
+        "{applied}"
+    );
     assert_eq!(setup.emulator.stats().total, 1, "the folder list only");
 
     let freed = highest(&setup);
@@ -361,10 +370,7 @@ fn drift_is_read_and_repaired_at_the_estimated_cost() {
         let ads = folders.iter_mut().find(|f| f.name == "Ads").unwrap();
         ads.rules.pop();
     });
-    let report = setup.dir.path().join("full.json");
-    setup.apply_ok(&["--refresh", "full", "--report", report.to_str().unwrap()]);
-    let report: serde_json::Value = serde_json::from_str(&read(&report)).unwrap();
-    assert_eq!(report["planned_calls"], report["calls"]["total"], "{report:#}");
+    apply_with_args_as_estimated(&setup, &["--refresh", "full"]);
     setup.assert_converged(&["Mine"]);
     assert_settled(&setup);
 }
