@@ -253,7 +253,9 @@ fn write_config(dir: &TempDir, case: &Case) {
 
 async fn run(dir: &TempDir, url: &str, args: &[&str]) -> u8 {
     let config = dir.path().join("ctrld-sync.toml");
-    in_process::run(&config, url, args).await.unwrap_or(1)
+    in_process::run(&config, url, TOKEN, args)
+        .await
+        .unwrap_or(1)
 }
 
 /// Names configured that match two or more remote folders: adoption is refused then.
@@ -305,7 +307,6 @@ proptest! {
 
     #[test]
     fn one_apply_then_plan_shows_no_change_at_one_read_under_every_knob(case in case()) {
-        std::env::set_var("CTRLD_API_TOKEN", TOKEN);
         let runtime = tokio::runtime::Runtime::new().unwrap();
         for (knob, behaviour) in Behaviour::matrix() {
             runtime.block_on(converges(&case, knob, behaviour))?;
@@ -317,7 +318,6 @@ proptest! {
 /// action. The API cannot remove it, so the plan leaves it and says so once, in every format.
 #[test]
 fn a_folder_action_the_source_does_not_give_is_left_with_one_note_in_every_format() {
-    std::env::set_var("CTRLD_API_TOKEN", TOKEN);
     let emulator = Emulator::start_background(EmulatorConfig {
         token: TOKEN.into(),
         profiles: vec![PROFILE.into()],

@@ -887,7 +887,7 @@ fn write_config(dir: &TempDir, lists: &[ListCase]) {
 
 /// The exit code, or the error's message.
 async fn run(dir: &TempDir, url: &str, args: &[&str]) -> Result<u8, String> {
-    in_process::run(&dir.path().join("ctrld-sync.toml"), url, args).await
+    in_process::run(&dir.path().join("ctrld-sync.toml"), url, TOKEN, args).await
 }
 
 async fn converges(case: &Case) -> Result<(), TestCaseError> {
@@ -909,7 +909,6 @@ proptest! {
     fn after_every_apply_the_persons_edits_stand_and_the_managed_part_equals_the_config(
         case in case()
     ) {
-        std::env::set_var("CTRLD_API_TOKEN", TOKEN);
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(converges(&case))?;
     }

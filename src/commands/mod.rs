@@ -32,6 +32,38 @@ pub struct Context {
     /// `--sandbox` with no sandbox data yet: its own state files are read as empty
     /// ([`sandbox::read_states_as_new`]). Decided once, before anything runs.
     pub new_sandbox: bool,
+    /// Where API tokens are read.
+    pub tokens: TokenSource,
+}
+
+/// Where the API tokens (`CTRLD_API_TOKEN`, a profile's `token_env`) are read: the process
+/// environment, or variables the caller gives (tests and programs that run commands in-process,
+/// so that nobody sets a process-wide variable while other threads run).
+#[derive(Clone, Default)]
+pub enum TokenSource {
+    #[default]
+    Environment,
+    Given(std::collections::BTreeMap<String, String>),
+}
+
+impl TokenSource {
+    /// One variable's value.
+    pub fn get(&self, variable: &str) -> Option<String> {
+        match self {
+            Self::Environment => std::env::var(variable).ok(),
+            Self::Given(variables) => variables.get(variable).cloned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for TokenSource {
+    /// Names the variables, never their values (tokens).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Environment => f.write_str("Environment"),
+            Self::Given(variables) => f.debug_tuple("Given").field(&variables.keys()).finish(),
+        }
+    }
 }
 
 impl Context {
@@ -57,6 +89,7 @@ impl Context {
             sandbox: global.sandbox,
             new_sandbox: global.sandbox && sandbox::is_new(&state_dir),
             state_dir,
+            tokens: TokenSource::Environment,
         }
     }
 }
@@ -88,9 +121,15 @@ fn use_color(choice: ColorChoice, no_color: Option<&std::ffi::OsStr>, terminal: 
     }
 }
 
-/// Runs the parsed command line.
+/// Runs the parsed command line, with the API tokens from the process environment.
 pub async fn run(cli: Cli) -> Result<ExitStatus> {
-    let context = Context::from_args(&cli.global);
+    run_with_tokens(cli, TokenSource::Environment).await
+}
+
+/// Runs the parsed command line, reading the API tokens from `tokens`.
+pub async fn run_with_tokens(cli: Cli, tokens: TokenSource) -> Result<ExitStatus> {
+    let mut context = Context::from_args(&cli.global);
+    context.tokens = tokens;
     match cli.command {
         Command::Completions { shell } => completions::run(&context, shell),
         Command::Validate(args) => validate::run(&context, args).await,
@@ -137,5 +176,17 @@ mod tests {
         assert!(!use_color(ColorChoice::Auto, None, false));
         assert!(!use_color(ColorChoice::Never, None, true));
         assert!(use_color(ColorChoice::Always, None, false));
+    }
+
+    #[test]
+    fn given_tokens_are_read_by_name_and_never_shown_by_a_debug_print() {
+        let tokens = TokenSource::Given([("HOME_TOKEN".to_string(), "s3cret".to_string())].into());
+        assert_eq!(tokens.get("HOME_TOKEN").as_deref(), Some("s3cret"));
+        assert_eq!(tokens.get("OTHER"), None);
+        let shown = format!("{tokens:?}");
+        assert!(
+            shown.contains("HOME_TOKEN") && !shown.contains("s3cret"),
+            "{shown}"
+        );
     }
 }

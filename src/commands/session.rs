@@ -7,7 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::sandbox::Sandbox;
-use super::Context;
+use super::{Context, TokenSource};
 use crate::config::{ApiConfig, Config, ProfileConfig};
 use crate::controld::{
     check_base_url, CallStats, Client, ClientConfig, RateCeiling, RequestLog, Token,
@@ -44,6 +44,8 @@ pub struct Session {
     sandbox: Option<Sandbox>,
     /// With `-vv`: one stderr line per HTTP attempt of every client.
     request_log: Option<RequestLog>,
+    /// Where the tokens are read (the environment, unless the caller gave them).
+    tokens: TokenSource,
 }
 
 impl Session {
@@ -79,6 +81,7 @@ impl Session {
             by_profile: BTreeMap::new(),
             sandbox,
             request_log: request_log(&context.printer),
+            tokens: context.tokens.clone(),
         })
     }
 
@@ -100,7 +103,7 @@ impl Session {
     fn token_client(&mut self, profile: &ProfileConfig) -> Result<Client> {
         let token = match &self.sandbox {
             Some(sandbox) => sandbox.token(),
-            None => read_token(profile, token_variable(profile))?,
+            None => read_token(profile, token_variable(profile), &self.tokens)?,
         };
         let key = crate::hash::sha256_hex(token.expose().as_bytes());
         if let Some(client) = self.clients.get(&key) {
@@ -167,9 +170,9 @@ fn token_variable(profile: &ProfileConfig) -> &str {
     profile.token_env.as_deref().unwrap_or(DEFAULT_TOKEN_ENV)
 }
 
-fn read_token(profile: &ProfileConfig, variable: &str) -> Result<Token> {
-    match std::env::var(variable) {
-        Ok(token) if !token.trim().is_empty() => Ok(Token::new(token.trim())),
+fn read_token(profile: &ProfileConfig, variable: &str, tokens: &TokenSource) -> Result<Token> {
+    match tokens.get(variable) {
+        Some(token) if !token.trim().is_empty() => Ok(Token::new(token.trim())),
         _ => Err(Error::Usage(format!(
             "profile {}: no API token in ${variable}; create an API token in the Control D dashboard under \
              Preferences > API, then export {variable}=... (or plan from state files alone with \
@@ -194,10 +197,12 @@ mod tests {
 
     #[test]
     fn profiles_share_one_client_per_token_whichever_variables_hold_it() {
-        // Names no other test reads: the environment is shared by the test threads.
-        std::env::set_var("CTRLD_SYNC_SESSION_TEST_A", "token-one");
-        std::env::set_var("CTRLD_SYNC_SESSION_TEST_B", " token-one\n");
-        std::env::set_var("CTRLD_SYNC_SESSION_TEST_C", "token-two");
+        let given = [
+            ("A", "token-one"),
+            ("B", " token-one\n"),
+            ("C", "token-two"),
+        ]
+        .map(|(name, token)| (format!("CTRLD_SYNC_SESSION_TEST_{name}"), token.to_string()));
         let context = Context {
             printer: Printer::new(Verbosity::Quiet, true, false),
             config_path: "ctrld-sync.toml".into(),
@@ -205,6 +210,7 @@ mod tests {
             api_url: Some("http://127.0.0.1:9".into()),
             sandbox: false,
             new_sandbox: false,
+            tokens: TokenSource::Given(given.into_iter().collect()),
         };
         let mut session = Session::with_api(
             &context,

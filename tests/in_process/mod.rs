@@ -5,10 +5,12 @@ use std::path::Path;
 
 use clap::Parser;
 use ctrld_sync::cli::Cli;
+use ctrld_sync::commands::TokenSource;
 
-/// `ctrld-sync --config CONFIG --api-url URL -q --no-progress ARGS...`: the exit code, or the
-/// error's message (a usage error included).
-pub async fn run(config: &Path, url: &str, args: &[&str]) -> Result<u8, String> {
+/// `ctrld-sync --config CONFIG --api-url URL -q --no-progress ARGS...` with `token` as
+/// `CTRLD_API_TOKEN` (given, not set in the process environment, which the test threads share):
+/// the exit code, or the error's message (a usage error included).
+pub async fn run(config: &Path, url: &str, token: &str, args: &[&str]) -> Result<u8, String> {
     let mut line = vec![
         "ctrld-sync".to_string(),
         "--config".into(),
@@ -20,7 +22,8 @@ pub async fn run(config: &Path, url: &str, args: &[&str]) -> Result<u8, String> 
     ];
     line.extend(args.iter().map(|arg| arg.to_string()));
     let cli = Cli::try_parse_from(line).map_err(|error| error.to_string())?;
-    ctrld_sync::commands::run(cli)
+    let tokens = [("CTRLD_API_TOKEN".to_string(), token.to_string())];
+    ctrld_sync::commands::run_with_tokens(cli, TokenSource::Given(tokens.into_iter().collect()))
         .await
         .map(|status| status.code())
         .map_err(|error| error.to_string())
