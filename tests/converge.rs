@@ -178,6 +178,7 @@ fn dump(case: &Case) -> Dump {
         name: PROFILE.into(),
         root,
         folders,
+        ..ProfileDump::default()
     };
     Dump {
         next_pk: 200,

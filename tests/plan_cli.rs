@@ -89,6 +89,7 @@ impl World {
                     rules: rules(hosts),
                 })
                 .collect(),
+            ..ProfileDump::default()
         };
         self.emulator.load(Dump {
             next_pk: 1000,

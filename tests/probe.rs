@@ -64,6 +64,7 @@ fn seeded_with(
         name: PROFILE.into(),
         root: rules("root", root_rules),
         folders,
+        ..ProfileDump::default()
     };
     emulator.load(Dump {
         next_pk: 100,

@@ -21,6 +21,65 @@ pub struct ProfileDump {
     pub root: Vec<RuleDump>,
     #[serde(default)]
     pub folders: Vec<FolderDump>,
+    /// Filters, services, the default rule and options; left out while they are a new
+    /// profile's (so dumps of folders and rules alone are unchanged).
+    #[serde(default, skip_serializing_if = "SettingsDump::is_new")]
+    pub settings: SettingsDump,
+}
+
+/// A profile's settings beyond folders.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SettingsDump {
+    /// Enabled filters, sorted: level names (`ads_medium`), PKs of families without levels
+    /// (`gambling`) and external PKs (`x-oisd-big`). An option level (`ai_malware`) is on while
+    /// its option is set and is not listed here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<String>,
+    /// Service PK -> its rule's action; a service rule cannot be deleted, only disabled.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, ActionDump>,
+    /// The default rule; a new profile's is bypass, enabled.
+    #[serde(
+        rename = "default",
+        default = "new_default_rule",
+        skip_serializing_if = "is_new_default_rule"
+    )]
+    pub default_rule: ActionDump,
+    /// Set options, PK -> value as stored (`"1"` for toggles, `"0.7"`, `"10"`); unset ones absent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+impl Default for SettingsDump {
+    fn default() -> Self {
+        Self {
+            filters: Vec::new(),
+            services: BTreeMap::new(),
+            default_rule: new_default_rule(),
+            options: BTreeMap::new(),
+        }
+    }
+}
+
+impl SettingsDump {
+    /// A new profile's settings: nothing enabled, the default rule bypass.
+    pub fn is_new(&self) -> bool {
+        *self == SettingsDump::default()
+    }
+}
+
+/// Observed on the live service: `{"do": 1, "status": 1}`.
+fn new_default_rule() -> ActionDump {
+    ActionDump {
+        kind: Some(1),
+        status: 1,
+        via: None,
+        via_v6: None,
+    }
+}
+
+fn is_new_default_rule(action: &ActionDump) -> bool {
+    *action == new_default_rule()
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

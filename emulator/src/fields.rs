@@ -59,11 +59,11 @@ impl RuleFields {
     }
 }
 
-fn action_kind(body: &Body) -> Result<Option<u8>, ApiError> {
+pub(crate) fn action_kind(body: &Body) -> Result<Option<u8>, ApiError> {
     bounded(body, "do", 3)
 }
 
-fn status(body: &Body) -> Result<Option<u8>, ApiError> {
+pub(crate) fn status(body: &Body) -> Result<Option<u8>, ApiError> {
     bounded(body, "status", 1)
 }
 

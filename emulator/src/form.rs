@@ -21,6 +21,8 @@ const HOSTNAMES: &str = "hostnames";
 pub struct Body {
     scalars: HashMap<String, String>,
     hostnames: Hostnames,
+    /// A JSON body kept whole, for the writes whose JSON nests arrays of objects.
+    nested: Option<serde_json::Map<String, Value>>,
 }
 
 /// The `hostnames` field: absent, a proper array, or a bare (non-array) key.
@@ -45,20 +47,50 @@ impl Body {
         bytes: &[u8],
         behaviour: &Behaviour,
     ) -> Result<Body, ApiError> {
-        let is_json = content_type
-            .map(|value| {
-                value
-                    .trim()
-                    .to_ascii_lowercase()
-                    .starts_with("application/json")
-            })
-            .unwrap_or(false);
-        if is_json {
+        if is_json(content_type) {
             let limit = behaviour.json_truncated.then_some(MAX_FORM_VARIABLES);
             parse_json(bytes, limit)
         } else {
             parse_form(bytes, behaviour.refuse_form_variables_over)
         }
+    }
+
+    /// For writes whose JSON nests arrays of objects (the batch filter write): a JSON body is
+    /// kept whole (see [`Body::nested`]); a form body is parsed as usual, its nested keys such
+    /// as `filters[0][filter]` staying scalars (see [`Body::scalars`]).
+    pub fn parse_nested(
+        content_type: Option<&str>,
+        bytes: &[u8],
+        behaviour: &Behaviour,
+    ) -> Result<Body, ApiError> {
+        if !is_json(content_type) {
+            return parse_form(bytes, behaviour.refuse_form_variables_over);
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Body::default());
+        }
+        match serde_json::from_slice(bytes) {
+            Ok(Value::Object(fields)) => Ok(Body {
+                nested: Some(fields),
+                ..Body::default()
+            }),
+            Ok(_) => Err(ApiError::bad_request(
+                "Invalid JSON body: expected an object",
+            )),
+            Err(error) => Err(ApiError::bad_request(format!("Invalid JSON body: {error}"))),
+        }
+    }
+
+    /// The whole JSON object, when parsed with [`Body::parse_nested`].
+    pub fn nested(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.nested.as_ref()
+    }
+
+    /// Every scalar field, in no particular order.
+    pub fn scalars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.scalars
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
     }
 
     /// A scalar field; an empty value counts as absent.
@@ -72,6 +104,17 @@ impl Body {
     pub fn hostnames(&self) -> &Hostnames {
         &self.hostnames
     }
+}
+
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .map(|value| {
+            value
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        })
+        .unwrap_or(false)
 }
 
 /// How a form key relates to the `hostnames` array.

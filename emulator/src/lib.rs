@@ -15,6 +15,7 @@
 
 mod api_error;
 mod behaviour;
+mod catalogue;
 mod config;
 mod dump;
 mod envelope;
@@ -25,8 +26,14 @@ mod form;
 mod http;
 mod limiter;
 mod lists;
+mod options;
 mod persist;
 mod route;
+mod settings;
+mod settings_api;
+mod settings_fields;
+mod settings_route;
+mod settings_views;
 mod shared;
 mod stats;
 mod store;
@@ -39,9 +46,12 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-pub use behaviour::{Behaviour, FolderCount, GoneFolderDelete, PartialPut, SameFolderPut};
+pub use behaviour::{
+    Behaviour, DefaultDisable, DefaultOmitted, FolderCount, GoneFolderDelete, OptionValues,
+    PartialPut, RepeatWrite, SameFolderPut, ServiceOmitted, SettingsWrite, UpdatedMoves,
+};
 pub use config::{EmulatorConfig, FolderPks, DEFAULT_MAX_RULES, DEFAULT_TOKEN};
-pub use dump::{ActionDump, Dump, FolderDump, ProfileDump, RuleDump};
+pub use dump::{ActionDump, Dump, FolderDump, ProfileDump, RuleDump, SettingsDump};
 pub use error::EmulatorError;
 pub use form::{MAX_FORM_VARIABLES, REFUSED_HOSTNAME_VARIABLES};
 pub use stats::Stats;

@@ -8,8 +8,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use controld_emulator::{
-    Behaviour, Emulator, EmulatorConfig, FolderCount, FolderPks, GoneFolderDelete, PartialPut,
-    SameFolderPut, DEFAULT_MAX_RULES, DEFAULT_TOKEN,
+    Behaviour, DefaultDisable, DefaultOmitted, Emulator, EmulatorConfig, FolderCount, FolderPks,
+    GoneFolderDelete, OptionValues, PartialPut, RepeatWrite, SameFolderPut, ServiceOmitted,
+    SettingsWrite, UpdatedMoves, DEFAULT_MAX_RULES, DEFAULT_TOKEN,
 };
 
 /// A faithful fake of the Control D API. Prints `listening on http://ADDR` first, then serves until killed.
@@ -86,6 +87,42 @@ struct Args {
     /// Refuse form bodies with more than N variables (400 / 40003, nothing stored)
     #[arg(long)]
     refuse_form_variables_over: Option<usize>,
+    /// Unknown: what a filter write that changes nothing answers
+    #[arg(long, value_enum, default_value_t = RepeatWrite::SameBody)]
+    filter_repeat: RepeatWrite,
+    /// Unknown: whether filter writes move the profile's `updated`
+    #[arg(long, value_enum, default_value_t = UpdatedMoves::EveryWrite)]
+    filter_updated: UpdatedMoves,
+    /// Unknown: what a service write that changes nothing answers
+    #[arg(long, value_enum, default_value_t = RepeatWrite::SameBody)]
+    service_repeat: RepeatWrite,
+    /// Unknown: whether service writes move the profile's `updated`
+    #[arg(long, value_enum, default_value_t = UpdatedMoves::EveryWrite)]
+    service_updated: UpdatedMoves,
+    /// Unknown: what a default-rule write that changes nothing answers
+    #[arg(long, value_enum, default_value_t = RepeatWrite::SameBody)]
+    default_repeat: RepeatWrite,
+    /// Unknown: whether default-rule writes move the profile's `updated`
+    #[arg(long, value_enum, default_value_t = UpdatedMoves::EveryWrite)]
+    default_updated: UpdatedMoves,
+    /// Unknown: what an option write that changes nothing answers
+    #[arg(long, value_enum, default_value_t = RepeatWrite::SameBody)]
+    option_repeat: RepeatWrite,
+    /// Unknown: whether option writes move the profile's `updated`
+    #[arg(long, value_enum, default_value_t = UpdatedMoves::EveryWrite)]
+    option_updated: UpdatedMoves,
+    /// Unknown: what a default-rule PUT does with omitted fields
+    #[arg(long, value_enum, default_value_t = DefaultOmitted::Kept)]
+    default_omitted: DefaultOmitted,
+    /// Unknown: whether the default rule accepts status=0
+    #[arg(long, value_enum, default_value_t = DefaultDisable::Accepted)]
+    default_disable: DefaultDisable,
+    /// Unknown: what a service PUT does with an omitted do or status
+    #[arg(long, value_enum, default_value_t = ServiceOmitted::Kept)]
+    service_omitted: ServiceOmitted,
+    /// Unknown: what an option value out of range gets
+    #[arg(long, value_enum, default_value_t = OptionValues::Rejected)]
+    option_values: OptionValues,
 }
 
 impl Args {
@@ -114,6 +151,26 @@ impl Args {
                 updated_on_rule_change: self.updated_on_rule_change,
                 json_truncated: self.json_truncated,
                 refuse_form_variables_over: self.refuse_form_variables_over,
+                filter_writes: SettingsWrite {
+                    repeat: self.filter_repeat,
+                    updated: self.filter_updated,
+                },
+                service_writes: SettingsWrite {
+                    repeat: self.service_repeat,
+                    updated: self.service_updated,
+                },
+                default_writes: SettingsWrite {
+                    repeat: self.default_repeat,
+                    updated: self.default_updated,
+                },
+                option_writes: SettingsWrite {
+                    repeat: self.option_repeat,
+                    updated: self.option_updated,
+                },
+                default_omitted: self.default_omitted,
+                default_disable: self.default_disable,
+                service_omitted: self.service_omitted,
+                option_values: self.option_values,
             },
         }
     }

@@ -2,6 +2,8 @@
 
 use axum::http::Method;
 
+use crate::settings_route::SettingsRoute;
+
 /// An API endpoint with its path parameters (hostnames already percent-decoded).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -41,6 +43,8 @@ pub enum Route {
     ImportFolders {
         profile: String,
     },
+    /// Filters, services, the default rule and options.
+    Settings(SettingsRoute),
     /// A path the API does not have.
     Other,
 }
@@ -56,6 +60,11 @@ impl Route {
         };
         match (method.as_str(), segments.as_slice()) {
             ("GET", ["profiles"]) => Route::ListProfiles,
+            ("GET", ["profiles", "options"]) => Route::Settings(SettingsRoute::OptionCatalogue),
+            (method, ["services", rest @ ..]) => {
+                SettingsRoute::parse_services(method, rest, decoded)
+                    .map_or(Route::Other, Route::Settings)
+            }
             (_, ["profiles", profile, rest @ ..]) if !profile.is_empty() => {
                 let profile = decoded(profile);
                 profile_route(method, profile, rest, decoded)
@@ -78,21 +87,38 @@ impl Route {
             Route::UpdateRules { .. } => "PUT /profiles/{profile}/rules",
             Route::DeleteRule { .. } => "DELETE /profiles/{profile}/rules/{hostname}",
             Route::ImportFolders { .. } => "POST /profiles/{profile}/groups/import",
+            Route::Settings(route) => route.template(),
             Route::Other => "OTHER",
         }
     }
 
     /// Writes can lose their response after the change (fault injection).
     pub fn is_write(&self) -> bool {
-        matches!(
-            self,
-            Route::CreateFolder { .. }
-                | Route::UpdateFolder { .. }
-                | Route::DeleteFolder { .. }
-                | Route::CreateRules { .. }
-                | Route::UpdateRules { .. }
-                | Route::DeleteRule { .. }
-        )
+        match self {
+            Route::Settings(route) => route.is_write(),
+            _ => matches!(
+                self,
+                Route::CreateFolder { .. }
+                    | Route::UpdateFolder { .. }
+                    | Route::DeleteFolder { .. }
+                    | Route::CreateRules { .. }
+                    | Route::UpdateRules { .. }
+                    | Route::DeleteRule { .. }
+            ),
+        }
+    }
+
+    /// Whether the body is parsed keeping nested JSON (see `Body::parse_nested`).
+    pub fn has_nested_body(&self) -> bool {
+        matches!(self, Route::Settings(route) if route.has_nested_body())
+    }
+
+    /// Every endpoint but the public service catalogue needs the bearer token.
+    pub fn needs_token(&self) -> bool {
+        match self {
+            Route::Settings(route) => route.needs_token(),
+            _ => true,
+        }
     }
 }
 
@@ -125,7 +151,8 @@ fn profile_route(
             profile,
             hostname: decoded(hostname),
         },
-        _ => Route::Other,
+        (method, rest) => SettingsRoute::parse_profile(method, profile, rest, decoded)
+            .map_or(Route::Other, Route::Settings),
     }
 }
 

@@ -243,6 +243,7 @@ fn dispatch(
         }
         // Answered with an empty 500 before the store is reached; this is the same in words.
         Route::ImportFolders { .. } => return Err(ApiError::new(50000, "Internal Server Error")),
+        Route::Settings(route) => return crate::settings_api::dispatch(store, route, body),
         // Observed: bad paths never 404; they look like permission errors.
         Route::Other => return Err(ApiError::no_permission()),
     };

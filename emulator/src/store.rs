@@ -5,10 +5,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::api_error::ApiError;
-use crate::behaviour::{Behaviour, FolderCount, GoneFolderDelete, PartialPut, SameFolderPut};
+use crate::behaviour::{
+    Behaviour, FolderCount, GoneFolderDelete, PartialPut, RepeatWrite, SameFolderPut,
+    SettingsWrite, UpdatedMoves,
+};
 use crate::config::FolderPks;
 use crate::dump::{ActionDump, Dump, FolderDump, ProfileDump, RuleDump};
 use crate::fields::{FolderFields, RuleFields};
+use crate::settings::Settings;
 use crate::views::{ActionView, FolderView, ProfileCounts, ProfileView, RuleView};
 
 /// The folder PK of the root, as the API writes it.
@@ -44,6 +48,7 @@ struct Profile {
     rules: HashMap<String, Rule>,
     /// Rules per group (root included), kept in step with `rules` so listings stay cheap.
     counts: HashMap<u64, usize>,
+    settings: Settings,
 }
 
 #[derive(Clone, Debug)]
@@ -109,6 +114,7 @@ impl Profile {
             folders: BTreeMap::new(),
             rules: HashMap::new(),
             counts: HashMap::new(),
+            settings: Settings::default(),
         }
     }
 
@@ -117,6 +123,10 @@ impl Profile {
         if change == Change::Rule && !behaviour.updated_on_rule_change {
             return;
         }
+        self.move_updated();
+    }
+
+    fn move_updated(&mut self) {
         self.updated = now().max(self.updated + 1);
     }
 
@@ -322,7 +332,12 @@ impl Store {
             .ok_or_else(ApiError::no_such_profile)
     }
 
-    fn check_plan(&self, kind: Option<u8>) -> Result<(), ApiError> {
+    pub fn behaviour(&self) -> Behaviour {
+        self.behaviour
+    }
+
+    /// 402 / 40201 for REDIRECT (`do=3`) on a free plan.
+    pub fn check_plan(&self, kind: Option<u8>) -> Result<(), ApiError> {
         if kind == Some(3) && !self.limits.allow_redirect {
             return Err(ApiError::needs_paid_plan());
         }
@@ -344,6 +359,7 @@ impl Store {
                         .values()
                         .filter(|f| f.action.status == 1)
                         .count(),
+                    &profile.settings,
                 ),
             })
             .collect()
@@ -613,6 +629,40 @@ impl Store {
         Ok(())
     }
 
+    pub fn settings(&self, profile_id: &str) -> Result<&Settings, ApiError> {
+        Ok(&self.profile(profile_id)?.settings)
+    }
+
+    /// Runs one settings write on a copy of the profile's settings and keeps it only if `change`
+    /// succeeds (every settings write is all-or-nothing). A write that changes nothing answers
+    /// as `knob.repeat` says: `Some(answer)`, `None` (an empty body) or 40003. `updated` moves
+    /// as `knob.updated` says.
+    pub fn write_settings<T>(
+        &mut self,
+        profile_id: &str,
+        knob: SettingsWrite,
+        change: impl FnOnce(&mut Settings) -> Result<T, ApiError>,
+    ) -> Result<Option<T>, ApiError> {
+        let profile = self.profile_mut(profile_id)?;
+        let mut settings = profile.settings.clone();
+        let answer = change(&mut settings)?;
+        let changed = settings != profile.settings;
+        if !changed && knob.repeat == RepeatWrite::Rejected {
+            return Err(ApiError::bad_request("Nothing to update"));
+        }
+        profile.settings = settings;
+        let moves = match knob.updated {
+            UpdatedMoves::EveryWrite => true,
+            UpdatedMoves::OnChange => changed,
+            UpdatedMoves::Never => false,
+        };
+        if moves {
+            profile.move_updated();
+        }
+        let empty = !changed && knob.repeat == RepeatWrite::EmptyBody;
+        Ok((!empty).then_some(answer))
+    }
+
     pub fn dump(&self) -> Dump {
         let profiles = self
             .profiles
@@ -643,6 +693,7 @@ impl Store {
 
     fn profile_from_dump(&mut self, dump: ProfileDump) -> Profile {
         let mut profile = Profile::new(dump.name);
+        profile.settings = Settings::from_dump(dump.settings);
         let root = dump.root.into_iter().map(|rule| (ROOT, rule));
         let mut all_rules: Vec<(u64, RuleDump)> = root.collect();
         for folder in dump.folders {
@@ -730,6 +781,7 @@ fn profile_dump(profile: &Profile) -> ProfileDump {
         name: profile.name.clone(),
         root: profile.rules_dump(ROOT),
         folders,
+        settings: profile.settings.to_dump(),
     }
 }
 

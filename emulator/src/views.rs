@@ -5,6 +5,8 @@ use std::ops::Deref;
 use serde::Serialize;
 
 use crate::dump::ActionDump;
+use crate::settings::Settings;
+use crate::settings_views::OptionValueView;
 
 /// One entry of `GET /profiles`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
@@ -17,7 +19,8 @@ pub struct ProfileView {
     pub profile: ProfileCounts,
 }
 
-/// `profile.{flt,cflt,ipflt,rule,svc,grp,opt}.count`; the emulator has only rules and folders.
+/// `profile.{flt,cflt,ipflt,rule,svc,grp,opt}.count` (enabled items only), and the profile's
+/// options at `profile.opt.data[]`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct ProfileCounts {
     pub flt: Count,
@@ -26,7 +29,7 @@ pub struct ProfileCounts {
     pub rule: Count,
     pub svc: Count,
     pub grp: Count,
-    pub opt: Count,
+    pub opt: OptionCount,
 }
 
 #[derive(Serialize, Clone, Copy, Debug, PartialEq)]
@@ -34,17 +37,28 @@ pub struct Count {
     pub count: usize,
 }
 
+/// `profile.opt`: how many options are set, and their sparse `{PK, value}` pairs.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct OptionCount {
+    pub count: usize,
+    pub data: Vec<OptionValueView>,
+}
+
 impl ProfileCounts {
-    pub fn new(rules: usize, folders: usize) -> Self {
-        let zero = Count { count: 0 };
+    pub fn new(rules: usize, folders: usize, settings: &Settings) -> Self {
+        let counts = settings.counts();
+        let count = |count| Count { count };
         Self {
-            flt: zero,
-            cflt: zero,
-            ipflt: zero,
-            rule: Count { count: rules },
-            svc: zero,
-            grp: Count { count: folders },
-            opt: zero,
+            flt: count(counts.flt),
+            cflt: count(counts.cflt),
+            ipflt: count(counts.ipflt),
+            rule: count(rules),
+            svc: count(counts.svc),
+            grp: count(folders),
+            opt: OptionCount {
+                count: counts.opt,
+                data: settings.option_values(),
+            },
         }
     }
 }

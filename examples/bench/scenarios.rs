@@ -386,6 +386,7 @@ fn old_tool_dump(lists: &[ProfileLists]) -> Dump {
                 name: profile.id.clone(),
                 root: Vec::new(),
                 folders,
+                ..ProfileDump::default()
             },
         );
     }
