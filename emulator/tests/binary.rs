@@ -89,3 +89,61 @@ async fn binary_prints_its_address_first_and_serves_the_configured_profiles() {
     );
     drop(child);
 }
+
+/// Starts the binary with `args`; returns it (killed on drop) and its URL.
+async fn spawn(args: &[&str]) -> (Killed, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_controld-emulator"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let child = Killed(child);
+    let first_line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let url = first_line.trim_end().strip_prefix("listening on ").unwrap();
+    (child, url.to_string())
+}
+
+#[tokio::test]
+async fn binary_takes_the_settings_knobs() {
+    let (child, url) = spawn(&[
+        "--option-repeat",
+        "rejected",
+        "--option-updated",
+        "never",
+        "--option-values",
+        "clamped",
+        "--default-disable",
+        "rejected",
+    ])
+    .await;
+    let client = reqwest::Client::new();
+    let put = |path: &str, pairs: &'static [(&'static str, &'static str)]| {
+        client
+            .put(format!("{url}{path}"))
+            .bearer_auth("test-token")
+            .form(pairs)
+            .send()
+    };
+    let ttl = &[("status", "1"), ("value", "99999")];
+    let first: serde_json::Value = put("/profiles/p1/options/ttl_blck", ttl)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["body"]["options"][0]["value"], "3600", "clamped");
+    let again = put("/profiles/p1/options/ttl_blck", ttl).await.unwrap();
+    assert_eq!(again.status(), 400, "a repeat is rejected");
+    let disable = put("/profiles/p1/default", &[("do", "0"), ("status", "0")])
+        .await
+        .unwrap();
+    assert_eq!(disable.status(), 400, "status=0 is rejected");
+    drop(child);
+}

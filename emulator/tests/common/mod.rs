@@ -151,6 +151,33 @@ impl Api {
         answer(response).await
     }
 
+    pub async fn put_json(&self, path: &str, body: Value) -> Answer {
+        let response = self
+            .request(
+                Method::PUT,
+                path,
+                Some("application/json"),
+                Some(body.to_string()),
+                Some(TOKEN),
+            )
+            .await;
+        answer(response).await
+    }
+
+    /// One profile's row of `GET /profiles`.
+    pub async fn profile_row(&self, id: &str) -> Value {
+        let answer = self.get("/profiles").await;
+        assert!(answer.is_success(), "{answer:?}");
+        let rows = answer.json["body"]["profiles"]
+            .as_array()
+            .expect("profiles");
+        let row = rows
+            .iter()
+            .find(|row| row["PK"] == id)
+            .expect("the profile");
+        row.clone()
+    }
+
     /// Creates a folder and returns its PK.
     pub async fn create_folder(&self, name: &str) -> u64 {
         let answer = self
