@@ -3,7 +3,9 @@
 //! It reproduces the API's envelope and error codes (auth failures as HTTP 400 / 40001), folders
 //! with integer PKs and `count`, profile-wide hostname uniqueness, whole-request atomicity, the
 //! silent truncation of form bodies after 1,001 variables, the rule limit, and one-hostname
-//! DELETE. Knobs add latency, a rate limit (429 + `Retry-After`) and seeded faults.
+//! DELETE, and a profile's settings beyond folders (native and external filters, service rules,
+//! the default rule, options). Knobs add latency, a rate limit (429 + `Retry-After`) and seeded
+//! faults, and choose an answer to each point the API facts leave unknown ([`Behaviour`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), controld_emulator::EmulatorError> {

@@ -127,8 +127,9 @@ async fn a_family_name_turns_its_own_level_on_and_every_level_off() {
         pairs(&[("ads_small", 0), ("ads_medium", 0), ("ads", 1)]),
         "the family's own level replaces the one that was on"
     );
+    set(&api, "ads_small", "1").await;
     set(&api, "ads", "0").await;
-    assert_eq!(row(&api, "ads").await["status"], 0);
+    assert_eq!(row(&api, "ads").await["status"], 0, "every level off");
     let gambling = set(&api, "gambling", "1").await;
     assert_eq!(
         gambling.json["body"]["filters"]["gambling"],

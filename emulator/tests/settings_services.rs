@@ -115,7 +115,11 @@ async fn a_service_rule_cannot_be_deleted_status_0_keeps_it_listed() {
 
 #[tokio::test]
 async fn an_omitted_via_v6_is_kept_and_leaving_spoof_clears_via_and_via_v6() {
-    let api = start_default().await;
+    let api = start(EmulatorConfig {
+        allow_redirect: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
     let spoof = [
         ("do", "2"),
         ("status", "1"),
@@ -128,6 +132,9 @@ async fn an_omitted_via_v6_is_kept_and_leaving_spoof_clears_via_and_via_v6() {
         action_of(&api, "zoom").await,
         json!({"do": 2, "status": 1, "via": "5.6.7.8", "via_v6": "::1"})
     );
+    put_service(&api, "zoom", &[("do", "3")])
+        .await
+        .assert_error(40002);
     let answer = put_service(&api, "zoom", &[("do", "1")]).await;
     assert_eq!(
         answer.json["body"]["services"][0],
