@@ -1,0 +1,638 @@
+//! `ctrld-sync apply`: the real binary against the emulator over loopback HTTP.
+
+use crate::apply_support;
+
+use std::time::Duration;
+
+use apply_support::*;
+use controld_emulator::EmulatorConfig;
+
+/// Three folders with per-rule actions and overlaps: config order decides who keeps a hostname.
+fn mixed_folders() -> Vec<FolderSpec> {
+    let ads = hosts("ads", 0..1_100);
+    let mut mixed: Vec<(String, bool)> = hosts("mixed", 0..60)
+        .into_iter()
+        .enumerate()
+        .map(|(n, host)| (host, n % 3 == 0))
+        .collect();
+    // Overlaps with `ads`, which comes first and keeps them.
+    mixed.extend(hosts("ads", 0..5).into_iter().map(|host| (host, true)));
+    let mut allow = hosts("allow", 0..40);
+    allow.extend(hosts("mixed", 50..55));
+    vec![
+        FolderSpec::domains("ads", "Ads", "block", &ads),
+        FolderSpec::controld("mixed", "Mixed Folder", &mixed),
+        FolderSpec::domains("allow", "Allowed", "allow", &allow),
+    ]
+}
+
+fn stats_total(setup: &Setup) -> u64 {
+    setup.emulator.stats().total
+}
+
+#[test]
+fn first_sync_creates_every_folder_with_per_rule_actions_and_overlaps_resolved() {
+    let setup = Setup::with_profiles(&["p1", "p2"], mixed_folders());
+    let stdout = setup.apply_ok(&[]);
+    setup.assert_converged(&[]);
+    assert!(stdout.contains("Apply report"), "{stdout}");
+    assert!(
+        stdout.contains("https://controld.com/dashboard/profiles/p1/filters"),
+        "{stdout}"
+    );
+    for profile in ["p1", "p2"] {
+        let state: serde_json::Value =
+            serde_json::from_str(&read(&setup.state_file(profile))).unwrap();
+        let folders = state["folders"].as_object().unwrap();
+        assert_eq!(folders.len(), 3);
+        assert!(
+            folders["ads"]["source"].is_object(),
+            "complete folders record their source"
+        );
+        assert_eq!(folders["ads"]["rules"].as_object().unwrap().len(), 1_100);
+    }
+    assert_eq!(setup.plan_exit_code(), 0, "nothing left to do");
+}
+
+#[test]
+fn a_no_change_apply_reads_one_folder_list_per_profile_and_leaves_state_untouched() {
+    let setup = Setup::with_profiles(&["p1", "p2"], mixed_folders());
+    setup.apply_ok(&[]);
+    let before: Vec<String> = ["p1", "p2"]
+        .iter()
+        .map(|p| read(&setup.state_file(p)))
+        .collect();
+    setup.emulator.reset_stats();
+    setup.apply_ok(&[]);
+    let stats = setup.emulator.stats();
+    assert_eq!(stats.total, 2, "{stats:?}");
+    assert_eq!(
+        stats
+            .by_route
+            .get("GET /profiles/{profile}/groups")
+            .copied(),
+        Some(2),
+        "{stats:?}"
+    );
+    let after: Vec<String> = ["p1", "p2"]
+        .iter()
+        .map(|p| read(&setup.state_file(p)))
+        .collect();
+    assert_eq!(before, after, "state files byte-identical");
+}
+
+/// Replaces `percent`% of the ads list and checks the calls made equal the plan's estimate.
+fn churn(percent: usize) {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.set_safety("max_delete_percent = 60.0");
+    setup.apply_ok(&[]);
+    let mut folders = mixed_folders();
+    let changed = 1_100 * percent / 100;
+    let mut ads = hosts("ads", changed..1_100);
+    ads.extend(hosts("fresh", 0..changed));
+    folders[0] = FolderSpec::domains("ads", "Ads", "block", &ads);
+    setup.set_folders(folders);
+
+    let plan_file = setup.dir.path().join("plan.json");
+    let output = setup.run(&[
+        "plan",
+        "--format",
+        "json",
+        "--out",
+        plan_file.to_str().unwrap(),
+    ]);
+    assert_success(&output, "plan");
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let estimate = plan["estimate"]["total"].as_u64().unwrap();
+
+    setup.emulator.reset_stats();
+    setup.apply_ok(&[plan_file.to_str().unwrap()]);
+    // The estimate covers every call: the read (here the saved plan's staleness check, one
+    // `GET /groups`), the writes and the final check.
+    assert_eq!(
+        stats_total(&setup),
+        estimate,
+        "{:?}",
+        setup.emulator.stats()
+    );
+    setup.assert_converged(&[]);
+    assert_eq!(setup.plan_exit_code(), 0);
+}
+
+#[test]
+fn one_percent_churn_costs_exactly_the_planned_calls() {
+    churn(1);
+}
+
+#[test]
+fn thirty_percent_churn_costs_exactly_the_planned_calls() {
+    churn(30);
+}
+
+#[test]
+fn folders_made_by_the_old_tool_are_adopted_and_only_differences_sent() {
+    let folders = mixed_folders();
+    let setup = Setup::with_profiles(&["p1"], folders.clone());
+    // The old tool's folders: same names, `Ads` missing ten rules and holding two stale ones.
+    let mut old_ads = hosts("ads", 10..1_100);
+    old_ads.extend(hosts("stale", 0..2));
+    let allow: Vec<String> = parse_rules(&folders[2])
+        .into_iter()
+        .map(|(h, _)| h)
+        .collect();
+    let mut allowed = folder(501, "Allowed", &allow);
+    for rule in &mut allowed.rules {
+        rule.action.kind = Some(1);
+    }
+    allowed.action.kind = Some(1);
+    preload(
+        &setup.emulator,
+        "p1",
+        vec![folder(500, "Ads", &old_ads), allowed],
+        vec![],
+    );
+    setup.emulator.reset_stats();
+
+    setup.apply_ok(&[]);
+    setup.assert_converged(&[]);
+    let dump = setup.emulator.dump();
+    let pks: Vec<u64> = dump.profiles["p1"].folders.iter().map(|f| f.pk).collect();
+    assert!(
+        pks.contains(&500) && pks.contains(&501),
+        "adopted, not re-created: {pks:?}"
+    );
+    let stats = setup.emulator.stats();
+    let posts = stats.by_method.get("POST").copied().unwrap_or(0);
+    // One folder created (Mixed), its rules (one per action), the ten missing ads.
+    assert!(posts <= 4, "only differences are sent: {stats:?}");
+    assert_eq!(setup.plan_exit_code(), 0);
+}
+
+#[test]
+fn a_folder_removed_from_the_config_is_deleted_only_with_allow_destroy() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    let mut folders = mixed_folders();
+    folders.remove(2);
+    setup.set_folders(folders);
+
+    let refused = setup.run(&["apply"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--allow-destroy"), "{stderr}");
+    assert!(setup.remote_folders("p1").contains_key("Allowed"));
+
+    setup.apply_ok(&["--allow-destroy"]);
+    setup.assert_converged(&[]);
+    let state = read(&setup.state_file("p1"));
+    assert!(!state.contains("\"allow\": {"), "{state}");
+}
+
+#[test]
+fn near_the_rule_limit_removals_go_first() {
+    let big = |prefix: &str, n| FolderSpec::domains("big", "Big", "block", &hosts(prefix, 0..n));
+    let mut setup = Setup::with_profiles(&["p1"], vec![big("a", 9_000)]);
+    setup.apply_ok(&[]);
+    let mut mixed = hosts("a", 2_000..9_000);
+    mixed.extend(hosts("b", 0..2_000));
+    setup.set_folders(vec![FolderSpec::domains("big", "Big", "block", &mixed)]);
+    // Adding first would peak at 11,000 rules; the emulator enforces the 10,000 limit.
+    setup.apply_ok(&["--allow-destroy"]);
+    setup.assert_converged(&[]);
+}
+
+#[test]
+fn a_stale_saved_plan_is_refused() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    let mut folders = mixed_folders();
+    folders[2] = FolderSpec::domains("allow", "Allowed", "allow", &hosts("allow", 0..45));
+    setup.set_folders(folders);
+    let plan_file = setup.dir.path().join("plan.json");
+    let plan_path = plan_file.to_str().unwrap();
+    assert_success(&setup.run(&["plan", "--out", plan_path]), "plan");
+
+    // Someone changes the profile behind our back.
+    preload(
+        &setup.emulator,
+        "p1",
+        vec![folder(900, "Someone else's", &hosts("x", 0..3))],
+        vec![],
+    );
+    let before = setup.emulator.dump();
+    let refused = setup.run(&["apply", plan_path]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("stale") && stderr.contains("plan"),
+        "{stderr}"
+    );
+    assert_eq!(setup.emulator.dump(), before, "nothing written");
+
+    // A fresh plan applies.
+    assert_success(&setup.run(&["plan", "--out", plan_path]), "plan");
+    setup.apply_ok(&[plan_path]);
+    setup.assert_converged(&["Someone else's"]);
+}
+
+#[test]
+fn lost_responses_and_server_errors_converge_without_touching_unmanaged_rules() {
+    let config = EmulatorConfig {
+        profiles: vec!["p1".into()],
+        fail_rate: 0.2,
+        seed: 11,
+        ..EmulatorConfig::default()
+    };
+    let mut folders = mixed_folders();
+    folders[0] = FolderSpec::domains("ads", "Ads", "block", &hosts("ads", 0..2_600));
+    let setup = Setup::new(config, folders);
+    setup.emulator.set_fail_rate(0.0);
+    let mut mine = hosts("mine", 0..20);
+    mine.sort();
+    let unmanaged = folder(700, "Mine", &mine);
+    preload(
+        &setup.emulator,
+        "p1",
+        vec![unmanaged.clone()],
+        vec![rule("root.example.org")],
+    );
+    setup.emulator.set_fail_rate(0.2);
+
+    let mut succeeded = false;
+    for _ in 0..8 {
+        if setup.run(&["apply"]).status.success() {
+            succeeded = true;
+            break;
+        }
+    }
+    setup.emulator.set_fail_rate(0.0);
+    assert!(succeeded, "repeated applies finish");
+    assert!(setup.emulator.stats().faults > 0, "faults were injected");
+    setup.assert_converged(&["Mine"]);
+    let dump = setup.emulator.dump();
+    let mine = dump.profiles["p1"]
+        .folders
+        .iter()
+        .find(|f| f.pk == 700)
+        .unwrap();
+    assert_eq!(mine, &unmanaged, "unmanaged folder untouched");
+    assert_eq!(dump.profiles["p1"].root, vec![rule("root.example.org")]);
+    assert_eq!(setup.plan_exit_code(), 0);
+}
+
+#[test]
+fn a_429_storm_is_ridden_out() {
+    let config = EmulatorConfig {
+        profiles: vec!["p1".into()],
+        rps: Some(2.0),
+        burst: 2,
+        ..EmulatorConfig::default()
+    };
+    let folders = vec![
+        FolderSpec::domains("a", "A", "block", &hosts("a", 0..30)),
+        FolderSpec::domains("b", "B", "allow", &hosts("b", 0..30)),
+    ];
+    let setup = Setup::new(config, folders);
+    setup.apply_ok(&["--max-rps", "50", "--parallelism", "4"]);
+    assert!(
+        setup.emulator.stats().rate_limited > 0,
+        "the storm happened"
+    );
+    setup.assert_converged(&[]);
+}
+
+#[test]
+fn a_killed_apply_leaves_a_readable_state_and_the_next_apply_finishes() {
+    let config = EmulatorConfig {
+        profiles: vec!["p1".into()],
+        latency: Duration::from_millis(40),
+        ..EmulatorConfig::default()
+    };
+    let folders: Vec<FolderSpec> = (0..8)
+        .map(|n| {
+            let key = format!("f{n}");
+            FolderSpec::domains(&key, &format!("Folder {n}"), "block", &hosts(&key, 0..700))
+        })
+        .collect();
+    let setup = Setup::new(config, folders);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ctrld-sync"))
+        .env("CTRLD_API_TOKEN", TOKEN)
+        .env_remove("CTRLD_API_URL")
+        .arg("--config")
+        .arg(setup.config_path())
+        .arg("--state-dir")
+        .arg(setup.state_dir())
+        .arg("--api-url")
+        .arg(setup.emulator.url())
+        .args(["--no-progress", "-q", "apply", "--max-rps", "20"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once a few writes went through (24 POSTs make the whole first sync).
+    let posts = || {
+        let stats = setup.emulator.stats();
+        stats.by_method.get("POST").copied().unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while posts() < 6 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let writes = posts();
+    assert!(
+        (6..24).contains(&writes),
+        "killed mid-apply, after {writes} POSTs"
+    );
+    let text = read(&setup.state_file("p1"));
+    let state: serde_json::Value = serde_json::from_str(&text).expect("the state parses");
+    assert!(!state["folders"].as_object().unwrap().is_empty(), "{text}");
+    setup.apply_ok(&[]);
+    setup.assert_converged(&[]);
+    assert_eq!(setup.plan_exit_code(), 0);
+}
+
+#[test]
+fn a_hostname_held_by_an_unmanaged_rule_is_skipped_and_reported() {
+    let mut ads = hosts("ads", 0..50);
+    ads.push("held.example.org".into());
+    ads.push("infolder.example.org".into());
+    let setup = Setup::with_profiles(
+        &["p1"],
+        vec![FolderSpec::domains("ads", "Ads", "block", &ads)],
+    );
+    let theirs = folder(800, "Theirs", &["infolder.example.org".to_string()]);
+    preload(
+        &setup.emulator,
+        "p1",
+        vec![theirs.clone()],
+        vec![rule("held.example.org")],
+    );
+    let report = setup.dir.path().join("report.json");
+    let stdout = setup.apply_ok(&["--report", report.to_str().unwrap()]);
+    assert!(stdout.contains("held.example.org"), "{stdout}");
+    assert!(stdout.contains("infolder.example.org"), "{stdout}");
+    let dump = setup.emulator.dump();
+    assert_eq!(dump.profiles["p1"].root, vec![rule("held.example.org")]);
+    assert!(dump.profiles["p1"].folders.contains(&theirs));
+    let remote = setup.remote_folders("p1");
+    assert_eq!(remote["Ads"].len(), 50);
+    let json: serde_json::Value = serde_json::from_str(&read(&report)).unwrap();
+    let skipped = json["profiles"][0]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 2, "{json}");
+
+    // The next run does not fight over them again: no changes, one read.
+    assert_eq!(setup.plan_exit_code(), 0);
+    setup.emulator.reset_stats();
+    setup.apply_ok(&[]);
+    assert_eq!(setup.emulator.stats().total, 1);
+    // `--refresh full` reads the unmanaged rules and still leaves them alone.
+    let full = setup.run(&["plan", "--refresh", "full", "--detailed-exitcode"]);
+    assert_eq!(
+        full.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&full.stdout)
+    );
+    // Once the user removes their own rule, `--refresh full` sees the hostname is free.
+    let mut dump = setup.emulator.dump();
+    dump.profiles.get_mut("p1").unwrap().root.clear();
+    setup.emulator.load(dump);
+    setup.apply_ok(&["--refresh", "full"]);
+    assert_eq!(setup.remote_folders("p1")["Ads"].len(), 51);
+    assert_eq!(setup.plan_exit_code(), 0);
+}
+
+#[test]
+fn the_report_file_holds_stages_calls_and_counts() {
+    let setup = Setup::with_profiles(&["p1"], mixed_folders());
+    let report = setup.dir.path().join("report.json");
+    setup.apply_ok(&["--report", report.to_str().unwrap(), "--verify"]);
+    let json: serde_json::Value = serde_json::from_str(&read(&report)).unwrap();
+    assert_eq!(json["folders"]["created"], 3);
+    let added = json["rules"]["added"].as_u64().unwrap();
+    let desired: usize = setup
+        .desired_folders()
+        .values()
+        .map(|rules| rules.len())
+        .sum();
+    assert_eq!(added as usize, desired);
+    for stage in ["fetch", "refresh", "plan", "apply", "total"] {
+        assert!(json["stages"][stage].is_number(), "{stage}: {json}");
+    }
+    let calls = json["calls"]["total"].as_u64().unwrap();
+    assert_eq!(calls, stats_total(&setup), "the report counts every call");
+    assert!(
+        json["calls"]["by_endpoint"]["POST /profiles/{profile}/rules"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(json["calls_per_1000_rules_changed"].is_number());
+    assert_eq!(json["profiles"][0]["ok"], true);
+    assert_eq!(
+        json["sources"]["fetched"].as_u64().unwrap()
+            + json["sources"]["not_modified"].as_u64().unwrap()
+            + json["sources"]["unchanged_by_hash"].as_u64().unwrap(),
+        3
+    );
+}
+
+#[test]
+fn verify_rereads_touched_folders_and_fixes_what_differs() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    // Behind our back: an action flipped in `Ads` (its count stays, so refresh trusts the state).
+    let mut dump = setup.emulator.dump();
+    let ads = dump.profiles.get_mut("p1").unwrap();
+    let ads = ads.folders.iter_mut().find(|f| f.name == "Ads").unwrap();
+    ads.rules[0].action.kind = Some(1);
+    setup.emulator.load(dump);
+    // One more rule for `Ads`, so that the apply touches it.
+    let mut folders = mixed_folders();
+    let mut more = hosts("ads", 0..1_100);
+    more.push("one-more.example.com".into());
+    folders[0] = FolderSpec::domains("ads", "Ads", "block", &more);
+    setup.set_folders(folders);
+
+    setup.apply_ok(&["--verify"]);
+    setup.assert_converged(&[]);
+}
+
+#[test]
+fn a_failing_profile_exits_1_after_the_others_and_its_own_progress_are_saved() {
+    let setup = Setup::with_profiles(&["p1", "p2"], vec![]);
+    let dir = setup.dir.path();
+    std::fs::write(dir.join("ads.txt"), hosts("ads", 0..20).join("\n")).unwrap();
+    std::fs::write(dir.join("proxy.txt"), "proxied.example.com\n").unwrap();
+    let config = r#"
+[[profile]]
+id = "p1"
+folders = ["ads"]
+
+[[profile]]
+id = "p2"
+folders = ["ads", "proxy"]
+
+[folder.ads]
+path = "ads.txt"
+format = "domains"
+name = "Ads"
+action = "block"
+
+[folder.proxy]
+path = "proxy.txt"
+format = "domains"
+name = "Proxied"
+action = "redirect"
+via = "US-NYC"
+"#;
+    std::fs::write(setup.config_path(), config).unwrap();
+    let output = setup.run(&["apply"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("p2"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("profile p1: ok"), "{stdout}");
+    assert!(stdout.contains("profile p2: FAILED"), "{stdout}");
+    assert_eq!(setup.remote_folders("p1")["Ads"].len(), 20);
+    let p2_state = read(&setup.state_file("p2"));
+    assert!(
+        p2_state.contains("\"Ads\""),
+        "what succeeded is saved: {p2_state}"
+    );
+}
+
+#[test]
+fn a_scratch_folder_left_by_an_interrupted_run_is_deleted() {
+    let setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    let leftover = folder(950, "ctrld-sync scratch", &hosts("gone", 0..30));
+    preload(&setup.emulator, "p1", vec![leftover], vec![]);
+    setup.apply_ok(&[]);
+    assert!(!setup
+        .remote_folders("p1")
+        .contains_key("ctrld-sync scratch"));
+    setup.assert_converged(&[]);
+}
+
+#[test]
+fn a_saved_plan_is_refused_after_a_config_change_and_when_destructive() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    let plan_file = setup.dir.path().join("plan.json");
+    let plan_path = plan_file.to_str().unwrap();
+    let mut folders = mixed_folders();
+    folders.remove(1);
+    setup.set_folders(folders);
+    assert_success(&setup.run(&["plan", "--out", plan_path]), "plan");
+
+    let refused = setup.run(&["apply", plan_path]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--allow-destroy"), "{stderr}");
+
+    let mut folders = mixed_folders();
+    folders.remove(2);
+    setup.set_folders(folders);
+    let before = setup.emulator.dump();
+    let refused = setup.run(&["apply", "--allow-destroy", plan_path]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("config changed"), "{stderr}");
+    assert_eq!(setup.emulator.dump(), before, "nothing written");
+}
+
+#[test]
+fn a_hostname_already_in_another_managed_folder_is_moved_not_duplicated() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    // Behind our back, a hostname lands in `Allowed`; planning from the state alone misses it.
+    let mut dump = setup.emulator.dump();
+    let profile = dump.profiles.get_mut("p1").unwrap();
+    let allowed = profile
+        .folders
+        .iter_mut()
+        .find(|f| f.name == "Allowed")
+        .unwrap();
+    allowed.rules.push(rule("wandered.example.com"));
+    setup.emulator.load(dump);
+    let mut folders = mixed_folders();
+    let mut ads = hosts("ads", 0..1_100);
+    ads.push("wandered.example.com".into());
+    folders[0] = FolderSpec::domains("ads", "Ads", "block", &ads);
+    setup.set_folders(folders);
+
+    setup.apply_ok(&["--refresh", "none"]);
+    setup.assert_converged(&[]);
+    assert_eq!(setup.plan_exit_code(), 0);
+}
+
+#[test]
+fn limits_that_would_never_send_are_refused_before_any_call() {
+    let setup = Setup::with_profiles(&["p1"], mixed_folders());
+    for args in [["--parallelism", "0"], ["--max-rps", "0"]] {
+        let output = setup.run(&["apply", args[0], args[1]]);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(args[0]), "{stderr}");
+    }
+    assert_eq!(stats_total(&setup), 0);
+}
+
+#[test]
+fn logs_go_to_stderr_one_line_per_step_with_v_and_none_with_q() {
+    let setup = Setup::with_profiles(&["p1"], mixed_folders());
+    let verbose = setup.run(&["-v", "apply"]);
+    assert_success(&verbose, "apply -v");
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    assert!(stderr.contains("p1: created folder `ads`"), "{stderr}");
+    assert!(
+        stderr.contains("p1: added 500 block rules to `ads`"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&verbose.stdout);
+    assert!(
+        !stdout.contains("created folder"),
+        "logs stay off stdout: {stdout}"
+    );
+
+    let quiet = setup.run(&["-q", "apply"]);
+    assert_success(&quiet, "apply -q");
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+    assert!(String::from_utf8_lossy(&quiet.stdout).contains("Apply report"));
+}
+
+#[test]
+fn parallelism_bounds_each_profile_and_profiles_do_not_queue_behind_each_other() {
+    let setup = |profiles: &[&str]| {
+        let config = EmulatorConfig {
+            profiles: profiles.iter().map(|p| p.to_string()).collect(),
+            latency: Duration::from_millis(60),
+            ..EmulatorConfig::default()
+        };
+        let folders = (0..6)
+            .map(|n| {
+                let key = format!("f{n}");
+                FolderSpec::domains(&key, &format!("Folder {n}"), "block", &hosts(&key, 0..5))
+            })
+            .collect();
+        Setup::new(config, folders)
+    };
+    let one = setup(&["p1"]);
+    one.apply_ok(&["--parallelism", "2"]);
+    assert_eq!(
+        one.emulator.stats().peak_in_flight,
+        2,
+        "one profile: 2 at once"
+    );
+    one.assert_converged(&[]);
+
+    // Three profiles of one token: each has its own 2 slots; the pace is the token's.
+    let three = setup(&["p1", "p2", "p3"]);
+    three.apply_ok(&["--parallelism", "2"]);
+    let peak = three.emulator.stats().peak_in_flight;
+    assert!((3..=6).contains(&peak), "three profiles: {peak} at once");
+    three.assert_converged(&[]);
+}
