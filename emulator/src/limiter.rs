@@ -1,6 +1,10 @@
 //! A token bucket over all API requests.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Tokio's clock (the system clock unless a test pauses it), so a test on the paused clock can
+// drain and refill the bucket without waiting.
+use tokio::time::Instant;
 
 #[derive(Debug)]
 pub struct TokenBucket {

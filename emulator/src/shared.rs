@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -143,7 +143,7 @@ impl Shared {
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
-        let taken = lock(limiter).try_take(Instant::now());
+        let taken = lock(limiter).try_take(tokio::time::Instant::now());
         if taken.is_err() {
             lock(&self.stats).rate_limited += 1;
         }

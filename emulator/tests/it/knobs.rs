@@ -3,7 +3,7 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{form, names, rules_form, start, start_default, Api, TOKEN};
 use controld_emulator::{EmulatorConfig, Stats};
@@ -17,7 +17,9 @@ fn limited(rps: f64, burst: u32) -> EmulatorConfig {
     }
 }
 
-#[tokio::test]
+/// On the paused clock (the bucket runs on tokio's clock): no time passes between the requests, so
+/// the third finds the bucket empty however slow the machine.
+#[tokio::test(start_paused = true)]
 async fn empty_bucket_answers_429_with_retry_after() {
     let api = start(limited(0.5, 2)).await;
     assert!(api.get("/profiles").await.is_success());
@@ -31,7 +33,7 @@ async fn empty_bucket_answers_429_with_retry_after() {
         .unwrap()
         .parse()
         .expect("whole seconds");
-    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    assert_eq!(retry_after, 2, "one token at 0.5 per second");
     let answer = common::answer(response).await;
     answer.assert_error(42900);
     let stats = api.emulator.stats();
@@ -39,7 +41,9 @@ async fn empty_bucket_answers_429_with_retry_after() {
     assert_eq!(stats.total, 3, "429s are counted");
 }
 
-#[tokio::test]
+/// On the paused clock: waiting out `Retry-After` takes no real time, and one second less would not
+/// do.
+#[tokio::test(start_paused = true)]
 async fn honouring_retry_after_gets_through() {
     let api = start(limited(1.0, 1)).await;
     assert!(api.get("/profiles").await.is_success());
@@ -52,11 +56,20 @@ async fn honouring_retry_after_gets_through() {
         .unwrap()
         .parse()
         .unwrap();
+    assert_eq!(wait, 1, "one token at 1 per second");
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let early = api
+        .request(Method::GET, "/profiles", None, None, Some(TOKEN))
+        .await;
+    assert_eq!(early.status(), 429, "0.9 s refills 0.9 of a token");
     tokio::time::sleep(Duration::from_secs(wait)).await;
     assert!(api.get("/profiles").await.is_success());
+    assert_eq!(api.emulator.stats().rate_limited, 2);
 }
 
-#[tokio::test]
+/// On the paused clock (the emulator runs on the test's runtime, its latency a tokio sleep): six
+/// requests sent at once are all answered one latency later, all six in the handler together.
+#[tokio::test(start_paused = true)]
 async fn latency_is_per_request_and_concurrent_requests_overlap() {
     let latency = Duration::from_millis(400);
     let api = start(EmulatorConfig {
@@ -64,7 +77,7 @@ async fn latency_is_per_request_and_concurrent_requests_overlap() {
         ..EmulatorConfig::default()
     })
     .await;
-    let started = Instant::now();
+    let started = tokio::time::Instant::now();
     let tasks: Vec<_> = (0..6)
         .map(|_| {
             let request = api
@@ -80,7 +93,11 @@ async fn latency_is_per_request_and_concurrent_requests_overlap() {
     }
     let elapsed = started.elapsed();
     assert!(elapsed >= latency, "{elapsed:?}");
-    assert!(elapsed < latency * 5, "requests overlapped: {elapsed:?}");
+    assert!(
+        elapsed < latency * 2,
+        "one latency for all six: {elapsed:?}"
+    );
+    assert_eq!(api.emulator.stats().peak_in_flight, 6, "all six at once");
 }
 
 fn faulty(seed: u64) -> EmulatorConfig {
