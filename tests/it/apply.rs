@@ -301,11 +301,14 @@ fn a_429_storm_is_ridden_out() {
     setup.assert_converged(&[]);
 }
 
+/// The emulator lets the first requests through, then answers 429 with `Retry-After: 100`: the run
+/// holds mid-apply (a count, not a race against the clock) until it is killed.
 #[test]
 fn a_killed_apply_leaves_a_readable_state_and_the_next_apply_finishes() {
-    let config = EmulatorConfig {
+    let gated = EmulatorConfig {
         profiles: vec!["p1".into()],
-        latency: Duration::from_millis(40),
+        rps: Some(0.01),
+        burst: 12,
         ..EmulatorConfig::default()
     };
     let folders: Vec<FolderSpec> = (0..8)
@@ -314,7 +317,7 @@ fn a_killed_apply_leaves_a_readable_state_and_the_next_apply_finishes() {
             FolderSpec::domains(&key, &format!("Folder {n}"), "block", &hosts(&key, 0..700))
         })
         .collect();
-    let setup = Setup::new(config, folders);
+    let mut setup = Setup::new(gated, folders);
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ctrld-sync"))
         .env("CTRLD_API_TOKEN", TOKEN)
         .env_remove("CTRLD_API_URL")
@@ -324,30 +327,47 @@ fn a_killed_apply_leaves_a_readable_state_and_the_next_apply_finishes() {
         .arg(setup.state_dir())
         .arg("--api-url")
         .arg(setup.emulator.url())
-        .args(["--no-progress", "-q", "apply", "--max-rps", "20"])
+        .args(["--no-progress", "-q", "apply"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Kill it once a few writes went through (24 POSTs make the whole first sync).
-    let posts = || {
+    let posts = |setup: &Setup| {
         let stats = setup.emulator.stats();
         stats.by_method.get("POST").copied().unwrap_or(0)
     };
+    // Saved while the run goes on: a folder in the state file before the run is killed.
+    let state_file = setup.state_file("p1");
+    let recorded = || {
+        let text = std::fs::read_to_string(&state_file).unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|state| state["folders"].as_object().is_some_and(|f| !f.is_empty()))
+    };
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while posts() < 6 && std::time::Instant::now() < deadline {
+    while !(setup.emulator.stats().rate_limited > 0 && recorded())
+        && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let writes = posts();
+    let writes = posts(&setup);
     assert!(
-        (6..24).contains(&writes),
-        "killed mid-apply, after {writes} POSTs"
+        (1..24).contains(&writes),
+        "held mid-apply after {writes} POSTs received (24 make the whole first sync)"
     );
-    let text = read(&setup.state_file("p1"));
+    let text = read(&state_file);
     let state: serde_json::Value = serde_json::from_str(&text).expect("the state parses");
     assert!(!state["folders"].as_object().unwrap().is_empty(), "{text}");
+
+    // The same data on an emulator without the gate.
+    let open = EmulatorConfig {
+        profiles: vec!["p1".into()],
+        ..EmulatorConfig::default()
+    };
+    let open = controld_emulator::Emulator::start_background(open).unwrap();
+    let gated = std::mem::replace(&mut setup.emulator, open);
+    setup.emulator.load(gated.dump());
     setup.apply_ok(&[]);
     setup.assert_converged(&[]);
     assert_eq!(setup.plan_exit_code(), 0);
