@@ -24,10 +24,6 @@ fn nearly_full() -> Setup {
     setup
 }
 
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 #[test]
 fn a_post_refused_for_the_limit_stops_the_profile_naming_the_folder_and_what_to_do() {
     let setup = nearly_full();

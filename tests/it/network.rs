@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 
-use apply_support::{read_http_head, FolderSpec, Setup};
+use apply_support::{read_http_head, stderr, FolderSpec, Setup};
 use assert_cmd::Command;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -204,10 +204,6 @@ fn trusting_the_test_ca() -> (&'static str, String) {
 
 fn succeeded(output: &Output) -> bool {
     output.status.success()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]

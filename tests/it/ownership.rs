@@ -42,10 +42,6 @@ fn highest(setup: &Setup) -> FolderDump {
     remote(setup).into_iter().max_by_key(|f| f.pk).unwrap()
 }
 
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 /// `apply` that must succeed, and whose plan estimated every call it made (the identity read
 /// included).
 fn apply_as_estimated(setup: &Setup) -> String {

@@ -2,24 +2,14 @@
 //! afterwards; a knob that breaks an assumption is reported, exits 1 and still cleans up; so does
 //! Ctrl-C.
 
+use crate::apply_support::{block, TOKEN};
 use assert_cmd::Command;
 use controld_emulator::{
-    ActionDump, Behaviour, Dump, Emulator, EmulatorConfig, FolderDump, FolderPks, ProfileDump,
-    RuleDump,
+    Behaviour, Dump, Emulator, EmulatorConfig, FolderDump, FolderPks, ProfileDump, RuleDump,
 };
 use serde_json::Value;
 
-const TOKEN: &str = "test-token";
 const PROFILE: &str = "p1";
-
-fn block() -> ActionDump {
-    ActionDump {
-        kind: Some(0),
-        status: 1,
-        via: None,
-        via_v6: None,
-    }
-}
 
 fn rules(prefix: &str, count: usize) -> Vec<RuleDump> {
     (0..count)

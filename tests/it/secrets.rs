@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::apply_support::stderr;
 use assert_cmd::Command;
 use controld_emulator::{Emulator, EmulatorConfig};
 use tempfile::TempDir;
@@ -132,10 +133,6 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 fn code(output: &Output) -> i32 {
     output.status.code().unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]

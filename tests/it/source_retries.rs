@@ -13,7 +13,7 @@ use std::time::Duration;
 use controld_emulator::{Emulator, EmulatorConfig};
 use tempfile::TempDir;
 
-use apply_support::TOKEN;
+use apply_support::{stderr, TOKEN};
 
 struct Setup {
     dir: TempDir,
@@ -72,10 +72,6 @@ impl Setup {
             .copied()
             .unwrap_or(0)
     }
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]

@@ -2,10 +2,9 @@
 
 use crate::common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{form, names, rules_form, start, start_default, Api, TOKEN};
+use common::{counts, form, names, rules_form, start, start_default, Api, TOKEN};
 use controld_emulator::{EmulatorConfig, Stats};
 use reqwest::Method;
 
@@ -191,10 +190,6 @@ async fn faults_are_deterministic_for_a_seed() {
     let statuses = create_folders(&first, 30).await;
     assert_eq!(statuses, create_folders(&second, 30).await);
     assert!(statuses.contains(&200) && statuses.iter().any(|s| *s >= 500));
-}
-
-fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
-    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
 #[tokio::test]

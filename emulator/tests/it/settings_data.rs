@@ -3,9 +3,7 @@
 
 use crate::common;
 
-use std::collections::BTreeMap;
-
-use common::{form, start, start_default, Api, TOKEN};
+use common::{counts, form, start, start_default, Api, TOKEN};
 use controld_emulator::{Dump, EmulatorConfig};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -123,10 +121,6 @@ async fn the_state_file_keeps_settings_across_restarts() {
     drop(api);
     let restarted = start(config).await;
     assert_eq!(settings_seen(&restarted).await, before);
-}
-
-fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
-    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
 #[tokio::test]

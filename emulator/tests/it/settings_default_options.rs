@@ -2,15 +2,9 @@
 
 use crate::common;
 
-use common::{form, start, start_default, Api};
+use common::{default_rule, form, start, start_default, Api};
 use controld_emulator::EmulatorConfig;
 use serde_json::{json, Value};
-
-async fn default_rule(api: &Api) -> Value {
-    let answer = api.get("/profiles/p1/default").await;
-    assert!(answer.is_success(), "{answer:?}");
-    answer.json["body"]["default"].clone()
-}
 
 async fn set_option(api: &Api, name: &str, pairs: &[(&str, &str)]) -> common::Answer {
     api.put(&format!("/profiles/p1/options/{name}"), form(pairs))

@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{form, start, Api};
+use common::{default_rule, form, start, Api};
 use controld_emulator::{
     Behaviour, DefaultDisable, DefaultOmitted, EmulatorConfig, OptionValues, RepeatWrite,
     ServiceOmitted, SettingsWrite, UpdatedMoves,
@@ -160,10 +160,6 @@ async fn a_rejected_repeat_does_not_move_updated() {
     let changed = updated(&api).await;
     write(&api, kind).await.assert_error(40003);
     assert_eq!(updated(&api).await, changed);
-}
-
-async fn default_rule(api: &Api) -> Value {
-    api.get("/profiles/p1/default").await.json["body"]["default"].clone()
 }
 
 /// Sets a disabled block default, then PUTs a spoof without `status`; returns that answer and

@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use tempfile::TempDir;
 
@@ -48,13 +48,7 @@ pub fn have(program: &str) -> bool {
     found
 }
 
-pub fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-pub fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+pub use crate::apply_support::{stderr, stdout};
 
 /// Git with a configuration of its own (no system or user config, no identity, no prompts), so a
 /// script's own settings are what the test sees.

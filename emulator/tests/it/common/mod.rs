@@ -71,6 +71,18 @@ pub fn rules_form(kind: u8, extra: &[(&str, &str)], hostnames: &[String]) -> Str
     form(&pairs)
 }
 
+/// Stats counts (by method or route) from literal pairs.
+pub fn counts(pairs: &[(&str, u64)]) -> std::collections::BTreeMap<String, u64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+/// Profile p1's default rule, read back.
+pub async fn default_rule(api: &Api) -> Value {
+    let answer = api.get("/profiles/p1/default").await;
+    assert!(answer.is_success(), "{answer:?}");
+    answer.json["body"]["default"].clone()
+}
+
 pub fn names(prefix: &str, count: usize) -> Vec<String> {
     (0..count).map(|i| format!("{prefix}{i}.example")).collect()
 }
