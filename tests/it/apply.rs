@@ -318,20 +318,7 @@ fn a_killed_apply_leaves_a_readable_state_and_the_next_apply_finishes() {
         })
         .collect();
     let mut setup = Setup::new(gated, folders);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ctrld-sync"))
-        .env("CTRLD_API_TOKEN", TOKEN)
-        .env_remove("CTRLD_API_URL")
-        .arg("--config")
-        .arg(setup.config_path())
-        .arg("--state-dir")
-        .arg(setup.state_dir())
-        .arg("--api-url")
-        .arg(setup.emulator.url())
-        .args(["--no-progress", "-q", "apply"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = setup.spawn(&["-q", "apply"]);
     let posts = |setup: &Setup| {
         let stats = setup.emulator.stats();
         stats.by_method.get("POST").copied().unwrap_or(0)

@@ -100,21 +100,8 @@ fn a_list_that_answers_503_twice_is_fetched_on_the_third_try_and_counted() {
 fn the_first_refresh_read_overlaps_a_slow_source() {
     let setup = Setup::start_with(2, 1, Duration::ZERO);
     setup.write_config("", &setup.list_url("ads.txt"));
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ctrld-sync"))
-        .env("CTRLD_API_TOKEN", TOKEN)
-        .env_remove("CTRLD_API_URL")
-        .current_dir(setup.dir.path())
-        .args([
-            "--no-progress",
-            "--api-url",
-            &setup.emulator.url(),
-            "-q",
-            "apply",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let url = setup.emulator.url();
+    let mut child = apply_support::spawn_in(setup.dir.path(), &url, &["-q", "apply"]);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while setup.requests("ads.txt") < 2 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Output, Stdio};
 
 use assert_cmd::Command;
 use controld_emulator::{ActionDump, Dump, Emulator, EmulatorConfig, FolderDump, RuleDump};
@@ -24,6 +24,20 @@ pub fn run_in(dir: &Path, api_url: &str, args: &[&str]) -> Output {
         .args(["--no-progress", "--color", "never", "--api-url", api_url])
         .args(args)
         .output()
+        .unwrap()
+}
+
+/// [`run_in`], started and left running (output discarded), for a test that acts on it mid-run.
+pub fn spawn_in(dir: &Path, api_url: &str, args: &[&str]) -> Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("ctrld-sync"))
+        .env("CTRLD_API_TOKEN", TOKEN)
+        .env_remove("CTRLD_API_URL")
+        .current_dir(dir)
+        .args(["--no-progress", "--color", "never", "--api-url", api_url])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
         .unwrap()
 }
 
@@ -182,6 +196,27 @@ impl Setup {
 
     pub fn run(&self, args: &[&str]) -> Output {
         self.command().args(args).output().unwrap()
+    }
+
+    /// The binary with the global flags of [`Setup::command`], started and left running (output
+    /// discarded), for a test that acts on it mid-run.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("ctrld-sync"))
+            .env("CTRLD_API_TOKEN", TOKEN)
+            .env_remove("CTRLD_API_URL")
+            .env("NO_COLOR", "1")
+            .arg("--config")
+            .arg(self.config_path())
+            .arg("--state-dir")
+            .arg(self.state_dir())
+            .arg("--api-url")
+            .arg(self.emulator.url())
+            .arg("--no-progress")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
     }
 
     /// `apply` that must succeed; returns stdout.
