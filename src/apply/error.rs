@@ -6,7 +6,7 @@ use crate::controld::ApiError;
 use crate::state::StateError;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
+pub(crate) enum ApplyError {
     /// `what` may name a hostname or folder from Control D: escaped.
     #[error("profile {profile}: {}: {source}", crate::quote::escape(.what))]
     Api {

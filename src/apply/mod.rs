@@ -20,19 +20,15 @@ mod progress;
 mod report;
 mod resolve;
 mod run;
-pub mod stale;
+pub(crate) mod stale;
 
 use futures_util::future::join_all;
 use indicatif::MultiProgress;
 
-pub use baseline::baseline;
-pub use error::ApplyError;
-pub use ledger::{SkippedHostname, Tally};
-pub use report::{
-    dashboard_url, seconds, ApplyReport, FolderCounts, ProfileReport, RuleCounts, SourceCounts,
-    StageTimes, REPORT_FORMAT_VERSION,
-};
-pub use run::{ProfileOutcome, RunSettings};
+pub(crate) use error::ApplyError;
+pub(crate) use ledger::Tally;
+pub(crate) use report::{seconds, ApplyReport, SourceCounts, StageTimes};
+pub(crate) use run::{ProfileOutcome, RunSettings};
 
 use crate::controld::Client;
 use crate::plan::ProfilePlan;
@@ -41,7 +37,7 @@ use crate::state::{ProfileState, StateStore};
 use run::ProfileRun;
 
 /// One profile to apply: its client, its plan, and its state as loaded before planning.
-pub struct ProfileJob<'a> {
+pub(crate) struct ProfileJob<'a> {
     pub client: &'a Client,
     pub plan: &'a ProfilePlan,
     pub state: Option<ProfileState>,
@@ -49,7 +45,7 @@ pub struct ProfileJob<'a> {
 
 /// Applies every profile's plan concurrently. A failing profile does not stop the others; each
 /// saves what it completed.
-pub async fn apply_profiles(
+pub(crate) async fn apply_profiles(
     jobs: Vec<ProfileJob<'_>>,
     store: &StateStore,
     settings: RunSettings,

@@ -7,7 +7,7 @@ use indicatif::{MultiProgress, ProgressBar};
 use crate::plan::Step;
 use crate::printer::Printer;
 
-pub struct Progress {
+pub(super) struct Progress {
     printer: Printer,
     /// Every profile's bar drawn together; `None` when no bar is drawn.
     multi: Option<MultiProgress>,
@@ -19,7 +19,12 @@ pub struct Progress {
 
 impl Progress {
     /// The bar counts requests; its message counts rules.
-    pub fn new(printer: &Printer, multi: &MultiProgress, profile: &str, steps: &[Step]) -> Self {
+    pub(super) fn new(
+        printer: &Printer,
+        multi: &MultiProgress,
+        profile: &str,
+        steps: &[Step],
+    ) -> Self {
         let rules_total = steps.iter().map(rules_in).sum();
         let mut bar = printer.progress_bar(steps.len() as u64, profile.to_string());
         // Adding a hidden bar to a MultiProgress would make it drawn: only real bars join.
@@ -40,7 +45,7 @@ impl Progress {
     }
 
     /// One step finished.
-    pub fn step_done(&self, step: &Step) {
+    pub(super) fn step_done(&self, step: &Step) {
         let done = self.rules_done.fetch_add(rules_in(step), Ordering::Relaxed) + rules_in(step);
         self.bar.inc(1);
         self.show_rules(done);
@@ -51,11 +56,11 @@ impl Progress {
     }
 
     /// A line that must not be torn by the bar.
-    pub fn note(&self, message: String) {
+    pub(super) fn note(&self, message: String) {
         self.suspended(|| self.printer.verbose(message));
     }
 
-    pub fn warn(&self, message: String) {
+    pub(super) fn warn(&self, message: String) {
         self.suspended(|| self.printer.warn(message));
     }
 
@@ -66,7 +71,7 @@ impl Progress {
         }
     }
 
-    pub fn finish(&self) {
+    pub(super) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 
@@ -77,7 +82,7 @@ impl Progress {
 }
 
 /// How many hostnames a step carries.
-pub fn rules_in(step: &Step) -> u64 {
+pub(super) fn rules_in(step: &Step) -> u64 {
     match step {
         Step::AddRules { hostnames, .. }
         | Step::ChangeRules { hostnames, .. }
@@ -90,7 +95,7 @@ pub fn rules_in(step: &Step) -> u64 {
 
 /// One log line per step, for `-v` without a terminal. Names, hostnames and actions may come from
 /// Control D or a list source: escaped.
-pub fn describe(step: &Step) -> String {
+pub(super) fn describe(step: &Step) -> String {
     crate::quote::escape(&describe_unescaped(step)).into_owned()
 }
 

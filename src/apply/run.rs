@@ -24,7 +24,7 @@ use crate::sync::lock;
 
 /// How one profile's apply ended.
 #[derive(Debug)]
-pub struct ProfileOutcome {
+pub(crate) struct ProfileOutcome {
     pub profile: String,
     pub error: Option<ApplyError>,
     /// Steps of the plan not completed (0 when it succeeded).
@@ -35,21 +35,21 @@ pub struct ProfileOutcome {
 }
 
 impl ProfileOutcome {
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.error.is_none()
     }
 }
 
 /// What the run needs besides the plan.
 #[derive(Clone, Copy, Debug)]
-pub struct RunSettings {
+pub(crate) struct RunSettings {
     /// Requests of one profile in flight at once.
     pub parallelism: usize,
     /// Re-read every touched folder at the end and fix any difference.
     pub verify: bool,
 }
 
-pub struct ProfileRun<'a> {
+pub(super) struct ProfileRun<'a> {
     pub(super) client: &'a Client,
     pub(super) profile: String,
     /// Saves each new state in the background (coalesced), off the requests' path.
@@ -62,7 +62,7 @@ pub struct ProfileRun<'a> {
 }
 
 impl<'a> ProfileRun<'a> {
-    pub fn new(
+    pub(super) fn new(
         client: &'a Client,
         store: &StateStore,
         on_disk: Option<ProfileState>,
@@ -87,7 +87,7 @@ impl<'a> ProfileRun<'a> {
     }
 
     /// Runs every step, checks the touched folders, saves; never panics on an API failure.
-    pub async fn run(self, steps: &[Step]) -> ProfileOutcome {
+    pub(super) async fn run(self, steps: &[Step]) -> ProfileOutcome {
         let started = Instant::now();
         let (done, mut error) = self.run_steps(steps).await;
         if error.is_none() && !steps.is_empty() {

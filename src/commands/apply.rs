@@ -30,7 +30,7 @@ struct Prepared {
     sources: SourceCounts,
 }
 
-pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
+pub(super) async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let workspace = Workspace::open(context)?;
     let config = &workspace.config;

@@ -21,13 +21,13 @@ use crate::source::{self, FetchReport};
 use crate::state::{self, ProfileState, StateStore};
 
 /// The config and the locked state directory every later stage reads.
-pub struct Workspace {
+pub(crate) struct Workspace {
     pub config: Config,
     pub store: StateStore,
 }
 
 impl Workspace {
-    pub fn open(context: &Context) -> Result<Self> {
+    pub(crate) fn open(context: &Context) -> Result<Self> {
         let config = Config::load(&context.config_path)?;
         let store = StateStore::open(&context.state_dir)?;
         Ok(Self { config, store })
@@ -36,14 +36,14 @@ impl Workspace {
 
 /// What to plan: which profiles (empty: all), how much to read, and whether destruction is allowed.
 #[derive(Clone, Debug)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub profiles: &'a [String],
     pub refresh: refresh::Mode,
     pub allow_destroy: bool,
 }
 
 /// A plan and what it was made from.
-pub struct Planned {
+pub(crate) struct Planned {
     pub plan: Plan,
     pub states: BTreeMap<String, ProfileState>,
     /// One per profile of the plan, in the same order.
@@ -54,7 +54,7 @@ pub struct Planned {
 
 /// Runs the stages up to the plan. Without a session (`--refresh none` in `plan`) nothing is asked
 /// of the API and no token is needed.
-pub async fn plan(
+pub(crate) async fn plan(
     context: &Context,
     workspace: &Workspace,
     mut session: Option<&mut Session>,
@@ -204,7 +204,7 @@ fn log_calls(context: &Context, session: &Session) {
 }
 
 /// The client of each profile, in order (profiles sharing a token share one client).
-pub fn clients(session: &mut Session, config: &Config, ids: &[&str]) -> Result<Vec<Client>> {
+pub(crate) fn clients(session: &mut Session, config: &Config, ids: &[&str]) -> Result<Vec<Client>> {
     ids.iter()
         .map(|id| session.client(profile_config(config, id)?))
         .collect()
@@ -220,7 +220,7 @@ fn profile_config<'a>(config: &'a Config, id: &str) -> Result<&'a ProfileConfig>
 }
 
 /// The planner's settings from `[safety]`; `allow_destroy` is the CLI flag or the config's.
-pub fn settings(config: &Config, allow_destroy: bool) -> PlanSettings {
+pub(crate) fn settings(config: &Config, allow_destroy: bool) -> PlanSettings {
     PlanSettings {
         max_delete_percent: config.safety.max_delete_percent,
         min_rules: config.safety.min_rules,
@@ -232,7 +232,7 @@ pub fn settings(config: &Config, allow_destroy: bool) -> PlanSettings {
 /// The state of each selected profile that has one (unknown `--profile` ids are reported by the
 /// source loader, which names the config file); with a new `--sandbox`, its own states are read as
 /// empty ([`super::sandbox::read_states_as_new`]).
-pub fn load_states(
+pub(crate) fn load_states(
     context: &Context,
     store: &StateStore,
     config: &Config,

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::source::{self, FetchReport, FolderReport, SourceCache};
 
-pub async fn run(context: &Context, args: ValidateArgs) -> Result<ExitStatus> {
+pub(super) async fn run(context: &Context, args: ValidateArgs) -> Result<ExitStatus> {
     let printer = &context.printer;
     let config = match Config::load(&context.config_path) {
         Ok(config) => config,

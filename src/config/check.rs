@@ -550,7 +550,7 @@ fn check_url(text: &str) -> Result<url::Url, String> {
 }
 
 /// 127.0.0.0/8, ::1 and localhost.
-pub fn is_loopback(url: &url::Url) -> bool {
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),

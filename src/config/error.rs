@@ -39,7 +39,7 @@ pub enum ConfigError {
 
 impl ConfigError {
     /// One line per problem.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         match self {
             Self::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
             other => vec![other.to_string()],
@@ -103,7 +103,7 @@ pub(super) fn problem_at(path: &Path, text: &str, offset: usize, message: String
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

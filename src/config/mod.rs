@@ -33,14 +33,14 @@ use check::Checker;
 use error::{explain_toml_error, problem_at};
 use raw::RawConfig;
 
-pub use check::is_loopback;
-pub use error::{line_column, ConfigError, ConfigProblem};
+pub(crate) use check::is_loopback;
+pub use error::{ConfigError, ConfigProblem};
 
 /// The token variable used when a profile names none in `token_env`.
-pub const DEFAULT_TOKEN_ENV: &str = "CTRLD_API_TOKEN";
+pub(crate) const DEFAULT_TOKEN_ENV: &str = "CTRLD_API_TOKEN";
 
 /// Sources bigger than this are refused unless `[sources].max_bytes` says otherwise.
-pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
 const DEFAULT_SOURCE_TIMEOUT_SECS: f64 = 30.0;
 const DEFAULT_SOURCE_CONCURRENCY: usize = 8;
 /// The API client's default attempts after the first.
@@ -178,7 +178,7 @@ pub enum SourceLocation {
 impl SourceLocation {
     /// The URL (through the redactor: a URL is never shown or recorded with a secret in it), or
     /// the path as written: the key under which the source is recorded.
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         match self {
             Self::Url(url) => crate::redact::url(url),
             Self::Path { written, .. } => written.clone(),
@@ -206,7 +206,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Auto => "auto",
             Self::Controld => "controld",
@@ -289,15 +289,10 @@ impl Config {
     pub fn profile(&self, id: &str) -> Option<&ProfileConfig> {
         self.profiles.iter().find(|profile| profile.id == id)
     }
-
-    /// The directory relative paths in the config are resolved against.
-    pub fn dir(&self) -> &Path {
-        config_dir(&self.path)
-    }
 }
 
 /// The config's JSON Schema, generated from the types that parse it (`ctrld-sync schema`).
-pub fn json_schema() -> String {
+pub(crate) fn json_schema() -> String {
     raw::json_schema()
 }
 
@@ -305,7 +300,7 @@ pub fn json_schema() -> String {
 /// full: the state dir is chosen before any command runs. A file that cannot be read or parsed, or
 /// a `state_dir` outside the config's repository, gives `None` here (nothing is ever made there);
 /// loading the config reports why.
-pub fn state_dir_setting(path: &Path) -> Option<PathBuf> {
+pub(crate) fn state_dir_setting(path: &Path) -> Option<PathBuf> {
     let text = std::fs::read_to_string(path).ok()?;
     let table: toml::Table = toml::from_str(&text).ok()?;
     let dir = table.get("state_dir")?.as_str()?;

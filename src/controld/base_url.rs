@@ -21,7 +21,7 @@ pub(crate) fn join(base: &Url, segments: &[String]) -> Url {
 
 /// `https://`, or plain `http://` to a loopback address only; no credentials in the URL. The one
 /// check of an API base URL: the client runs it, and the command layer before naming the URL's origin.
-pub fn check(url: &Url) -> Result<(), ApiError> {
+pub(crate) fn check(url: &Url) -> Result<(), ApiError> {
     let invalid = |reason: &str| ApiError::InvalidBaseUrl {
         url: without_credentials(url),
         reason: reason.to_owned(),

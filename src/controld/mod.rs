@@ -17,11 +17,11 @@ mod stats;
 mod types;
 mod wire;
 
-pub use base_url::check as check_base_url;
-pub use client::*;
+pub(crate) use base_url::check as check_base_url;
+pub use client::{Client, RawAnswer, MAX_HOSTNAMES_PER_REQUEST};
 pub use config::{ClientConfig, Token};
-pub use error::{ApiError, Call};
+pub use error::ApiError;
 pub use pacing::{RateCeiling, INITIAL_RPS};
-pub use request_log::{Reply, RequestLog, RequestRecord};
+pub use request_log::RequestLog;
 pub use stats::CallStats;
-pub use types::*;
+pub use types::{RemoteFolder, RemoteProfile, RemoteRule, RuleTarget};

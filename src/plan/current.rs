@@ -48,7 +48,7 @@ pub struct RefreshReads {
 
 impl RefreshReads {
     /// What `apply` reads of a profile at the least: its folder list.
-    pub const LIST_ONLY: Self = Self {
+    pub(crate) const LIST_ONLY: Self = Self {
         folder_lists: 1,
         folder_rules: 0,
         root_rules: 0,

@@ -100,7 +100,7 @@ impl PlanFile {
         Ok(())
     }
 
-    pub fn load(path: &Path) -> Result<Self, PlanFileError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, PlanFileError> {
         let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Read {
             path: path.to_path_buf(),
             source,

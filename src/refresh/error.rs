@@ -1,7 +1,7 @@
 //! Why the remote profile could not be read. Each message names the profile concerned.
 
 #[derive(Debug, thiserror::Error)]
-pub enum RefreshError {
+pub(crate) enum RefreshError {
     #[error("profile {profile}: reading the remote profile failed: {source}")]
     Api {
         profile: String,

@@ -131,7 +131,7 @@ pub enum FetchProblem {
 impl FetchProblem {
     /// `Some(retry_after)` when another attempt may succeed (429, 5xx, a timeout, a connection
     /// failure or reset); `None` for what retrying cannot fix (404, 403, too large, not a list).
-    pub fn transient(&self) -> Option<Option<Duration>> {
+    pub(crate) fn transient(&self) -> Option<Option<Duration>> {
         match self {
             Self::Unavailable { retry_after, .. } => Some(*retry_after),
             Self::Timeout(_) | Self::Connection(_) => Some(None),

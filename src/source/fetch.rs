@@ -15,16 +15,16 @@ use super::error::FetchProblem;
 use crate::config::{is_loopback, Format, SourceAuth, SourceLocation, SourcesConfig};
 use crate::controld::retry::{parse_retry_after, Backoff};
 use crate::controld::ClientConfig;
-pub use crate::hash::sha256_hex;
+pub(crate) use crate::hash::sha256_hex;
 
 const MAX_REDIRECTS: usize = 5;
 
 /// No source is retried for longer than this in all (the wait before a retry counts).
-pub const MAX_RETRY_TIME: Duration = Duration::from_secs(120);
+pub(crate) const MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 
 /// Limits for fetching sources, from `[sources]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FetchOptions {
+pub(crate) struct FetchOptions {
     pub max_bytes: u64,
     pub timeout: Duration,
     pub concurrency: usize,
@@ -53,14 +53,14 @@ fn backoff() -> Backoff {
 
 /// Validators recorded last time, sent as If-None-Match / If-Modified-Since.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Validators {
+pub(crate) struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
 }
 
 /// What a fetch gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fetched {
+pub(crate) enum Fetched {
     /// HTTP 304: the body is what was recorded; new validators if the server sent any.
     NotModified(Validators),
     Body {
@@ -72,7 +72,7 @@ pub enum Fetched {
     },
 }
 
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     client: reqwest::Client,
     /// Follows no redirect: for requests carrying a credential, whose redirects are followed by
     /// hand so that the credential never reaches another origin (reqwest drops `Authorization` on a
@@ -83,7 +83,7 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    pub fn new(options: FetchOptions) -> Result<Self, String> {
+    pub(crate) fn new(options: FetchOptions) -> Result<Self, String> {
         let client = crate::http::build_client(|| {
             reqwest::Client::builder()
                 .user_agent(concat!("ctrld-sync/", env!("CARGO_PKG_VERSION")))
@@ -106,18 +106,18 @@ impl Fetcher {
         })
     }
 
-    pub fn options(&self) -> &FetchOptions {
+    pub(crate) fn options(&self) -> &FetchOptions {
         &self.options
     }
 
     /// Retries made so far, over every source.
-    pub fn retries(&self) -> u64 {
+    pub(crate) fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
     }
 
     /// Fetches `location`, conditionally when `validators` are given, with the credential `auth`
     /// names; `format` is what the body is expected to be (for the Content-Type check).
-    pub async fn fetch(
+    pub(crate) async fn fetch(
         &self,
         location: &SourceLocation,
         auth: Option<&SourceAuth>,

@@ -4,11 +4,11 @@
 
 mod auth;
 mod cache;
-pub mod derive;
+pub(crate) mod derive;
 mod error;
-pub mod fetch;
-pub mod format;
-pub mod hostname;
+pub(crate) mod fetch;
+pub(crate) mod format;
+pub(crate) mod hostname;
 
 use std::collections::BTreeMap;
 
@@ -17,8 +17,8 @@ use serde::Serialize;
 
 pub use cache::{CachedSource, SourceCache};
 pub use derive::DerivedFolder;
-pub use error::{FetchProblem, FolderProblem, SourceError};
-pub use fetch::FetchOptions;
+pub use error::{FolderProblem, SourceError};
+pub(crate) use fetch::FetchOptions;
 
 use crate::config::{Config, FolderConfig, Format, OnError, SourceAuth, SourceLocation};
 use crate::model::{ActionKind, DesiredFolder, DesiredProfile, KeptFolder, Rules, SourceRecord};
@@ -80,20 +80,9 @@ pub enum Origin {
     Kept,
 }
 
-impl Origin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Fetched => "fetched",
-            Self::NotModified => "not modified (HTTP 304)",
-            Self::UnchangedByHash => "unchanged (same sha256)",
-            Self::Kept => "kept as it is (the source failed)",
-        }
-    }
-}
-
 /// Folders by key, with the report.
 #[derive(Clone, Debug)]
-pub struct LoadedFolders {
+pub(crate) struct LoadedFolders {
     pub folders: BTreeMap<String, DesiredFolder>,
     pub report: FetchReport,
 }
@@ -164,7 +153,7 @@ fn select_profiles<'a>(
 
 /// Loads the folders named by `keys` (unknown keys are ignored): each unique source fetched once,
 /// at most `[sources].concurrency` at a time. Every problem is reported, one per source or folder.
-pub async fn load_folders(
+pub(crate) async fn load_folders(
     config: &Config,
     keys: &[&str],
     cache: &SourceCache,
