@@ -22,6 +22,7 @@ pub mod printer;
 mod quote;
 mod redact;
 mod refresh;
+mod shared;
 pub mod source;
 pub mod state;
 mod sync;

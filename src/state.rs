@@ -399,29 +399,11 @@ pub(crate) fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState
     cache
 }
 
-/// Temp file in the same directory, write, fsync, rename over the target, fsync the directory.
+/// [`shared::atomic::write_atomically`](crate::shared::atomic::write_atomically), its error as a
+/// state error.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    let dir = path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|err| StateError::io(dir, err))?;
-    temp.write_all(bytes)
-        .map_err(|err| StateError::io(path, err))?;
-    temp.as_file()
-        .sync_all()
-        .map_err(|err| StateError::io(path, err))?;
-    temp.persist(path)
-        .map_err(|err| StateError::io(path, err.error))?;
-    sync_dir(dir)
-}
-
-fn sync_dir(dir: &Path) -> Result<(), StateError> {
-    // Directories cannot be opened for fsync on every platform; where they can, it makes the rename durable.
-    if let Ok(handle) = File::open(dir) {
-        handle.sync_all().map_err(|err| StateError::io(dir, err))?;
-    }
-    Ok(())
+    crate::shared::atomic::write_atomically(path, bytes)
+        .map_err(|err| StateError::io(&err.path, err.source))
 }
 
 /// Keeps the lock file and the `--sandbox` emulator's data out of git, which holds the state files.

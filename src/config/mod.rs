@@ -33,7 +33,6 @@ use check::Checker;
 use error::{explain_toml_error, problem_at};
 use raw::RawConfig;
 
-pub(crate) use check::is_loopback;
 pub use error::{ConfigError, ConfigProblem};
 
 /// The token variable used when a profile names none in `token_env`.
@@ -43,8 +42,8 @@ pub(crate) const DEFAULT_TOKEN_ENV: &str = "CTRLD_API_TOKEN";
 pub(crate) const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
 const DEFAULT_SOURCE_TIMEOUT_SECS: f64 = 30.0;
 const DEFAULT_SOURCE_CONCURRENCY: usize = 8;
-/// The API client's default attempts after the first.
-const DEFAULT_SOURCE_RETRIES: u32 = crate::controld::ClientConfig::DEFAULT_MAX_RETRIES;
+/// Attempts after the first, as for API calls.
+const DEFAULT_SOURCE_RETRIES: u32 = crate::shared::retry::DEFAULT_MAX_RETRIES;
 const DEFAULT_MAX_DELETE_PERCENT: f64 = 30.0;
 const DEFAULT_MIN_RULES: usize = 10;
 

@@ -4,7 +4,7 @@ use url::Url;
 
 use super::encode::path_segment;
 use super::error::ApiError;
-use crate::config::is_loopback;
+use crate::shared::loopback::is_loopback;
 
 /// The base URL with the segments appended, each percent-encoded (a base path like `/api` is
 /// kept; a hostname `*.example.com` becomes `%2A.example.com`).

@@ -58,9 +58,11 @@ pub struct ClientConfig {
 impl ClientConfig {
     pub(crate) const DEFAULT_PARALLELISM: usize = 4;
     pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-    pub(crate) const DEFAULT_MAX_RETRIES: u32 = 5;
-    pub(crate) const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(500);
-    pub(crate) const DEFAULT_RETRY_MAX_DELAY: Duration = Duration::from_secs(30);
+    pub(crate) const DEFAULT_MAX_RETRIES: u32 = crate::shared::retry::DEFAULT_MAX_RETRIES;
+    pub(crate) const DEFAULT_RETRY_BASE_DELAY: Duration =
+        crate::shared::retry::DEFAULT_RETRY_BASE_DELAY;
+    pub(crate) const DEFAULT_RETRY_MAX_DELAY: Duration =
+        crate::shared::retry::DEFAULT_RETRY_MAX_DELAY;
 
     /// The defaults above for everything but the URL and the token.
     pub fn new(base_url: url::Url, token: Token) -> Self {

@@ -12,11 +12,11 @@ mod error;
 mod failure;
 mod pacing;
 mod request_log;
-pub(crate) mod retry;
 mod stats;
 mod types;
 mod wire;
 
+use crate::shared::retry;
 pub(crate) use base_url::check as check_base_url;
 pub use client::{Client, RawAnswer, MAX_HOSTNAMES_PER_REQUEST};
 pub use config::{ClientConfig, Token};

@@ -12,10 +12,12 @@ use reqwest::{redirect, StatusCode};
 
 use super::auth::Credential;
 use super::error::FetchProblem;
-use crate::config::{is_loopback, Format, SourceAuth, SourceLocation, SourcesConfig};
-use crate::controld::retry::{parse_retry_after, Backoff};
-use crate::controld::ClientConfig;
+use crate::config::{Format, SourceAuth, SourceLocation, SourcesConfig};
 pub(crate) use crate::hash::sha256_hex;
+use crate::shared::loopback::is_loopback;
+use crate::shared::retry::{
+    parse_retry_after, Backoff, DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY,
+};
 
 const MAX_REDIRECTS: usize = 5;
 
@@ -43,11 +45,11 @@ impl From<&SourcesConfig> for FetchOptions {
     }
 }
 
-/// The API client's retry policy: its backoff (exponential, full jitter, at least `Retry-After`).
+/// The retry policy the API client uses too: exponential backoff, full jitter, at least `Retry-After`.
 fn backoff() -> Backoff {
     Backoff {
-        base: ClientConfig::DEFAULT_RETRY_BASE_DELAY,
-        cap: ClientConfig::DEFAULT_RETRY_MAX_DELAY,
+        base: DEFAULT_RETRY_BASE_DELAY,
+        cap: DEFAULT_RETRY_MAX_DELAY,
     }
 }
 

@@ -9,6 +9,13 @@ use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 
+/// Retries after the first attempt, for API calls and list sources alike.
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 5;
+/// The first retry's backoff ceiling.
+pub(crate) const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(500);
+/// The largest backoff ceiling.
+pub(crate) const DEFAULT_RETRY_MAX_DELAY: Duration = Duration::from_secs(30);
+
 /// Exponential backoff with full jitter: retry `n` (from 0) waits a random time in
 /// `[0, min(cap, base * 2^n)]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
