@@ -22,6 +22,19 @@ pub(crate) type Rules = std::sync::Arc<BTreeMap<Hostname, RuleAction>>;
 /// Control D's integer primary key of a folder ("group").
 pub type FolderPk = u64;
 
+/// Most hostnames one write may carry: the server silently drops form variables past about 1,001.
+pub const MAX_HOSTNAMES_PER_REQUEST: usize = 500;
+
+/// One folder of a profile as Control D holds it (`GET /profiles/{profile}/groups`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteFolder {
+    pub pk: FolderPk,
+    pub name: String,
+    pub action: FolderAction,
+    /// How many rules the folder holds; the cheap drift check.
+    pub count: u64,
+}
+
 /// Block rules for these hostnames (tests).
 #[cfg(test)]
 pub(crate) fn block_rules(hosts: &[&str]) -> BTreeMap<Hostname, RuleAction> {

@@ -22,11 +22,9 @@ use super::pacing::{Admission, Controller, Feedback};
 use super::request_log::{Reply, RequestLog, RequestRecord};
 use super::retry::{parse_retry_after, Backoff};
 use super::stats::{CallStats, StatsRecorder};
-use super::types::{RemoteFolder, RemoteProfile, RemoteRule, RuleTarget};
+use super::types::{RemoteProfile, RemoteRule, RuleTarget};
 use super::wire;
-
-/// Most hostnames one write may carry: the server silently drops form variables past about 1,001.
-pub const MAX_HOSTNAMES_PER_REQUEST: usize = 500;
+use crate::model::{RemoteFolder, MAX_HOSTNAMES_PER_REQUEST};
 
 /// The longest `Retry-After` waited for; a longer one stops the run with an error saying so.
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);

@@ -16,12 +16,14 @@ mod stats;
 mod types;
 mod wire;
 
+/// The domain's, re-exported where the client's callers look for what it takes and returns.
+pub use crate::model::{RemoteFolder, MAX_HOSTNAMES_PER_REQUEST};
 use crate::shared::retry;
 pub(crate) use base_url::check as check_base_url;
-pub use client::{Client, RawAnswer, MAX_HOSTNAMES_PER_REQUEST};
+pub use client::{Client, RawAnswer};
 pub use config::{ClientConfig, Token};
 pub use error::ApiError;
 pub use pacing::{RateCeiling, INITIAL_RPS};
 pub use request_log::RequestLog;
 pub use stats::CallStats;
-pub use types::{RemoteFolder, RemoteProfile, RemoteRule, RuleTarget};
+pub use types::{RemoteProfile, RemoteRule, RuleTarget};

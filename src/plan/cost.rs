@@ -116,10 +116,7 @@ impl Estimate {
 
 /// Requests to remove `k` rules: single deletes, or a scratch folder (create, moves, delete).
 pub(super) fn removal_cost(k: usize) -> (usize, usize) {
-    (
-        k,
-        k.div_ceil(crate::controld::MAX_HOSTNAMES_PER_REQUEST) + 2,
-    )
+    (k, k.div_ceil(crate::model::MAX_HOSTNAMES_PER_REQUEST) + 2)
 }
 
 /// Whether moving `k` rules into a scratch folder is cheaper; ties go to single deletes.

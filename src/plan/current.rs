@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::controld::RemoteFolder;
-use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, Rules};
+use crate::model::{FolderAction, FolderPk, Hostname, RemoteFolder, RuleAction, Rules};
 
 /// One profile as it is now.
 #[derive(Clone, Debug, PartialEq, Eq)]
