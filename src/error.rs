@@ -17,7 +17,7 @@ pub(crate) enum Error {
     #[error(transparent)]
     Source(#[from] crate::source::SourceError),
 
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]

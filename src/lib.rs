@@ -36,6 +36,7 @@ use crate::cli::Cli;
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::printer::{Printer, Verbosity};
+use crate::shared::chain::chain;
 
 pub use crate::commands::TokenSource;
 
@@ -52,13 +53,16 @@ pub fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            return fail(&anyhow::Error::new(err).context("could not start the async runtime"))
+            return fail(format!(
+                "could not start the async runtime: {}",
+                chain(&err)
+            ))
         }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(status) => status.into(),
         Err(err) if is_broken_pipe(&err) => ExitStatus::Success.into(),
-        Err(err) => fail(&anyhow::Error::new(err)),
+        Err(err) => fail(chain(&err)),
     }
 }
 
@@ -74,7 +78,7 @@ where
     commands::run_with_tokens(cli, tokens)
         .await
         .map(|status| status.code())
-        .map_err(|error| error.to_string())
+        .map_err(|error| chain(&error))
 }
 
 /// `--help` and `--version` print to stdout and exit 0; a usage error (unknown flag, bad value)
@@ -95,16 +99,8 @@ fn is_broken_pipe(err: &Error) -> bool {
     matches!(err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-/// One clear sentence on stderr, with its causes; never a panic or a debug dump.
-fn fail(err: &anyhow::Error) -> ExitCode {
-    let mut message = err.to_string();
-    for cause in err.chain().skip(1) {
-        let cause = cause.to_string();
-        if !message.contains(&cause) {
-            message.push_str(": ");
-            message.push_str(&cause);
-        }
-    }
+/// One clear sentence on stderr, with its causes ([`chain`]); never a panic or a debug dump.
+fn fail(message: String) -> ExitCode {
     Printer::new(Verbosity::Normal, true, false).error(message);
     ExitStatus::Error.into()
 }

@@ -36,7 +36,7 @@ pub(crate) const SANDBOX_DATA_FILE: &str = ".sandbox.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -87,7 +87,8 @@ fn log_summary(printer: &Printer, outcome: &ProfileOutcome) {
     match &outcome.error {
         None => printer.info(line),
         Some(error) => printer.error(format!(
-            "{line}; failed: {error}; {} step(s) left",
+            "{line}; failed: {}; {} step(s) left",
+            crate::shared::chain::chain(error),
             outcome.steps_left
         )),
     }

@@ -100,7 +100,10 @@ impl ProfileReport {
         Self {
             profile: outcome.profile.clone(),
             ok: outcome.ok(),
-            error: outcome.error.as_ref().map(ToString::to_string),
+            error: outcome
+                .error
+                .as_ref()
+                .map(|error| crate::shared::chain::chain(error)),
             steps_left: outcome.steps_left,
             seconds: seconds(outcome.elapsed),
             tally: outcome.tally.clone(),

@@ -27,11 +27,11 @@ impl fmt::Display for ConfigProblem {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the config {}: {source}; write one with `ctrld-sync init` or pass `--config FILE`", path.display())]
+    /// The cause is written into the message (mid-sentence), so it is not also a `source`.
+    #[error("cannot read the config {}: {error}; write one with `ctrld-sync init` or pass `--config FILE`", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}", join_lines(.0))]
     Invalid(Vec<ConfigProblem>),

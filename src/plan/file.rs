@@ -47,13 +47,13 @@ pub struct PlanFileProfile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFileError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Write {
         path: std::path::PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Read {
         path: std::path::PathBuf,
         #[source]
@@ -78,7 +78,7 @@ pub enum PlanFileError {
         path: std::path::PathBuf,
         found: u64,
     },
-    #[error("{path}: the plan cannot be written as JSON: {source}")]
+    #[error("{path}: the plan cannot be written as JSON")]
     Json {
         path: std::path::PathBuf,
         #[source]

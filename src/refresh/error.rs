@@ -2,7 +2,7 @@
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum RefreshError {
-    #[error("profile {profile}: reading the remote profile failed: {source}")]
+    #[error("profile {profile}: reading the remote profile failed")]
     Api {
         profile: String,
         #[source]

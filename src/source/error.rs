@@ -120,11 +120,11 @@ pub enum FetchProblem {
     /// The connection failed or was reset: worth another try.
     #[error("request failed: {}", escape(.0))]
     Connection(String),
-    #[error("cannot read {}: {source}", path.display())]
+    /// Written into the folder's message, so the cause is part of the text, not a `source`.
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 

@@ -14,6 +14,7 @@ use super::auth::Credential;
 use super::error::FetchProblem;
 use crate::config::{Format, SourceAuth, SourceLocation, SourcesConfig};
 pub(crate) use crate::hash::sha256_hex;
+use crate::shared::chain::chain as error_chain;
 use crate::shared::loopback::is_loopback;
 use crate::shared::retry::{
     parse_retry_after, Backoff, DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY,
@@ -259,9 +260,9 @@ impl Fetcher {
     }
 
     async fn read_file(&self, path: &std::path::Path) -> Result<Fetched, FetchProblem> {
-        let read_error = |source| FetchProblem::Read {
+        let read_error = |error| FetchProblem::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         };
         let cap = self.options.max_bytes;
         let metadata = tokio::fs::metadata(path).await.map_err(read_error)?;
@@ -417,21 +418,6 @@ fn expected_content(format: Format) -> &'static str {
         Format::Hosts => "a hosts file (text)",
         Format::Adblock => "an adblock list (text)",
     }
-}
-
-/// reqwest's error and its causes in one line ("error sending request: connection refused").
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !message.contains(&cause_text) {
-            message.push_str(": ");
-            message.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]
