@@ -1,11 +1,9 @@
 //! Everything the user sees: the product on stdout, logs and progress on stderr.
 //!
-//! Progress bars are drawn only on a terminal and never with `-q`/`--no-progress`; elsewhere (CI)
-//! plain log lines take their place.
+//! Progress bars are drawn (by the command layer, `commands/progress.rs`) only on a terminal and
+//! never with `-q`/`--no-progress`; elsewhere (CI) plain log lines take their place.
 
 use std::io::{self, IsTerminal, Write};
-
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Verbosity {
@@ -110,23 +108,6 @@ impl Printer {
     pub(crate) fn error(&self, message: impl AsRef<str>) {
         let label = self.paint("error:", "31");
         self.line(&format!("{label} {}", message.as_ref()));
-    }
-
-    /// A bar on a terminal, a hidden one elsewhere.
-    pub(crate) fn progress_bar(&self, length: u64, prefix: impl Into<String>) -> ProgressBar {
-        if !self.progress {
-            return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>14} [{bar:30}] {pos}/{len} {msg} ({per_sec}, eta {eta})",
-            )
-            .expect("the progress template is valid")
-            .progress_chars("=> "),
-        );
-        bar.set_prefix(prefix.into());
-        bar
     }
 
     /// Wraps `text` in an ANSI colour when colour is on.

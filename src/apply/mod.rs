@@ -23,7 +23,6 @@ mod run;
 pub(crate) mod stale;
 
 use futures_util::future::join_all;
-use indicatif::MultiProgress;
 
 pub(crate) use error::ApplyError;
 pub(crate) use ledger::Tally;
@@ -33,6 +32,7 @@ pub(crate) use run::{ProfileOutcome, RunSettings};
 use crate::controld::Client;
 use crate::plan::ProfilePlan;
 use crate::printer::Printer;
+use crate::shared::progress::Progress;
 use crate::state::{ProfileState, StateStore};
 use run::ProfileRun;
 
@@ -50,22 +50,22 @@ pub(crate) async fn apply_profiles(
     store: &StateStore,
     settings: RunSettings,
     printer: &Printer,
+    progress: &dyn Progress,
 ) -> Vec<ProfileOutcome> {
-    let bars = &MultiProgress::new();
     let runs = jobs.into_iter().map(|job| async move {
         let run = ProfileRun::new(
-            job.client, store, job.state, job.plan, settings, printer, bars,
+            job.client, store, job.state, job.plan, settings, printer, progress,
         );
         let outcome = run.run(&job.plan.steps).await;
-        log_summary(printer, &outcome);
+        log_summary(printer, progress, &outcome);
         outcome
     });
     join_all(runs).await
 }
 
 /// One line per profile on stderr when no bar shows progress.
-fn log_summary(printer: &Printer, outcome: &ProfileOutcome) {
-    if printer.shows_progress() {
+fn log_summary(printer: &Printer, progress: &dyn Progress, outcome: &ProfileOutcome) {
+    if progress.drawn() {
         return;
     }
     let tally = &outcome.tally;

@@ -6,12 +6,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use indicatif::MultiProgress;
 
 use super::baseline::baseline;
 use super::error::ApplyError;
 use super::ledger::{Ledger, SkippedHostname, Tally};
-use super::progress::Progress;
+use super::progress::ProfileProgress;
 use super::resolve::Places;
 use crate::controld::{ApiError, Client, RuleTarget};
 use crate::model::{FolderPk, Hostname, RuleAction};
@@ -19,6 +18,7 @@ use crate::plan::{
     order, parked_rule_action, scratch_folder_action, ProfilePlan, Step, SCRATCH_PREFIX,
 };
 use crate::printer::Printer;
+use crate::shared::progress::Progress;
 use crate::state::{ProfileState, StateStore, StateWriter};
 use crate::sync::lock;
 
@@ -57,7 +57,7 @@ pub(super) struct ProfileRun<'a> {
     /// Shared with the writer, which snapshots `ledger.state` when it saves.
     ledger: Arc<Mutex<Ledger>>,
     pub(super) places: Places,
-    pub(super) progress: Progress,
+    pub(super) progress: ProfileProgress<'a>,
     settings: RunSettings,
 }
 
@@ -69,7 +69,7 @@ impl<'a> ProfileRun<'a> {
         plan: &ProfilePlan,
         settings: RunSettings,
         printer: &Printer,
-        bars: &MultiProgress,
+        progress: &'a dyn Progress,
     ) -> Self {
         let start = baseline(on_disk.as_ref(), plan);
         let ledger = Arc::new(Mutex::new(Ledger::new(start, Arc::clone(&plan.target))));
@@ -81,7 +81,7 @@ impl<'a> ProfileRun<'a> {
             writer: StateWriter::new(store, &plan.profile, on_disk, snapshot),
             ledger,
             places: Places::default(),
-            progress: Progress::new(printer, bars, &plan.profile, &plan.steps),
+            progress: ProfileProgress::new(printer, progress, &plan.profile, &plan.steps),
             settings,
         }
     }

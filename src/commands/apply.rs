@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::pipeline::{self, load_states, Request, Workspace};
+use super::progress::Bars;
 use super::refresh_mode;
 use super::session::{ApiOverrides, Session};
 use super::Context;
@@ -74,7 +75,8 @@ pub(super) async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus
             state: states.remove(&plan.profile),
         })
         .collect();
-    let outcomes = apply::apply_profiles(jobs, store, run_settings, &context.printer).await;
+    let bars = Bars::new(&context.printer);
+    let outcomes = apply::apply_profiles(jobs, store, run_settings, &context.printer, &bars).await;
 
     let mut stages = prepared.stages;
     stages.apply = apply::seconds(applying.elapsed());

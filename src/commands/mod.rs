@@ -15,6 +15,7 @@ mod init;
 pub(crate) mod pipeline;
 pub(crate) mod plan;
 pub(crate) mod probe;
+mod progress;
 pub(crate) mod sandbox;
 mod schema;
 pub(crate) mod session;

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use super::progress::Bars;
 use super::session::Session;
 use super::Context;
 use crate::apply::{seconds, SourceCounts, StageTimes};
@@ -75,7 +76,9 @@ pub(crate) async fn plan(
         "sources: reading the folders' sources, {} at a time; an unchanged one is not parsed again",
         config.sources.concurrency
     ));
-    let desired = source::load_desired(config, request.profiles, &cache, printer).await?;
+    let bars = Bars::new(printer);
+    let desired =
+        source::load_desired_reporting(config, request.profiles, &cache, printer, &bars).await?;
     let fetch = seconds(fetching.elapsed());
 
     let refreshing = Instant::now();

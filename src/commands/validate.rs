@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::progress::Bars;
 use super::Context;
 use crate::cli::ValidateArgs;
 use crate::config::{Config, FolderConfig, SourceLocation};
@@ -22,11 +23,12 @@ pub(super) async fn run(context: &Context, args: ValidateArgs) -> Result<ExitSta
         .iter()
         .partition(|folder| args.fetch || !is_url(folder));
     let keys: Vec<&str> = read.iter().map(|f| f.key.as_str()).collect();
-    let loaded = match source::load_folders(&config, &keys, &SourceCache::default(), printer).await
-    {
-        Ok(loaded) => loaded,
-        Err(err) => return Ok(fail(context, err.lines())),
-    };
+    let bars = Bars::new(printer);
+    let loaded =
+        match source::load_folders(&config, &keys, &SourceCache::default(), printer, &bars).await {
+            Ok(loaded) => loaded,
+            Err(err) => return Ok(fail(context, err.lines())),
+        };
     let text = render(&config, &loaded.report, &not_fetched);
     printer
         .stdout(&text)

@@ -23,6 +23,7 @@ pub(crate) use fetch::FetchOptions;
 use crate::config::{Config, FolderConfig, Format, OnError, SourceAuth, SourceLocation};
 use crate::model::{ActionKind, DesiredFolder, DesiredProfile, KeptFolder, Rules, SourceRecord};
 use crate::printer::Printer;
+use crate::shared::progress::{NoProgress, Progress};
 use fetch::{Fetched, Fetcher, Validators};
 
 /// Every selected profile as the config and its sources say it must be.
@@ -94,6 +95,17 @@ pub async fn load_desired(
     cache: &SourceCache,
     printer: &Printer,
 ) -> Result<Desired, SourceError> {
+    load_desired_reporting(config, profiles, cache, printer, &NoProgress).await
+}
+
+/// [`load_desired`], reporting each source read to `progress`.
+pub(crate) async fn load_desired_reporting(
+    config: &Config,
+    profiles: &[String],
+    cache: &SourceCache,
+    printer: &Printer,
+    progress: &dyn Progress,
+) -> Result<Desired, SourceError> {
     let selected = select_profiles(config, profiles)?;
     let mut keys: Vec<&str> = Vec::new();
     for profile in &selected {
@@ -103,7 +115,7 @@ pub async fn load_desired(
             }
         }
     }
-    let loaded = load_folders(config, &keys, cache, printer).await?;
+    let loaded = load_folders(config, &keys, cache, printer, progress).await?;
     let profiles = selected
         .iter()
         .map(|profile| DesiredProfile {
@@ -158,10 +170,11 @@ pub(crate) async fn load_folders(
     keys: &[&str],
     cache: &SourceCache,
     printer: &Printer,
+    progress: &dyn Progress,
 ) -> Result<LoadedFolders, SourceError> {
     let fetcher = Fetcher::new(FetchOptions::from(&config.sources)).map_err(SourceError::Client)?;
     let jobs = group_by_source(config, keys);
-    let bar = printer.progress_bar(jobs.len() as u64, "sources");
+    let bar = progress.counter("sources", jobs.len() as u64);
     let results: Vec<_> = stream::iter(jobs.iter())
         .map(|job| {
             let fetcher = &fetcher;
@@ -176,14 +189,14 @@ pub(crate) async fn load_folders(
                         job.expected_format(),
                     )
                     .await;
-                bar.inc(1);
+                bar.advance(1);
                 result
             }
         })
         .buffered(fetcher.options().concurrency)
         .collect()
         .await;
-    bar.finish_and_clear();
+    bar.finish();
     let mut outcome = Outcome::default();
     for (job, result) in jobs.iter().zip(results) {
         match result {
