@@ -327,21 +327,16 @@ impl StateStore {
 
     /// The profile's state, or `None` when it was never synced.
     pub(crate) fn load(&self, profile: &str) -> Result<Option<ProfileState>, StateError> {
-        let path = self.path(profile);
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(StateError::io(&path, err)),
-        };
-        let state = ProfileState::parse(&path, &text)?;
-        if state.profile != profile {
-            return Err(StateError::WrongProfile {
-                path,
-                found: state.profile,
-                expected: profile.to_string(),
-            });
-        }
-        Ok(Some(state))
+        load_file(self.path(profile), profile)
+    }
+
+    /// [`load`](Self::load) as a job that owns what it needs, for a blocking thread.
+    pub(crate) fn loader(
+        &self,
+        profile: &str,
+    ) -> impl FnOnce() -> Result<Option<ProfileState>, StateError> + Send + 'static {
+        let (path, profile) = (self.path(profile), profile.to_string());
+        move || load_file(path, &profile)
     }
 
     /// Saves atomically. Unchanged content leaves the file byte-identical (and `state.serial` as on
@@ -397,6 +392,24 @@ pub(crate) fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState
         cache.insert(&record.fingerprint, cached);
     }
     cache
+}
+
+/// The state file at `path`, which must be `profile`'s; `None` when there is none.
+fn load_file(path: PathBuf, profile: &str) -> Result<Option<ProfileState>, StateError> {
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(StateError::io(&path, err)),
+    };
+    let state = ProfileState::parse(&path, &text)?;
+    if state.profile != profile {
+        return Err(StateError::WrongProfile {
+            path,
+            found: state.profile,
+            expected: profile.to_string(),
+        });
+    }
+    Ok(Some(state))
 }
 
 /// [`shared::atomic::write_atomically`](crate::shared::atomic::write_atomically), its error as a

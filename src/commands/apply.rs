@@ -155,7 +155,7 @@ async fn load_saved(
         .iter()
         .filter(|profile| args.profiles.is_empty() || args.profiles.contains(&profile.profile))
         .collect();
-    let states = load_states(context, store, config, &[])?;
+    let states = load_states(context, store, config, &[]).await?;
     for planned in &selected {
         let state = states.get(&planned.profile);
         let profile = profile_label(config, &planned.profile);

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use futures_util::future::join_all;
+
 use super::progress::Bars;
 use super::session::Session;
 use super::Context;
@@ -18,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::model::DesiredProfile;
 use crate::plan::{self, CurrentProfile, Plan, PlanSettings};
 use crate::refresh::{self, Listing, Target};
+use crate::shared::blocking;
 use crate::source::{self, FetchReport};
 use crate::state::{self, ProfileState, StateStore};
 
@@ -65,7 +68,7 @@ pub(crate) async fn plan(
     let printer = &context.printer;
     let listings = start_listings(session.as_deref_mut(), config, request);
     let fetching = Instant::now();
-    let states = load_states(context, &workspace.store, config, request.profiles)?;
+    let states = load_states(context, &workspace.store, config, request.profiles).await?;
     printer.verbose(format!(
         "state: {} state files read from {}",
         states.len(),
@@ -97,7 +100,13 @@ pub(crate) async fn plan(
     let planning = Instant::now();
     printer.verbose("plan: comparing what the config asks for with what is there");
     let settings = settings(config, request.allow_destroy);
-    let mut plan = plan::plan(desired.profiles.iter().zip(&currents), &settings)?;
+    let profiles = desired.profiles;
+    let (plan, currents) = blocking::run(move || {
+        let plan = plan::plan(profiles.iter().zip(&currents), &settings);
+        (plan, currents)
+    })
+    .await;
+    let mut plan = plan?;
     plan.kept = desired.report.kept.clone();
     Ok(Planned {
         plan,
@@ -235,7 +244,7 @@ pub(crate) fn settings(config: &Config, allow_destroy: bool) -> PlanSettings {
 /// The state of each selected profile that has one (unknown `--profile` ids are reported by the
 /// source loader, which names the config file); with a new `--sandbox`, its own states are read as
 /// empty ([`super::sandbox::read_states_as_new`]).
-pub(crate) fn load_states(
+pub(crate) async fn load_states(
     context: &Context,
     store: &StateStore,
     config: &Config,
@@ -247,20 +256,8 @@ pub(crate) fn load_states(
         .map(|profile| profile.id.as_str())
         .filter(|id| is_selected(selected, id))
         .collect();
-    // Parsing is most of a no-change run's own work: one thread per file.
-    let loaded: Vec<_> = std::thread::scope(|scope| {
-        let loads: Vec<_> = ids
-            .iter()
-            .map(|id| scope.spawn(move || store.load(id)))
-            .collect();
-        loads
-            .into_iter()
-            .map(|load| {
-                load.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    // Parsing is most of a no-change run's own work: the files are parsed in parallel.
+    let loaded = join_all(ids.iter().map(|id| blocking::run(store.loader(id)))).await;
     let mut states = BTreeMap::new();
     for (id, state) in ids.iter().zip(loaded) {
         if let Some(state) = state? {
