@@ -6,7 +6,7 @@
 
 /// A range of decimal numbers.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Decimal {
+pub(crate) struct Decimal {
     /// The lowest value allowed, or the bound every value must be above ([`Self::above_min`]).
     pub min: f64,
     /// `min` itself is refused (a timeout of 0 would fail every request).
@@ -17,7 +17,7 @@ pub struct Decimal {
 }
 
 impl Decimal {
-    pub fn contains(&self, value: f64) -> bool {
+    pub(crate) fn contains(&self, value: f64) -> bool {
         let above_min = match self.above_min {
             true => value > self.min,
             false => value >= self.min,
@@ -28,7 +28,7 @@ impl Decimal {
 
 /// A range of whole numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Whole {
+pub(crate) struct Whole {
     pub min: u64,
     pub max: u64,
     /// What to write instead, after "write ".
@@ -37,7 +37,7 @@ pub struct Whole {
 
 impl Whole {
     /// The value when it is in the range.
-    pub fn check(&self, value: i64) -> Option<u64> {
+    pub(crate) fn check(&self, value: i64) -> Option<u64> {
         u64::try_from(value)
             .ok()
             .filter(|value| (self.min..=self.max).contains(value))
@@ -45,7 +45,7 @@ impl Whole {
 }
 
 /// `[api] timeout` and `[sources] timeout`: a request that takes an hour has failed.
-pub const TIMEOUT_SECONDS: Decimal = Decimal {
+pub(crate) const TIMEOUT_SECONDS: Decimal = Decimal {
     min: 0.0,
     above_min: true,
     max: 3_600.0,
@@ -54,7 +54,7 @@ pub const TIMEOUT_SECONDS: Decimal = Decimal {
 
 /// `--max-rps` and `[api] max_rps`: one request every 100 s at the slowest; Control D itself
 /// answers 429 long before 10,000 per second.
-pub const RATE_PER_SECOND: Decimal = Decimal {
+pub(crate) const RATE_PER_SECOND: Decimal = Decimal {
     min: 0.01,
     above_min: false,
     max: 10_000.0,
@@ -62,7 +62,7 @@ pub const RATE_PER_SECOND: Decimal = Decimal {
 };
 
 /// `[safety] max_delete_percent`.
-pub const PERCENT: Decimal = Decimal {
+pub(crate) const PERCENT: Decimal = Decimal {
     min: 0.0,
     above_min: false,
     max: 100.0,
@@ -71,46 +71,46 @@ pub const PERCENT: Decimal = Decimal {
 
 /// `--parallelism` and `[api] parallelism`: requests of one profile in flight; more than 64 only
 /// meets Control D's rate limit sooner.
-pub const PARALLELISM: Whole = Whole {
+pub(crate) const PARALLELISM: Whole = Whole {
     min: 1,
     max: 64,
     expected: "a whole number from 1 to 64",
 };
 
 /// `[sources] concurrency`: sources fetched at once.
-pub const CONCURRENCY: Whole = PARALLELISM;
+pub(crate) const CONCURRENCY: Whole = PARALLELISM;
 
 /// `[sources] retries`: more would only delay a run that is failing anyway
 /// ([`crate::source::fetch::MAX_RETRY_TIME`] bounds the time as well).
-pub const RETRIES: Whole = Whole {
+pub(crate) const RETRIES: Whole = Whole {
     min: 0,
     max: 10,
     expected: "a whole number from 0 (no retry) to 10",
 };
 
 /// `[sources] max_bytes`: a list of 1 GiB is far beyond the 10,000 rules a profile holds.
-pub const MAX_BYTES: Whole = Whole {
+pub(crate) const MAX_BYTES: Whole = Whole {
     min: 1,
     max: 1 << 30,
     expected: "a whole number of bytes from 1 to 1073741824 (1 GiB)",
 };
 
 /// `[safety] min_rules`: a folder never holds more than the 10,000 rules a profile can.
-pub const MIN_RULES: Whole = Whole {
+pub(crate) const MIN_RULES: Whole = Whole {
     min: 0,
     max: crate::plan::MAX_RULES_PER_PROFILE as u64,
     expected: "a whole number of rules from 0 to 10000 (the most a profile holds)",
 };
 
 /// clap's value parser of `--max-rps`.
-pub fn rate_per_second(text: &str) -> Result<f64, String> {
+pub(crate) fn rate_per_second(text: &str) -> Result<f64, String> {
     let rate = text.trim().parse::<f64>().ok();
     rate.filter(|rate| RATE_PER_SECOND.contains(*rate))
         .ok_or_else(|| format!("write {}", RATE_PER_SECOND.expected))
 }
 
 /// clap's value parser of `--parallelism`.
-pub fn parallelism(text: &str) -> Result<usize, String> {
+pub(crate) fn parallelism(text: &str) -> Result<usize, String> {
     let count = text.trim().parse::<i64>().ok();
     count
         .and_then(|count| PARALLELISM.check(count))

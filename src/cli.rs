@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         ctrld-sync plan --format markdown       a plan for a pull request\n  \
         ctrld-sync apply                        make the profiles match the config"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
@@ -27,7 +27,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// The config file
     #[arg(
         long,
@@ -67,14 +67,14 @@ pub struct GlobalArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Write a starter config
     #[command(
         after_help = "Examples:\n  ctrld-sync init\n  ctrld-sync init --from-profile 1abcdefgh2ij"
@@ -133,14 +133,14 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Also download and parse every URL source (reads `auth_env` variables; no API call)
     #[arg(long)]
     pub fetch: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct ProbeArgs {
+pub(crate) struct ProbeArgs {
     /// The profile to probe (its rules and folders are never touched)
     #[arg(long, value_name = "ID")]
     pub profile: String,
@@ -154,7 +154,7 @@ pub struct ProbeArgs {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum ProbeFormat {
+pub(crate) enum ProbeFormat {
     /// A table: check, expected, observed, ✓ or ✗
     #[default]
     Text,
@@ -162,7 +162,7 @@ pub enum ProbeFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Read this profile's existing folders into config entries
     #[arg(long, value_name = "ID")]
     pub from_profile: Option<String>,
@@ -173,7 +173,7 @@ pub struct InitArgs {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum Refresh {
+pub(crate) enum Refresh {
     /// One `GET /groups` per profile; folders whose count drifted, or new to the state, are read
     #[default]
     Auto,
@@ -184,7 +184,7 @@ pub enum Refresh {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     #[default]
     Text,
     Json,
@@ -192,7 +192,7 @@ pub enum PlanFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// Only these profiles (repeatable) [default: every profile in the config]
     #[arg(long = "profile", value_name = "ID")]
     pub profiles: Vec<String>,
@@ -215,7 +215,7 @@ pub struct PlanArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// A plan saved by `plan --out`; refused if the state, config or remote moved since
     #[arg(value_name = "PLANFILE")]
     pub plan: Option<PathBuf>,
@@ -252,7 +252,7 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum StateCommand {
+pub(crate) enum StateCommand {
     /// Print what the state files hold
     Show {
         /// Only these profiles (repeatable)

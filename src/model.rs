@@ -17,10 +17,23 @@ pub type Hostname = std::sync::Arc<str>;
 /// One folder's rules, shared: the state, the sources, the refresh and the applier of a run hold
 /// the same map, each copy a reference count; a change copies only the map it changes
 /// (`Arc::make_mut`).
-pub type Rules = std::sync::Arc<BTreeMap<Hostname, RuleAction>>;
+pub(crate) type Rules = std::sync::Arc<BTreeMap<Hostname, RuleAction>>;
 
 /// Control D's integer primary key of a folder ("group").
 pub type FolderPk = u64;
+
+/// Most hostnames one write may carry: the server silently drops form variables past about 1,001.
+pub const MAX_HOSTNAMES_PER_REQUEST: usize = 500;
+
+/// One folder of a profile as Control D holds it (`GET /profiles/{profile}/groups`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteFolder {
+    pub pk: FolderPk,
+    pub name: String,
+    pub action: FolderAction,
+    /// How many rules the folder holds; the cheap drift check.
+    pub count: u64,
+}
 
 /// Block rules for these hostnames (tests).
 #[cfg(test)]
@@ -58,10 +71,10 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 4] = [Self::Block, Self::Allow, Self::Spoof, Self::Redirect];
+    pub(crate) const ALL: [ActionKind; 4] = [Self::Block, Self::Allow, Self::Spoof, Self::Redirect];
 
     /// The API's `do` code.
-    pub fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         match self {
             Self::Block => 0,
             Self::Allow => 1,
@@ -70,11 +83,11 @@ impl ActionKind {
         }
     }
 
-    pub fn from_code(code: u8) -> Option<Self> {
+    pub(crate) fn from_code(code: u8) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.code() == code)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Block => "block",
             Self::Allow => "allow",
@@ -84,7 +97,7 @@ impl ActionKind {
     }
 
     /// Spoof and redirect point somewhere; block and allow do not.
-    pub fn needs_via(self) -> bool {
+    pub(crate) fn needs_via(self) -> bool {
         matches!(self, Self::Spoof | Self::Redirect)
     }
 }
@@ -194,7 +207,7 @@ impl<'de> Deserialize<'de> for RuleAction {
 
 /// A map keyed by hostname, read with each key made straight from the text (serde's own
 /// `Arc<str>` goes through a `String` and a `Box<str>`: two allocations per rule of a state file).
-pub fn hostname_map<'de, D, V>(deserializer: D) -> Result<BTreeMap<Hostname, V>, D::Error>
+pub(crate) fn hostname_map<'de, D, V>(deserializer: D) -> Result<BTreeMap<Hostname, V>, D::Error>
 where
     D: Deserializer<'de>,
     V: Deserialize<'de>,
@@ -234,7 +247,7 @@ where
 }
 
 /// [`hostname_map`] of rule actions, shared.
-pub fn shared_rules<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Rules, D::Error> {
+pub(crate) fn shared_rules<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Rules, D::Error> {
     hostname_map(deserializer).map(Rules::new)
 }
 
@@ -302,7 +315,7 @@ impl FolderAction {
     }
 
     /// The action a rule without its own inherits from this folder (block when the folder has no `do`).
-    pub fn rule_default(&self) -> RuleAction {
+    pub(crate) fn rule_default(&self) -> RuleAction {
         RuleAction {
             kind: self.kind.unwrap_or(ActionKind::Block),
             enabled: self.enabled,

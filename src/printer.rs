@@ -1,14 +1,12 @@
 //! Everything the user sees: the product on stdout, logs and progress on stderr.
 //!
-//! Progress bars are drawn only on a terminal and never with `-q`/`--no-progress`; elsewhere (CI)
-//! plain log lines take their place.
+//! Progress bars are drawn (by the command layer, `commands/progress.rs`) only on a terminal and
+//! never with `-q`/`--no-progress`; elsewhere (CI) plain log lines take their place.
 
 use std::io::{self, IsTerminal, Write};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verbosity {
+pub(crate) enum Verbosity {
     Quiet,
     Normal,
     Verbose,
@@ -26,7 +24,7 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(verbosity: Verbosity, no_progress: bool, color: bool) -> Self {
+    pub(crate) fn new(verbosity: Verbosity, no_progress: bool, color: bool) -> Self {
         // `-vv` writes a line per request: bars redrawn between them would only garble them.
         let progress = !no_progress
             && (Verbosity::Normal..=Verbosity::Verbose).contains(&verbosity)
@@ -40,7 +38,7 @@ impl Printer {
     }
 
     /// Colour on stdout too (the text plan's `+`/`-`/`~` lines).
-    pub fn with_stdout_color(mut self, on: bool) -> Self {
+    pub(crate) fn with_stdout_color(mut self, on: bool) -> Self {
         self.stdout_color = on;
         self
     }
@@ -55,26 +53,22 @@ impl Printer {
         }
     }
 
-    pub fn verbosity(&self) -> Verbosity {
+    pub(crate) fn verbosity(&self) -> Verbosity {
         self.verbosity
     }
 
-    pub fn color(&self) -> bool {
-        self.color
-    }
-
-    pub fn stdout_color(&self) -> bool {
+    pub(crate) fn stdout_color(&self) -> bool {
         self.stdout_color
     }
 
     /// Whether progress bars are drawn; when false, callers log plain lines instead.
-    pub fn shows_progress(&self) -> bool {
+    pub(crate) fn shows_progress(&self) -> bool {
         self.progress
     }
 
     /// The command's product. A closed pipe (`| head`) is not an error: the caller stops quietly.
     /// Every URL in it goes through the redactor.
-    pub fn stdout(&self, text: &str) -> io::Result<()> {
+    pub(crate) fn stdout(&self, text: &str) -> io::Result<()> {
         let text = crate::redact::text(text);
         let mut out = io::stdout().lock();
         out.write_all(text.as_bytes())?;
@@ -82,14 +76,14 @@ impl Printer {
     }
 
     /// A normal log line on stderr.
-    pub fn info(&self, message: impl AsRef<str>) {
+    pub(crate) fn info(&self, message: impl AsRef<str>) {
         if self.verbosity >= Verbosity::Normal {
             self.line(message.as_ref());
         }
     }
 
     /// A warning on stderr; shown unless `-q`.
-    pub fn warn(&self, message: impl AsRef<str>) {
+    pub(crate) fn warn(&self, message: impl AsRef<str>) {
         if self.verbosity >= Verbosity::Normal {
             let label = self.paint("warning:", "33");
             self.line(&format!("{label} {}", message.as_ref()));
@@ -97,44 +91,27 @@ impl Printer {
     }
 
     /// Shown with `-v`.
-    pub fn verbose(&self, message: impl AsRef<str>) {
+    pub(crate) fn verbose(&self, message: impl AsRef<str>) {
         if self.verbosity >= Verbosity::Verbose {
             self.line(message.as_ref());
         }
     }
 
     /// Shown with `-vv`.
-    pub fn debug(&self, message: impl AsRef<str>) {
+    pub(crate) fn debug(&self, message: impl AsRef<str>) {
         if self.verbosity >= Verbosity::Debug {
             self.line(message.as_ref());
         }
     }
 
     /// An error on stderr; always shown.
-    pub fn error(&self, message: impl AsRef<str>) {
+    pub(crate) fn error(&self, message: impl AsRef<str>) {
         let label = self.paint("error:", "31");
         self.line(&format!("{label} {}", message.as_ref()));
     }
 
-    /// A bar on a terminal, a hidden one elsewhere.
-    pub fn progress_bar(&self, length: u64, prefix: impl Into<String>) -> ProgressBar {
-        if !self.progress {
-            return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>14} [{bar:30}] {pos}/{len} {msg} ({per_sec}, eta {eta})",
-            )
-            .expect("the progress template is valid")
-            .progress_chars("=> "),
-        );
-        bar.set_prefix(prefix.into());
-        bar
-    }
-
     /// Wraps `text` in an ANSI colour when colour is on.
-    pub fn paint(&self, text: &str, ansi: &str) -> String {
+    pub(crate) fn paint(&self, text: &str, ansi: &str) -> String {
         if self.color {
             format!("\x1b[{ansi}m{text}\x1b[0m")
         } else {

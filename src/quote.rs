@@ -7,15 +7,15 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 /// The most characters of quoted text a message shows.
-pub const MAX_QUOTED_CHARS: usize = 80;
+pub(crate) const MAX_QUOTED_CHARS: usize = 80;
 
 /// `` `text` ``, sanitised and cut (an ellipsis says it was cut).
-pub fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     format!("`{}`", sanitize(text))
 }
 
 /// The text without its surrounding backticks: escaped and cut at [`MAX_QUOTED_CHARS`].
-pub fn sanitize(text: &str) -> String {
+pub(crate) fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_QUOTED_CHARS + 8));
     for (shown, c) in text.chars().enumerate() {
         if shown == MAX_QUOTED_CHARS {
@@ -30,7 +30,7 @@ pub fn sanitize(text: &str) -> String {
 /// The text escaped as [`sanitize`] escapes it, but whole: for text shown in full, such as a
 /// server's message (already cut to its first line where it is read) or a plan's rule line.
 /// Borrowed when there is nothing to escape.
-pub fn escape(text: &str) -> Cow<'_, str> {
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 /// What a redacted secret is shown as.
-pub const MASK: &str = "***";
+pub(crate) const MASK: &str = "***";
 
 /// Query parameter names that carry a credential, compared case-insensitively with `-` read as `_`.
 const CREDENTIAL_NAMES: &[&str] = &[
@@ -41,7 +41,7 @@ const CREDENTIAL_NAMES: &[&str] = &[
 /// Whether a query parameter named `name` looks like it carries a credential: a known name, or
 /// a name containing `token`, `secret`, `password`, `signature` or `apikey`/`api_key`, or ending
 /// in `_key` or `_sig`.
-pub fn is_credential_name(name: &str) -> bool {
+pub(crate) fn is_credential_name(name: &str) -> bool {
     let name = name.trim().to_ascii_lowercase().replace('-', "_");
     CREDENTIAL_NAMES.contains(&name.as_str())
         || [
@@ -60,7 +60,7 @@ pub fn is_credential_name(name: &str) -> bool {
 
 /// The secrets a URL carries, named without their values.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Secrets {
+pub(crate) struct Secrets {
     /// A user name or password before the host.
     pub userinfo: bool,
     /// Credential-like query parameter names, in URL order.
@@ -68,13 +68,13 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.userinfo && self.parameters.is_empty()
     }
 }
 
 /// What in `url` is a secret.
-pub fn secrets(url: &url::Url) -> Secrets {
+pub(crate) fn secrets(url: &url::Url) -> Secrets {
     let parameters = url
         .query_pairs()
         .map(|(name, _)| name.into_owned())
@@ -88,7 +88,7 @@ pub fn secrets(url: &url::Url) -> Secrets {
 
 /// `url` with userinfo and credential-like query values replaced by `***`; unchanged (byte for
 /// byte) when it carries none.
-pub fn url(url: &url::Url) -> String {
+pub(crate) fn url(url: &url::Url) -> String {
     let mut shown = url.clone();
     if !shown.username().is_empty() {
         let _ = shown.set_username(MASK);
@@ -111,7 +111,7 @@ pub fn url(url: &url::Url) -> String {
 
 /// A URL given as text (a state file's, a server's `Location`): redacted when it carries a
 /// secret; any other text (a path, a URL without secrets) is returned exactly as it is.
-pub fn url_text(text: &str) -> String {
+pub(crate) fn url_text(text: &str) -> String {
     match url::Url::parse(text) {
         Ok(parsed) if parsed.has_host() && has_secret(&parsed) => url(&parsed),
         _ => text.to_string(),
@@ -127,7 +127,7 @@ fn has_secret(parsed: &url::Url) -> bool {
 }
 
 /// Free text (an error chain, a log line) with every `http://` or `https://` URL in it redacted.
-pub fn text(message: &str) -> String {
+pub(crate) fn text(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
     while let Some(start) = find_url_start(rest) {
@@ -179,14 +179,19 @@ fn decoded(name: &str) -> String {
 
 /// Serde for a recorded location (state files, saved plans): redacted on the way out and on the
 /// way in, so a secret recorded by an older version is never shown or written again.
-pub mod serde_location {
+pub(crate) mod serde_location {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(location: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        location: &str,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&super::url_text(location))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
         let location = String::deserialize(deserializer)?;
         Ok(super::url_text(&location))
     }
@@ -194,14 +199,16 @@ pub mod serde_location {
 
 /// Serde for free text that may quote a URL (why a source failed): every URL in it redacted on
 /// the way out and on the way in, as [`serde_location`] does for a location.
-pub mod serde_text {
+pub(crate) mod serde_text {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&super::text(text))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
         let text = String::deserialize(deserializer)?;
         Ok(super::text(&text))
     }

@@ -18,11 +18,11 @@ use crate::source::{CachedSource, SourceCache};
 
 mod writer;
 
-pub use writer::StateWriter;
+pub(crate) use writer::StateWriter;
 
 /// The state file format this build writes. It reads this one and version 1.
 /// 2: a folder's `excluded` is split into `overlapped` and `held_by_unmanaged`.
-pub const STATE_VERSION: u32 = 2;
+pub(crate) const STATE_VERSION: u32 = 2;
 
 /// Version 1 recorded every hostname a source listed but the folder did not get as `excluded`,
 /// whatever the reason; it is read and migrated ([`ProfileStateFile`]).
@@ -32,11 +32,11 @@ const LEGACY_VERSION: u32 = 1;
 const LOCK_FILE: &str = ".lock";
 
 /// Where `--sandbox` keeps its emulator's data, beside the state files (never committed).
-pub const SANDBOX_DATA_FILE: &str = ".sandbox.json";
+pub(crate) const SANDBOX_DATA_FILE: &str = ".sandbox.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -127,7 +127,7 @@ pub struct FolderState {
 
 impl FolderState {
     /// Every hostname the folder's source listed when it was last complete, each with its action.
-    pub fn listed(&self) -> Rules {
+    pub(crate) fn listed(&self) -> Rules {
         if self.overlapped.is_empty() && self.held_by_unmanaged.is_empty() {
             return Rules::clone(&self.rules);
         }
@@ -237,7 +237,7 @@ impl ProfileState {
     }
 
     /// Whether two states hold the same content, whatever their serials.
-    pub fn same_content(&self, other: &ProfileState) -> bool {
+    pub(crate) fn same_content(&self, other: &ProfileState) -> bool {
         self.version == other.version
             && self.lineage == other.lineage
             && self.profile == other.profile
@@ -246,7 +246,7 @@ impl ProfileState {
     }
 
     /// Parses a state file's text; `path` only names the file in errors.
-    pub fn parse(path: &Path, text: &str) -> Result<Self, StateError> {
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Self, StateError> {
         let unsupported = |found: u64| StateError::UnsupportedVersion {
             path: path.to_path_buf(),
             found,
@@ -308,7 +308,7 @@ impl StateStore {
     }
 
     /// Opens the directory to read only (`state show`): no lock, nothing created.
-    pub fn open_read_only(dir: impl Into<PathBuf>) -> Result<Self, StateError> {
+    pub(crate) fn open_read_only(dir: impl Into<PathBuf>) -> Result<Self, StateError> {
         let dir = dir.into();
         // Only checks that it is a directory that can be read: a directory cannot be opened as a
         // file on Windows.
@@ -316,37 +316,33 @@ impl StateStore {
         Ok(Self { dir, _lock: None })
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// `state/<profile>.json`
-    pub fn path(&self, profile: &str) -> PathBuf {
+    pub(crate) fn path(&self, profile: &str) -> PathBuf {
         self.dir.join(format!("{profile}.json"))
     }
 
     /// The profile's state, or `None` when it was never synced.
-    pub fn load(&self, profile: &str) -> Result<Option<ProfileState>, StateError> {
-        let path = self.path(profile);
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(StateError::io(&path, err)),
-        };
-        let state = ProfileState::parse(&path, &text)?;
-        if state.profile != profile {
-            return Err(StateError::WrongProfile {
-                path,
-                found: state.profile,
-                expected: profile.to_string(),
-            });
-        }
-        Ok(Some(state))
+    pub(crate) fn load(&self, profile: &str) -> Result<Option<ProfileState>, StateError> {
+        load_file(self.path(profile), profile)
+    }
+
+    /// [`load`](Self::load) as a job that owns what it needs, for a blocking thread.
+    pub(crate) fn loader(
+        &self,
+        profile: &str,
+    ) -> impl FnOnce() -> Result<Option<ProfileState>, StateError> + Send + 'static {
+        let (path, profile) = (self.path(profile), profile.to_string());
+        move || load_file(path, &profile)
     }
 
     /// Saves atomically. Unchanged content leaves the file byte-identical (and `state.serial` as on
     /// disk); changed content moves the serial by one. Returns whether the file was written.
-    pub fn save(&self, state: &mut ProfileState) -> Result<bool, StateError> {
+    #[cfg(test)]
+    pub(crate) fn save(&self, state: &mut ProfileState) -> Result<bool, StateError> {
         let on_disk = self.load(&state.profile)?;
         if let Some(existing) = &on_disk {
             if existing.same_content(state) {
@@ -361,7 +357,7 @@ impl StateStore {
     }
 
     /// The profile ids that have a state file, sorted.
-    pub fn profiles(&self) -> Result<Vec<String>, StateError> {
+    pub(crate) fn profiles(&self) -> Result<Vec<String>, StateError> {
         let entries = fs::read_dir(&self.dir).map_err(|err| StateError::io(&self.dir, err))?;
         let mut profiles = Vec::new();
         for entry in entries {
@@ -380,7 +376,7 @@ impl StateStore {
 /// What the state files know about each folder's source, so an unchanged source is neither
 /// downloaded again (HTTP 304) nor parsed (same sha256). Only folders whose recorded source is
 /// complete (`source` is set) are cached, with their rules and the hostnames they left out together.
-pub fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState>) -> SourceCache {
+pub(crate) fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState>) -> SourceCache {
     let mut cache = SourceCache::default();
     for folder in states.into_iter().flat_map(|state| state.folders.values()) {
         let Some(record) = &folder.source else {
@@ -398,29 +394,29 @@ pub fn source_cache<'a>(states: impl IntoIterator<Item = &'a ProfileState>) -> S
     cache
 }
 
-/// Temp file in the same directory, write, fsync, rename over the target, fsync the directory.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    let dir = path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|err| StateError::io(dir, err))?;
-    temp.write_all(bytes)
-        .map_err(|err| StateError::io(path, err))?;
-    temp.as_file()
-        .sync_all()
-        .map_err(|err| StateError::io(path, err))?;
-    temp.persist(path)
-        .map_err(|err| StateError::io(path, err.error))?;
-    sync_dir(dir)
+/// The state file at `path`, which must be `profile`'s; `None` when there is none.
+fn load_file(path: PathBuf, profile: &str) -> Result<Option<ProfileState>, StateError> {
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(StateError::io(&path, err)),
+    };
+    let state = ProfileState::parse(&path, &text)?;
+    if state.profile != profile {
+        return Err(StateError::WrongProfile {
+            path,
+            found: state.profile,
+            expected: profile.to_string(),
+        });
+    }
+    Ok(Some(state))
 }
 
-fn sync_dir(dir: &Path) -> Result<(), StateError> {
-    // Directories cannot be opened for fsync on every platform; where they can, it makes the rename durable.
-    if let Ok(handle) = File::open(dir) {
-        handle.sync_all().map_err(|err| StateError::io(dir, err))?;
-    }
-    Ok(())
+/// [`shared::atomic::write_atomically`](crate::shared::atomic::write_atomically), its error as a
+/// state error.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    crate::shared::atomic::write_atomically(path, bytes)
+        .map_err(|err| StateError::io(&err.path, err.source))
 }
 
 /// Keeps the lock file and the `--sandbox` emulator's data out of git, which holds the state files.

@@ -6,7 +6,7 @@
 /// What a filter level switches on. Levels of different kinds add up; one of each kind per
 /// family is on at a time (observed on `malware`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LevelKind {
+pub(crate) enum LevelKind {
     Filter,
     IpFilter,
     /// The level is a profile option of the same name (see [`Level::opt`]).
@@ -14,7 +14,7 @@ pub enum LevelKind {
 }
 
 impl LevelKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             LevelKind::Filter => "filter",
             LevelKind::IpFilter => "ipfilter",
@@ -24,7 +24,7 @@ impl LevelKind {
 }
 
 #[derive(Debug)]
-pub struct Level {
+pub(crate) struct Level {
     pub title: &'static str,
     pub kind: LevelKind,
     pub name: &'static str,
@@ -33,7 +33,7 @@ pub struct Level {
 }
 
 #[derive(Debug)]
-pub struct Family {
+pub(crate) struct Family {
     pub pk: &'static str,
     pub name: &'static str,
     pub description: &'static str,
@@ -43,14 +43,14 @@ pub struct Family {
 
 impl Family {
     /// The level turned on when the family itself is named: the one named like the family.
-    pub fn own_level(&self) -> Option<&'static Level> {
+    pub(crate) fn own_level(&self) -> Option<&'static Level> {
         self.levels.iter().find(|level| level.name == self.pk)
     }
 }
 
 /// A third-party list offered as a filter (`x-` PKs, no levels).
 #[derive(Debug)]
-pub struct External {
+pub(crate) struct External {
     pub pk: &'static str,
     pub name: &'static str,
     pub description: &'static str,
@@ -79,7 +79,7 @@ const fn family(
     }
 }
 
-pub static FAMILIES: &[Family] = &[
+pub(crate) static FAMILIES: &[Family] = &[
     family(
         "ads",
         "Ads & Trackers",
@@ -163,7 +163,7 @@ pub static FAMILIES: &[Family] = &[
     ),
 ];
 
-pub static EXTERNALS: &[External] = &[
+pub(crate) static EXTERNALS: &[External] = &[
     External {
         pk: "x-1hosts-lite",
         name: "1Hosts (Lite)",
@@ -197,11 +197,11 @@ pub static EXTERNALS: &[External] = &[
 ];
 
 /// The IP resolvers listed beside external filters (shape only; the values are not relied upon).
-pub const EXTERNAL_RESOLVERS: (&str, &str) = ("76.76.2.11", "2606:1a40::11");
+pub(crate) const EXTERNAL_RESOLVERS: (&str, &str) = ("76.76.2.11", "2606:1a40::11");
 
 /// What a filter name in a request means.
 #[derive(Clone, Copy, Debug)]
-pub enum FilterName {
+pub(crate) enum FilterName {
     Family(&'static Family),
     Level(&'static Family, &'static Level),
     External(&'static External),
@@ -209,7 +209,7 @@ pub enum FilterName {
 
 /// A family's PK first (so `ads` is the family, whose own level is also named `ads`), then a
 /// level name, then an external PK.
-pub fn resolve_filter(name: &str) -> Option<FilterName> {
+pub(crate) fn resolve_filter(name: &str) -> Option<FilterName> {
     if let Some(family) = FAMILIES.iter().find(|family| family.pk == name) {
         return Some(FilterName::Family(family));
     }
@@ -225,13 +225,13 @@ pub fn resolve_filter(name: &str) -> Option<FilterName> {
     })
 }
 
-pub struct Category {
+pub(crate) struct Category {
     pub pk: &'static str,
     pub name: &'static str,
     pub description: &'static str,
 }
 
-pub struct Service {
+pub(crate) struct Service {
     pub pk: &'static str,
     pub name: &'static str,
     pub category: &'static str,
@@ -250,7 +250,7 @@ const fn category(pk: &'static str, name: &'static str, description: &'static st
 }
 
 /// Twelve categories, as on the live service.
-pub static CATEGORIES: &[Category] = &[
+pub(crate) static CATEGORIES: &[Category] = &[
     category("ai", "AI", "Chat assistants and AI tools."),
     category("audio", "Audio", "Music and podcast streaming."),
     category("career", "Career", "Job boards and professional networks."),
@@ -283,7 +283,7 @@ const fn service(
 
 const STREAMING_LOCATIONS: &[&str] = &["DFW", "JFK", "LAX", "LON", "TOR"];
 
-pub static SERVICES: &[Service] = &[
+pub(crate) static SERVICES: &[Service] = &[
     service("chatgpt", "ChatGPT", "ai", "DFW"),
     service("gemini", "Gemini", "ai", "DFW"),
     service("spotify", "Spotify", "audio", "DFW"),
@@ -323,15 +323,15 @@ pub static SERVICES: &[Service] = &[
     service("nordvpn", "NordVPN", "vpn", "DFW"),
 ];
 
-pub fn service_named(pk: &str) -> Option<&'static Service> {
+pub(crate) fn service_named(pk: &str) -> Option<&'static Service> {
     SERVICES.iter().find(|service| service.pk == pk)
 }
 
-pub fn category_named(pk: &str) -> Option<&'static Category> {
+pub(crate) fn category_named(pk: &str) -> Option<&'static Category> {
     CATEGORIES.iter().find(|category| category.pk == pk)
 }
 
-pub fn services_in(category: &str) -> impl Iterator<Item = &'static Service> + '_ {
+pub(crate) fn services_in(category: &str) -> impl Iterator<Item = &'static Service> + '_ {
     SERVICES
         .iter()
         .filter(move |service| service.category == category)

@@ -8,12 +8,12 @@ use std::time::SystemTime;
 use crate::api_error::ApiError;
 
 /// `{"body": ..., "success": true}` with HTTP 200.
-pub fn success(body: Value) -> Response {
+pub(crate) fn success(body: Value) -> Response {
     json_response(StatusCode::OK, &json!({"body": body, "success": true}))
 }
 
 /// `{"body": [], "success": false, "error": {"message", "code"}}` with the code's HTTP status.
-pub fn failure(error: &ApiError) -> Response {
+pub(crate) fn failure(error: &ApiError) -> Response {
     let status =
         StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let envelope = json!({
@@ -30,7 +30,7 @@ fn date_now() -> String {
 }
 
 /// HTTP 429 with `Retry-After` in whole seconds.
-pub fn rate_limited(error: &ApiError, retry_after_secs: u64) -> Response {
+pub(crate) fn rate_limited(error: &ApiError, retry_after_secs: u64) -> Response {
     let mut response = failure(error);
     response
         .headers_mut()
@@ -39,7 +39,7 @@ pub fn rate_limited(error: &ApiError, retry_after_secs: u64) -> Response {
 }
 
 /// An injected failure before any change: HTTP 500, `application/json`, empty body.
-pub fn server_error_empty() -> Response {
+pub(crate) fn server_error_empty() -> Response {
     (
         StatusCode::INTERNAL_SERVER_ERROR,
         [(header::CONTENT_TYPE, "application/json")],
@@ -49,7 +49,7 @@ pub fn server_error_empty() -> Response {
 }
 
 /// An injected lost response after the change: what a gateway answers, HTML not JSON.
-pub fn bad_gateway_html() -> Response {
+pub(crate) fn bad_gateway_html() -> Response {
     const PAGE: &str = "<html><head><title>502 Bad Gateway</title></head>\
 <body><center><h1>502 Bad Gateway</h1></center></body></html>";
     (
@@ -60,7 +60,7 @@ pub fn bad_gateway_html() -> Response {
         .into_response()
 }
 
-pub fn json_response(status: StatusCode, value: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
     let body = serde_json::to_vec(value).expect("JSON values always serialise");
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

@@ -5,7 +5,7 @@ use rand_chacha::ChaCha8Rng;
 
 /// What happens to one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fault {
+pub(crate) enum Fault {
     None,
     /// HTTP 500, empty JSON body, nothing changed.
     Before,
@@ -14,25 +14,25 @@ pub enum Fault {
 }
 
 #[derive(Debug)]
-pub struct FaultInjector {
+pub(crate) struct FaultInjector {
     rate: f64,
     rng: ChaCha8Rng,
 }
 
 impl FaultInjector {
-    pub fn new(rate: f64, seed: u64) -> Self {
+    pub(crate) fn new(rate: f64, seed: u64) -> Self {
         Self {
             rate: rate.clamp(0.0, 1.0),
             rng: ChaCha8Rng::seed_from_u64(seed),
         }
     }
 
-    pub fn set_rate(&mut self, rate: f64) {
+    pub(crate) fn set_rate(&mut self, rate: f64) {
         self.rate = rate.clamp(0.0, 1.0);
     }
 
     /// Draws the fate of the next request; half of the faults on writes are lost responses.
-    pub fn decide(&mut self, is_write: bool) -> Fault {
+    pub(crate) fn decide(&mut self, is_write: bool) -> Fault {
         let faulted = self.rng.gen::<f64>() < self.rate;
         let lost_response = self.rng.gen::<bool>();
         match (faulted, is_write && lost_response) {

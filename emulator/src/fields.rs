@@ -5,7 +5,7 @@ use crate::form::{Body, Hostnames};
 
 /// `POST`/`PUT /profiles/{p}/groups[/{pk}]`: every field optional here; the store decides what is required.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct FolderFields {
+pub(crate) struct FolderFields {
     pub name: Option<String>,
     pub kind: Option<u8>,
     pub status: Option<u8>,
@@ -14,7 +14,7 @@ pub struct FolderFields {
 
 /// `POST`/`PUT /profiles/{p}/rules`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct RuleFields {
+pub(crate) struct RuleFields {
     pub kind: Option<u8>,
     pub status: Option<u8>,
     pub via: Option<String>,
@@ -28,7 +28,7 @@ pub struct RuleFields {
 }
 
 impl FolderFields {
-    pub fn from_body(body: &Body) -> Result<Self, ApiError> {
+    pub(crate) fn from_body(body: &Body) -> Result<Self, ApiError> {
         Ok(Self {
             name: body.scalar("name").map(str::to_string),
             kind: action_kind(body)?,
@@ -39,7 +39,7 @@ impl FolderFields {
 }
 
 impl RuleFields {
-    pub fn from_body(body: &Body) -> Result<Self, ApiError> {
+    pub(crate) fn from_body(body: &Body) -> Result<Self, ApiError> {
         let hostnames = match body.hostnames() {
             Hostnames::Absent => Vec::new(),
             Hostnames::Array(hostnames) => hostnames.clone(),

@@ -18,7 +18,7 @@ const HOSTNAMES: &str = "hostnames";
 
 /// What a write request carried.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Body {
+pub(crate) struct Body {
     scalars: HashMap<String, String>,
     hostnames: Hostnames,
     /// A JSON body kept whole, for the writes whose JSON nests arrays of objects.
@@ -27,7 +27,7 @@ pub struct Body {
 
 /// The `hostnames` field: absent, a proper array, or a bare (non-array) key.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub enum Hostnames {
+pub(crate) enum Hostnames {
     #[default]
     Absent,
     Array(Vec<String>),
@@ -37,12 +37,12 @@ pub enum Hostnames {
 impl Body {
     /// Parses a JSON body when the content type says so, else a form body.
     #[cfg(test)]
-    pub fn parse(content_type: Option<&str>, bytes: &[u8]) -> Result<Body, ApiError> {
+    pub(crate) fn parse(content_type: Option<&str>, bytes: &[u8]) -> Result<Body, ApiError> {
         Self::parse_as(content_type, bytes, &Behaviour::default())
     }
 
     /// [`Body::parse`] with the knobs for what is unknown about body parsing.
-    pub fn parse_as(
+    pub(crate) fn parse_as(
         content_type: Option<&str>,
         bytes: &[u8],
         behaviour: &Behaviour,
@@ -58,7 +58,7 @@ impl Body {
     /// For writes whose JSON nests arrays of objects (the batch filter write): a JSON body is
     /// kept whole (see [`Body::nested`]); a form body is parsed as usual, its nested keys such
     /// as `filters[0][filter]` staying scalars (see [`Body::scalars`]).
-    pub fn parse_nested(
+    pub(crate) fn parse_nested(
         content_type: Option<&str>,
         bytes: &[u8],
         behaviour: &Behaviour,
@@ -82,26 +82,26 @@ impl Body {
     }
 
     /// The whole JSON object, when parsed with [`Body::parse_nested`].
-    pub fn nested(&self) -> Option<&serde_json::Map<String, Value>> {
+    pub(crate) fn nested(&self) -> Option<&serde_json::Map<String, Value>> {
         self.nested.as_ref()
     }
 
     /// Every scalar field, in no particular order.
-    pub fn scalars(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn scalars(&self) -> impl Iterator<Item = (&str, &str)> {
         self.scalars
             .iter()
             .map(|(key, value)| (key.as_str(), value.as_str()))
     }
 
     /// A scalar field; an empty value counts as absent.
-    pub fn scalar(&self, name: &str) -> Option<&str> {
+    pub(crate) fn scalar(&self, name: &str) -> Option<&str> {
         self.scalars
             .get(name)
             .map(String::as_str)
             .filter(|value| !value.is_empty())
     }
 
-    pub fn hostnames(&self) -> &Hostnames {
+    pub(crate) fn hostnames(&self) -> &Hostnames {
         &self.hostnames
     }
 }

@@ -25,7 +25,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 const ADMIN_PREFIX: &str = "/_emulator/";
 
-pub fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
 }
 

@@ -15,6 +15,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(unreachable_pub)]
+
 mod api_error;
 mod behaviour;
 mod catalogue;

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// The URL prefix of served lists.
-pub const PREFIX: &str = "/_lists/";
+pub(crate) const PREFIX: &str = "/_lists/";
 
 /// The list server: its directory, the 503 knob and the requests seen per name.
-pub struct Lists {
+pub(crate) struct Lists {
     dir: Option<PathBuf>,
     unavailable_first: u32,
     retry_after: u64,
@@ -22,7 +22,7 @@ pub struct Lists {
 }
 
 impl Lists {
-    pub fn new(dir: Option<PathBuf>, unavailable_first: u32, retry_after: u64) -> Self {
+    pub(crate) fn new(dir: Option<PathBuf>, unavailable_first: u32, retry_after: u64) -> Self {
         Self {
             dir,
             unavailable_first,
@@ -31,7 +31,7 @@ impl Lists {
         }
     }
 
-    pub fn requests(&self) -> BTreeMap<String, u32> {
+    pub(crate) fn requests(&self) -> BTreeMap<String, u32> {
         self.requests
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -39,7 +39,7 @@ impl Lists {
     }
 
     /// Counts the request; its first `unavailable_first` answer 503 with `Retry-After`.
-    pub async fn serve(&self, raw_name: &str, request_headers: &HeaderMap) -> Response {
+    pub(crate) async fn serve(&self, raw_name: &str, request_headers: &HeaderMap) -> Response {
         let seen = {
             let mut requests = self
                 .requests

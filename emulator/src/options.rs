@@ -9,7 +9,7 @@ use crate::behaviour::OptionValues;
 
 /// What an option takes.
 #[derive(Debug)]
-pub enum Allowed {
+pub(crate) enum Allowed {
     /// On or off: only `status` is sent.
     Toggle,
     /// One of these values (value, label).
@@ -21,7 +21,7 @@ pub enum Allowed {
 }
 
 #[derive(Debug)]
-pub struct OptionSpec {
+pub(crate) struct OptionSpec {
     pub pk: &'static str,
     pub title: &'static str,
     pub description: &'static str,
@@ -54,7 +54,7 @@ const fn ttl(pk: &'static str, title: &'static str, description: &'static str) -
     }
 }
 
-pub static OPTIONS: &[OptionSpec] = &[
+pub(crate) static OPTIONS: &[OptionSpec] = &[
     OptionSpec {
         pk: "ai_malware",
         title: "AI Malware Filter",
@@ -122,17 +122,17 @@ pub static OPTIONS: &[OptionSpec] = &[
     ),
 ];
 
-pub fn option_named(pk: &str) -> Option<&'static OptionSpec> {
+pub(crate) fn option_named(pk: &str) -> Option<&'static OptionSpec> {
     OPTIONS.iter().find(|option| option.pk == pk)
 }
 
 impl OptionSpec {
-    pub fn is_toggle(&self) -> bool {
+    pub(crate) fn is_toggle(&self) -> bool {
         matches!(self.allowed, Allowed::Toggle)
     }
 
     /// `toggle`, `field` or `dropdown`, as the listing says.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self.allowed {
             Allowed::Toggle => "toggle",
             Allowed::Choices(_) => "dropdown",
@@ -141,7 +141,7 @@ impl OptionSpec {
     }
 
     /// Observed shapes: a number, a map of allowed values to labels, or an array.
-    pub fn default_value(&self) -> Value {
+    pub(crate) fn default_value(&self) -> Value {
         match self.allowed {
             Allowed::Toggle => json!(0),
             Allowed::Choices(choices) => choices
@@ -155,7 +155,7 @@ impl OptionSpec {
     }
 
     /// A toggle's value is the number 1; the others' the text stored.
-    pub fn shown(&self, stored: &str) -> Value {
+    pub(crate) fn shown(&self, stored: &str) -> Value {
         match self.allowed {
             Allowed::Toggle => json!(1),
             _ => json!(stored),
@@ -163,7 +163,7 @@ impl OptionSpec {
     }
 
     /// The value to store for `sent`, or the error a value out of range gets (per the knob).
-    pub fn checked(&self, sent: &str, mode: OptionValues) -> Result<String, ApiError> {
+    pub(crate) fn checked(&self, sent: &str, mode: OptionValues) -> Result<String, ApiError> {
         if mode == OptionValues::Stored {
             return Ok(sent.to_string());
         }

@@ -7,7 +7,7 @@ use crate::dump::Dump;
 use crate::error::EmulatorError;
 
 /// Reads the state file; `None` when it does not exist yet.
-pub fn load(path: &Path) -> Result<Option<Dump>, EmulatorError> {
+pub(crate) fn load(path: &Path) -> Result<Option<Dump>, EmulatorError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -27,7 +27,7 @@ pub fn load(path: &Path) -> Result<Option<Dump>, EmulatorError> {
 }
 
 /// Writes the dump to a temporary file beside `path`, syncs it, and renames it over `path`.
-pub fn save(path: &Path, dump: &Dump) -> Result<(), EmulatorError> {
+pub(crate) fn save(path: &Path, dump: &Dump) -> Result<(), EmulatorError> {
     let write_error = |source| EmulatorError::WriteState {
         path: path.to_path_buf(),
         source,

@@ -6,7 +6,7 @@ use crate::settings_route::SettingsRoute;
 
 /// An API endpoint with its path parameters (hostnames already percent-decoded).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     ListProfiles,
     ListFolders {
         profile: String,
@@ -51,7 +51,7 @@ pub enum Route {
 
 impl Route {
     /// Matches a method and a raw (still percent-encoded) path.
-    pub fn parse(method: &Method, path: &str) -> Route {
+    pub(crate) fn parse(method: &Method, path: &str) -> Route {
         let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
         let decoded = |raw: &str| {
             percent_encoding::percent_decode_str(raw)
@@ -74,7 +74,7 @@ impl Route {
     }
 
     /// The template counted in stats; the API client uses the same names.
-    pub fn template(&self) -> &'static str {
+    pub(crate) fn template(&self) -> &'static str {
         match self {
             Route::ListProfiles => "GET /profiles",
             Route::ListFolders { .. } => "GET /profiles/{profile}/groups",
@@ -93,7 +93,7 @@ impl Route {
     }
 
     /// Writes can lose their response after the change (fault injection).
-    pub fn is_write(&self) -> bool {
+    pub(crate) fn is_write(&self) -> bool {
         match self {
             Route::Settings(route) => route.is_write(),
             _ => matches!(
@@ -109,12 +109,12 @@ impl Route {
     }
 
     /// Whether the body is parsed keeping nested JSON (see `Body::parse_nested`).
-    pub fn has_nested_body(&self) -> bool {
+    pub(crate) fn has_nested_body(&self) -> bool {
         matches!(self, Route::Settings(route) if route.has_nested_body())
     }
 
     /// Every endpoint but the public service catalogue needs the bearer token.
-    pub fn needs_token(&self) -> bool {
+    pub(crate) fn needs_token(&self) -> bool {
         match self {
             Route::Settings(route) => route.needs_token(),
             _ => true,

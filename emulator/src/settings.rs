@@ -24,7 +24,7 @@ const SPOOF: u8 = 2;
 const REDIRECT: u8 = 3;
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Enabled filters: level names, PKs of families without levels, and `x-` PKs. An option
     /// level is not here: it is on while its option is set.
     filters: BTreeSet<String>,
@@ -36,7 +36,7 @@ pub struct Settings {
 
 /// The enabled-item counts `GET /profiles` shows beside rules and folders.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct SettingsCounts {
+pub(crate) struct SettingsCounts {
     pub flt: usize,
     pub cflt: usize,
     pub ipflt: usize,
@@ -51,7 +51,7 @@ impl Default for Settings {
 }
 
 impl Settings {
-    pub fn from_dump(dump: SettingsDump) -> Self {
+    pub(crate) fn from_dump(dump: SettingsDump) -> Self {
         Self {
             filters: dump.filters.into_iter().collect(),
             services: dump.services,
@@ -60,7 +60,7 @@ impl Settings {
         }
     }
 
-    pub fn to_dump(&self) -> SettingsDump {
+    pub(crate) fn to_dump(&self) -> SettingsDump {
         SettingsDump {
             filters: self.filters.iter().cloned().collect(),
             services: self.services.clone(),
@@ -69,7 +69,7 @@ impl Settings {
         }
     }
 
-    pub fn counts(&self) -> SettingsCounts {
+    pub(crate) fn counts(&self) -> SettingsCounts {
         let levels_on = |kind: LevelKind| {
             FAMILIES
                 .iter()
@@ -120,7 +120,7 @@ impl Settings {
 
     // ---- filters -------------------------------------------------------------------------
 
-    pub fn native_filter_rows(&self) -> Vec<FilterRow> {
+    pub(crate) fn native_filter_rows(&self) -> Vec<FilterRow> {
         FAMILIES
             .iter()
             .map(|family| {
@@ -151,7 +151,7 @@ impl Settings {
             .collect()
     }
 
-    pub fn external_filter_rows(&self) -> Vec<FilterRow> {
+    pub(crate) fn external_filter_rows(&self) -> Vec<FilterRow> {
         EXTERNALS
             .iter()
             .map(|external| {
@@ -174,7 +174,7 @@ impl Settings {
 
     /// The answer of filter writes: the enabled filters keyed by family (external ones by PK),
     /// `[]` when none is enabled (observed; the reference says otherwise).
-    pub fn enabled_filters(&self) -> Value {
+    pub(crate) fn enabled_filters(&self) -> Value {
         let mut enabled: BTreeMap<&str, FilterAction> = FAMILIES
             .iter()
             .filter_map(|family| Some((family.pk, self.family_action(family)?)))
@@ -192,7 +192,7 @@ impl Settings {
 
     /// `PUT .../filters/filter/{name}` (and one entry of the batch). `level` is the dashboard's
     /// `lvl` field, naming a level of the family `name`.
-    pub fn set_filter(
+    pub(crate) fn set_filter(
         &mut self,
         name: &str,
         status: u8,
@@ -269,7 +269,7 @@ impl Settings {
     // ---- services ------------------------------------------------------------------------
 
     /// Only services that have a rule, disabled ones included (observed).
-    pub fn service_rows(&self) -> Vec<ProfileServiceView> {
+    pub(crate) fn service_rows(&self) -> Vec<ProfileServiceView> {
         self.services
             .iter()
             .filter_map(|(pk, action)| {
@@ -286,7 +286,7 @@ impl Settings {
 
     /// Creates or updates a service rule; there is no way to delete one (`status=0` keeps it
     /// listed). Returns the stored action.
-    pub fn set_service(
+    pub(crate) fn set_service(
         &mut self,
         pk: &str,
         fields: &ActionFields,
@@ -328,12 +328,12 @@ impl Settings {
 
     // ---- default rule --------------------------------------------------------------------
 
-    pub fn default_rule(&self) -> &ActionDump {
+    pub(crate) fn default_rule(&self) -> &ActionDump {
         &self.default_rule
     }
 
     /// Returns the stored default rule.
-    pub fn set_default(
+    pub(crate) fn set_default(
         &mut self,
         fields: &ActionFields,
         omitted: DefaultOmitted,
@@ -371,7 +371,7 @@ impl Settings {
     // ---- options -------------------------------------------------------------------------
 
     /// The set options, sparse, in catalogue order.
-    pub fn option_values(&self) -> Vec<OptionValueView> {
+    pub(crate) fn option_values(&self) -> Vec<OptionValueView> {
         OPTIONS
             .iter()
             .filter_map(|spec| {
@@ -385,7 +385,7 @@ impl Settings {
     }
 
     /// `status=0` unsets the option (it leaves the sparse listing; the answer shows `value: 0`).
-    pub fn set_option(
+    pub(crate) fn set_option(
         &mut self,
         name: &str,
         fields: &OptionFields,

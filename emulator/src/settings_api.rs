@@ -11,7 +11,7 @@ use crate::settings_route::SettingsRoute;
 use crate::settings_views::{CategoryView, OptionInfoView, ServiceInfoView};
 use crate::store::Store;
 
-pub fn dispatch(
+pub(crate) fn dispatch(
     store: &mut Store,
     route: &SettingsRoute,
     body: Result<Body, ApiError>,

@@ -11,21 +11,21 @@ use crate::form::Body;
 /// `PUT .../filters/filter/{name}`: `status` (required) and the dashboard's `lvl`; a `do` sent
 /// beside them (the dashboard sends `do=0`) is not used: filters only block.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct FilterFields {
+pub(crate) struct FilterFields {
     pub status: u8,
     pub level: Option<String>,
 }
 
 /// One entry of the batch `PUT .../filters`: `{"filter": ..., "status": ...}`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct BatchEntry {
+pub(crate) struct BatchEntry {
     pub filter: String,
     pub status: u8,
 }
 
 /// `PUT .../services/{service}` and `PUT .../default`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ActionFields {
+pub(crate) struct ActionFields {
     pub kind: Option<u8>,
     pub status: Option<u8>,
     pub via: Option<String>,
@@ -34,13 +34,13 @@ pub struct ActionFields {
 
 /// `PUT .../options/{name}`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct OptionFields {
+pub(crate) struct OptionFields {
     pub status: Option<u8>,
     pub value: Option<String>,
 }
 
 impl FilterFields {
-    pub fn from_body(body: &Body) -> Result<Self, ApiError> {
+    pub(crate) fn from_body(body: &Body) -> Result<Self, ApiError> {
         Ok(Self {
             status: status(body)?.ok_or_else(|| ApiError::missing("status"))?,
             level: body.scalar("lvl").map(str::to_string),
@@ -49,7 +49,7 @@ impl FilterFields {
 }
 
 impl ActionFields {
-    pub fn from_body(body: &Body) -> Result<Self, ApiError> {
+    pub(crate) fn from_body(body: &Body) -> Result<Self, ApiError> {
         Ok(Self {
             kind: action_kind(body)?,
             status: status(body)?,
@@ -58,7 +58,7 @@ impl ActionFields {
         })
     }
 
-    pub fn require_do_and_status(&self) -> Result<(), ApiError> {
+    pub(crate) fn require_do_and_status(&self) -> Result<(), ApiError> {
         if self.kind.is_none() {
             return Err(ApiError::missing("do"));
         }
@@ -70,7 +70,7 @@ impl ActionFields {
 }
 
 impl OptionFields {
-    pub fn from_body(body: &Body) -> Result<Self, ApiError> {
+    pub(crate) fn from_body(body: &Body) -> Result<Self, ApiError> {
         Ok(Self {
             status: status(body)?,
             value: body.scalar("value").map(str::to_string),
@@ -80,7 +80,7 @@ impl OptionFields {
 
 /// The batch's entries, in order: from a JSON body's `filters` array, or from form keys
 /// `filters[N][filter]` and `filters[N][status]` ordered by N.
-pub fn batch_entries(body: &Body) -> Result<Vec<BatchEntry>, ApiError> {
+pub(crate) fn batch_entries(body: &Body) -> Result<Vec<BatchEntry>, ApiError> {
     let raw = match body.nested() {
         Some(fields) => json_entries(fields.get("filters"))?,
         None => form_entries(body),

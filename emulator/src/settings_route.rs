@@ -2,7 +2,7 @@
 
 /// A settings endpoint with its path parameters (percent-decoded).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SettingsRoute {
+pub(crate) enum SettingsRoute {
     /// `GET /profiles/options`: the option catalogue.
     OptionCatalogue,
     /// `GET /services/categories`: answered without a token (observed).
@@ -48,7 +48,7 @@ pub enum SettingsRoute {
 
 impl SettingsRoute {
     /// `/services/...` paths (the segments after `services`).
-    pub fn parse_services(
+    pub(crate) fn parse_services(
         method: &str,
         rest: &[&str],
         decoded: impl Fn(&str) -> String,
@@ -65,7 +65,7 @@ impl SettingsRoute {
     }
 
     /// `/profiles/{profile}/...` paths (the segments after the profile).
-    pub fn parse_profile(
+    pub(crate) fn parse_profile(
         method: &str,
         profile: String,
         rest: &[&str],
@@ -96,7 +96,7 @@ impl SettingsRoute {
         Some(route)
     }
 
-    pub fn template(&self) -> &'static str {
+    pub(crate) fn template(&self) -> &'static str {
         match self {
             SettingsRoute::OptionCatalogue => "GET /profiles/options",
             SettingsRoute::ServiceCategories => "GET /services/categories",
@@ -114,7 +114,7 @@ impl SettingsRoute {
         }
     }
 
-    pub fn is_write(&self) -> bool {
+    pub(crate) fn is_write(&self) -> bool {
         matches!(
             self,
             SettingsRoute::SetFilter { .. }
@@ -126,12 +126,12 @@ impl SettingsRoute {
     }
 
     /// The service catalogue's category list answers without a token (observed).
-    pub fn needs_token(&self) -> bool {
+    pub(crate) fn needs_token(&self) -> bool {
         *self != SettingsRoute::ServiceCategories
     }
 
     /// The batch filter write's JSON nests an array of objects.
-    pub fn has_nested_body(&self) -> bool {
+    pub(crate) fn has_nested_body(&self) -> bool {
         matches!(self, SettingsRoute::SetFilters { .. })
     }
 }

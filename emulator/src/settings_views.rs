@@ -5,7 +5,7 @@ use serde_json::Value;
 
 /// One row of `GET /profiles/{p}/filters` or `.../filters/external`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct FilterRow {
+pub(crate) struct FilterRow {
     #[serde(rename = "PK")]
     pub pk: &'static str,
     pub name: &'static str,
@@ -22,7 +22,7 @@ pub struct FilterRow {
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct LevelRow {
+pub(crate) struct LevelRow {
     pub title: &'static str,
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -35,7 +35,7 @@ pub struct LevelRow {
 /// An enabled filter's action: `{"do": 0, "status": 1, "lvl": "ads_small"}` (`lvl` for families
 /// with levels).
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct FilterAction {
+pub(crate) struct FilterAction {
     #[serde(rename = "do")]
     pub kind: u8,
     pub status: u8,
@@ -44,7 +44,7 @@ pub struct FilterAction {
 }
 
 impl FilterAction {
-    pub fn enabled(lvl: Option<&'static str>) -> Self {
+    pub(crate) fn enabled(lvl: Option<&'static str>) -> Self {
         Self {
             kind: 0,
             status: 1,
@@ -54,14 +54,14 @@ impl FilterAction {
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct Resolvers {
+pub(crate) struct Resolvers {
     pub v4: Vec<&'static str>,
     pub v6: Vec<&'static str>,
 }
 
 /// One entry of `GET /services/categories`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct CategoryView {
+pub(crate) struct CategoryView {
     #[serde(rename = "PK")]
     pub pk: &'static str,
     pub name: &'static str,
@@ -71,7 +71,7 @@ pub struct CategoryView {
 
 /// One entry of `GET /services/categories/{c}`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct ServiceInfoView {
+pub(crate) struct ServiceInfoView {
     #[serde(rename = "PK")]
     pub pk: &'static str,
     pub name: &'static str,
@@ -85,7 +85,7 @@ pub struct ServiceInfoView {
 
 /// One entry of `GET /profiles/{p}/services`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct ProfileServiceView {
+pub(crate) struct ProfileServiceView {
     #[serde(rename = "PK")]
     pub pk: String,
     pub name: &'static str,
@@ -95,7 +95,7 @@ pub struct ProfileServiceView {
 
 /// One entry of `GET /profiles/options`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct OptionInfoView {
+pub(crate) struct OptionInfoView {
     #[serde(rename = "PK")]
     pub pk: &'static str,
     pub title: &'static str,
@@ -108,7 +108,7 @@ pub struct OptionInfoView {
 
 /// A profile's option as `GET /profiles/{p}/options`, `profile.opt.data[]` and option writes show it.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct OptionValueView {
+pub(crate) struct OptionValueView {
     #[serde(rename = "PK")]
     pub pk: String,
     pub value: Value,

@@ -20,7 +20,7 @@ use crate::route::Route;
 use crate::stats::Stats;
 use crate::store::{Limits, Store, ROOT};
 
-pub struct Shared {
+pub(crate) struct Shared {
     pub token: String,
     pub behaviour: Behaviour,
     pub latency: Duration,
@@ -37,7 +37,7 @@ pub struct Shared {
 }
 
 /// One API request being answered; see [`Shared::in_flight`].
-pub struct InFlight<'a>(&'a Shared);
+pub(crate) struct InFlight<'a>(&'a Shared);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
@@ -54,7 +54,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     /// Builds the initial data: the state file's content if it exists, plus the configured profiles.
-    pub fn new(config: EmulatorConfig) -> Result<Self, EmulatorError> {
+    pub(crate) fn new(config: EmulatorConfig) -> Result<Self, EmulatorError> {
         let limits = Limits {
             max_rules: config.max_rules,
             allow_redirect: config.allow_redirect,
@@ -90,12 +90,12 @@ impl Shared {
         })
     }
 
-    pub fn stats(&self) -> Stats {
+    pub(crate) fn stats(&self) -> Stats {
         lock(&self.stats).clone()
     }
 
     /// Counts one API request as in flight until the guard is dropped.
-    pub fn in_flight(&self) -> InFlight<'_> {
+    pub(crate) fn in_flight(&self) -> InFlight<'_> {
         let mut now = lock(&self.in_flight);
         *now += 1;
         let mut stats = lock(&self.stats);
@@ -103,22 +103,22 @@ impl Shared {
         InFlight(self)
     }
 
-    pub fn reset_stats(&self) {
+    pub(crate) fn reset_stats(&self) {
         *lock(&self.stats) = Stats::default();
     }
 
-    pub fn dump(&self) -> Dump {
+    pub(crate) fn dump(&self) -> Dump {
         lock(&self.store).dump()
     }
 
-    pub fn load(&self, dump: Dump) {
+    pub(crate) fn load(&self, dump: Dump) {
         let mut store = lock(&self.store);
         store.load(dump);
         self.save(&store);
     }
 
     /// Adds a folder as the dashboard makes it (`via: -1`); returns its PK.
-    pub fn add_dashboard_folder(
+    pub(crate) fn add_dashboard_folder(
         &self,
         profile: &str,
         name: &str,
@@ -130,16 +130,16 @@ impl Shared {
         Ok(pk)
     }
 
-    pub fn set_fail_rate(&self, rate: f64) {
+    pub(crate) fn set_fail_rate(&self, rate: f64) {
         lock(&self.faults).set_rate(rate);
     }
 
-    pub fn record(&self, method: &str, route: &Route) {
+    pub(crate) fn record(&self, method: &str, route: &Route) {
         lock(&self.stats).record(method, route.template());
     }
 
     /// Takes a rate-limit token, or counts the refusal and says how long to wait.
-    pub fn take_token(&self) -> Result<(), Duration> {
+    pub(crate) fn take_token(&self) -> Result<(), Duration> {
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
@@ -151,11 +151,11 @@ impl Shared {
     }
 
     /// The next `count` requests matching `template` are carried out and their answers lost.
-    pub fn lose_next_answers(&self, template: &'static str, count: u32) {
+    pub(crate) fn lose_next_answers(&self, template: &'static str, count: u32) {
         lock(&self.lose_next).insert(template, count);
     }
 
-    pub fn decide_fault(&self, route: &Route) -> Fault {
+    pub(crate) fn decide_fault(&self, route: &Route) -> Fault {
         let targeted = match lock(&self.lose_next).get_mut(route.template()) {
             Some(left) if *left > 0 => {
                 *left -= 1;
@@ -174,7 +174,11 @@ impl Shared {
     }
 
     /// Runs one API request against the data; saves the state file after a successful write.
-    pub fn execute(&self, route: &Route, body: Result<Body, ApiError>) -> Result<Value, ApiError> {
+    pub(crate) fn execute(
+        &self,
+        route: &Route,
+        body: Result<Body, ApiError>,
+    ) -> Result<Value, ApiError> {
         let mut store = lock(&self.store);
         let answer = dispatch(&mut store, route, body)?;
         if route.is_write() {

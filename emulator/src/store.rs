@@ -16,19 +16,19 @@ use crate::settings::Settings;
 use crate::views::{ActionView, FolderView, ProfileCounts, ProfileView, RuleView};
 
 /// The folder PK of the root, as the API writes it.
-pub const ROOT: u64 = 0;
+pub(crate) const ROOT: u64 = 0;
 
 const MAX_HOSTNAME_LEN: usize = 253;
 
 /// What the plan allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub max_rules: usize,
     pub allow_redirect: bool,
 }
 
 #[derive(Clone, Debug)]
-pub struct Store {
+pub(crate) struct Store {
     limits: Limits,
     behaviour: Behaviour,
     /// One above the highest PK handed out so far (see [`FolderPks::GlobalCounter`]).
@@ -218,7 +218,7 @@ impl Profile {
 }
 
 /// Only these characters appear in hostnames the real API accepts (wildcards included).
-pub fn validate_hostname(hostname: &str) -> Result<(), ApiError> {
+pub(crate) fn validate_hostname(hostname: &str) -> Result<(), ApiError> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '*' | '-');
     if hostname.is_empty() || hostname.len() > MAX_HOSTNAME_LEN || !hostname.chars().all(allowed) {
         return Err(ApiError::bad_request(format!(
@@ -251,7 +251,7 @@ fn needs_via(kind: Option<u8>) -> bool {
 
 impl Store {
     /// A store with the given profiles, each empty and named after its id.
-    pub fn new(limits: Limits, profile_ids: &[String]) -> Self {
+    pub(crate) fn new(limits: Limits, profile_ids: &[String]) -> Self {
         let mut store = Self {
             limits,
             behaviour: Behaviour::default(),
@@ -265,11 +265,11 @@ impl Store {
         store
     }
 
-    pub fn set_stable_pks(&mut self, stable: bool) {
+    pub(crate) fn set_stable_pks(&mut self, stable: bool) {
         self.stable_pks = stable;
     }
 
-    pub fn set_folder_pks(&mut self, folder_pks: FolderPks) {
+    pub(crate) fn set_folder_pks(&mut self, folder_pks: FolderPks) {
         self.folder_pks = folder_pks;
     }
 
@@ -309,12 +309,12 @@ impl Store {
             .any(|profile| profile.folders.contains_key(&pk))
     }
 
-    pub fn set_behaviour(&mut self, behaviour: Behaviour) {
+    pub(crate) fn set_behaviour(&mut self, behaviour: Behaviour) {
         self.behaviour = behaviour;
     }
 
     /// Adds the profiles that do not exist yet, empty.
-    pub fn ensure_profiles(&mut self, profile_ids: &[String]) {
+    pub(crate) fn ensure_profiles(&mut self, profile_ids: &[String]) {
         for id in profile_ids {
             self.profiles
                 .entry(id.clone())
@@ -332,19 +332,19 @@ impl Store {
             .ok_or_else(ApiError::no_such_profile)
     }
 
-    pub fn behaviour(&self) -> Behaviour {
+    pub(crate) fn behaviour(&self) -> Behaviour {
         self.behaviour
     }
 
     /// 402 / 40201 for REDIRECT (`do=3`) on a free plan.
-    pub fn check_plan(&self, kind: Option<u8>) -> Result<(), ApiError> {
+    pub(crate) fn check_plan(&self, kind: Option<u8>) -> Result<(), ApiError> {
         if kind == Some(3) && !self.limits.allow_redirect {
             return Err(ApiError::needs_paid_plan());
         }
         Ok(())
     }
 
-    pub fn list_profiles(&self) -> Vec<ProfileView> {
+    pub(crate) fn list_profiles(&self) -> Vec<ProfileView> {
         self.profiles
             .iter()
             .map(|(id, profile)| ProfileView {
@@ -365,7 +365,7 @@ impl Store {
             .collect()
     }
 
-    pub fn list_folders(&self, profile_id: &str) -> Result<Vec<FolderView>, ApiError> {
+    pub(crate) fn list_folders(&self, profile_id: &str) -> Result<Vec<FolderView>, ApiError> {
         let profile = self.profile(profile_id)?;
         Ok(profile
             .folders
@@ -374,7 +374,7 @@ impl Store {
             .collect())
     }
 
-    pub fn create_folder(
+    pub(crate) fn create_folder(
         &mut self,
         profile_id: &str,
         fields: FolderFields,
@@ -392,7 +392,7 @@ impl Store {
     }
 
     /// A folder as the dashboard makes it: `"action": {"do": kind, "status": 1, "via": -1}`.
-    pub fn create_dashboard_folder(
+    pub(crate) fn create_dashboard_folder(
         &mut self,
         profile_id: &str,
         name: &str,
@@ -431,7 +431,7 @@ impl Store {
     }
 
     /// Merges the given fields into the folder; omitted fields are kept.
-    pub fn update_folder(
+    pub(crate) fn update_folder(
         &mut self,
         profile_id: &str,
         pk: u64,
@@ -463,7 +463,7 @@ impl Store {
     }
 
     /// Deletes the folder and every rule in it.
-    pub fn delete_folder(&mut self, profile_id: &str, pk: u64) -> Result<(), ApiError> {
+    pub(crate) fn delete_folder(&mut self, profile_id: &str, pk: u64) -> Result<(), ApiError> {
         let behaviour = self.behaviour;
         let profile = self.profile_mut(profile_id)?;
         if profile.folders.remove(&pk).is_none() {
@@ -480,7 +480,7 @@ impl Store {
     }
 
     /// Every rule of the profile, root and folders (the undocumented `GET .../rules/all`).
-    pub fn list_all_rules(&self, profile_id: &str) -> Result<Vec<RuleView>, ApiError> {
+    pub(crate) fn list_all_rules(&self, profile_id: &str) -> Result<Vec<RuleView>, ApiError> {
         let profile = self.profile(profile_id)?;
         let mut rules: Vec<RuleView> = profile
             .rules
@@ -492,7 +492,11 @@ impl Store {
     }
 
     /// The rules of one folder, or of the root for [`ROOT`], in insertion order.
-    pub fn list_rules(&self, profile_id: &str, group: u64) -> Result<Vec<RuleView>, ApiError> {
+    pub(crate) fn list_rules(
+        &self,
+        profile_id: &str,
+        group: u64,
+    ) -> Result<Vec<RuleView>, ApiError> {
         let profile = self.profile(profile_id)?;
         profile.require_group(group)?;
         let mut rules: Vec<RuleView> = profile
@@ -506,7 +510,7 @@ impl Store {
     }
 
     /// Creates rules; the whole request fails, storing nothing, on any problem.
-    pub fn create_rules(
+    pub(crate) fn create_rules(
         &mut self,
         profile_id: &str,
         fields: RuleFields,
@@ -558,7 +562,7 @@ impl Store {
 
     /// Merges actions into existing rules and moves them with `group`; all or nothing (unless
     /// the partial-PUT knob says otherwise).
-    pub fn update_rules(
+    pub(crate) fn update_rules(
         &mut self,
         profile_id: &str,
         fields: RuleFields,
@@ -620,7 +624,7 @@ impl Store {
     }
 
     /// Deletes one rule; a hostname that does not exist is not an error.
-    pub fn delete_rule(&mut self, profile_id: &str, hostname: &str) -> Result<(), ApiError> {
+    pub(crate) fn delete_rule(&mut self, profile_id: &str, hostname: &str) -> Result<(), ApiError> {
         let behaviour = self.behaviour;
         let profile = self.profile_mut(profile_id)?;
         if profile.remove_rule(hostname) {
@@ -629,7 +633,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn settings(&self, profile_id: &str) -> Result<&Settings, ApiError> {
+    pub(crate) fn settings(&self, profile_id: &str) -> Result<&Settings, ApiError> {
         Ok(&self.profile(profile_id)?.settings)
     }
 
@@ -637,7 +641,7 @@ impl Store {
     /// succeeds (every settings write is all-or-nothing). A write that changes nothing answers
     /// as `knob.repeat` says: `Some(answer)`, `None` (an empty body) or 40003. `updated` moves
     /// as `knob.updated` says.
-    pub fn write_settings<T>(
+    pub(crate) fn write_settings<T>(
         &mut self,
         profile_id: &str,
         knob: SettingsWrite,
@@ -663,7 +667,7 @@ impl Store {
         Ok((!empty).then_some(answer))
     }
 
-    pub fn dump(&self) -> Dump {
+    pub(crate) fn dump(&self) -> Dump {
         let profiles = self
             .profiles
             .iter()
@@ -676,7 +680,7 @@ impl Store {
     }
 
     /// Replaces the whole data set.
-    pub fn load(&mut self, dump: Dump) {
+    pub(crate) fn load(&mut self, dump: Dump) {
         let highest_pk = dump
             .profiles
             .values()

@@ -10,7 +10,7 @@ use crate::settings_views::OptionValueView;
 
 /// One entry of `GET /profiles`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct ProfileView {
+pub(crate) struct ProfileView {
     #[serde(rename = "PK")]
     pub pk: String,
     pub name: String,
@@ -22,7 +22,7 @@ pub struct ProfileView {
 /// `profile.{flt,cflt,ipflt,rule,svc,grp,opt}.count` (enabled items only), and the profile's
 /// options at `profile.opt.data[]`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct ProfileCounts {
+pub(crate) struct ProfileCounts {
     pub flt: Count,
     pub cflt: Count,
     pub ipflt: Count,
@@ -33,19 +33,19 @@ pub struct ProfileCounts {
 }
 
 #[derive(Serialize, Clone, Copy, Debug, PartialEq)]
-pub struct Count {
+pub(crate) struct Count {
     pub count: usize,
 }
 
 /// `profile.opt`: how many options are set, and their sparse `{PK, value}` pairs.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct OptionCount {
+pub(crate) struct OptionCount {
     pub count: usize,
     pub data: Vec<OptionValueView>,
 }
 
 impl ProfileCounts {
-    pub fn new(rules: usize, folders: usize, settings: &Settings) -> Self {
+    pub(crate) fn new(rules: usize, folders: usize, settings: &Settings) -> Self {
         let counts = settings.counts();
         let count = |count| Count { count };
         Self {
@@ -65,7 +65,7 @@ impl ProfileCounts {
 
 /// One entry of `GET /profiles/{p}/groups`, and the answer of folder writes.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct FolderView {
+pub(crate) struct FolderView {
     #[serde(rename = "PK")]
     pub pk: u64,
     pub group: String,
@@ -75,7 +75,7 @@ pub struct FolderView {
 
 /// One entry of `GET /profiles/{p}/rules[/{pk}]`, and the one-entry summary of rule writes.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct RuleView {
+pub(crate) struct RuleView {
     #[serde(rename = "PK")]
     pub hostname: String,
     pub order: u64,
@@ -88,7 +88,7 @@ pub struct RuleView {
 
 /// An action as listed: the stored fields plus what the live service adds beside them.
 #[derive(Serialize, Clone, Debug, PartialEq)]
-pub struct ActionView {
+pub(crate) struct ActionView {
     #[serde(flatten)]
     pub stored: ActionDump,
     /// Dashboard folders carry `via: -1` (an integer) when they have no via.
@@ -100,7 +100,7 @@ pub struct ActionView {
 }
 
 impl ActionView {
-    pub fn folder(action: &ActionDump, dashboard: bool) -> Self {
+    pub(crate) fn folder(action: &ActionDump, dashboard: bool) -> Self {
         Self {
             stored: action.clone(),
             dashboard_via: (dashboard && action.via.is_none()).then_some(-1),
@@ -108,7 +108,7 @@ impl ActionView {
         }
     }
 
-    pub fn rule(action: &ActionDump, ttl: Option<u64>) -> Self {
+    pub(crate) fn rule(action: &ActionDump, ttl: Option<u64>) -> Self {
         Self {
             stored: action.clone(),
             dashboard_via: None,

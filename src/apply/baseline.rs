@@ -9,7 +9,7 @@ use crate::plan::{FolderChange, FolderChangeKind, ProfilePlan, Step};
 use crate::state::{FolderState, ProfileState};
 
 /// The state apply starts from: what is true remotely, as the plan saw it.
-pub fn baseline(old: Option<&ProfileState>, plan: &ProfilePlan) -> ProfileState {
+pub(crate) fn baseline(old: Option<&ProfileState>, plan: &ProfilePlan) -> ProfileState {
     let never_synced;
     let old = match old {
         Some(old) => old,

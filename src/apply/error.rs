@@ -6,9 +6,9 @@ use crate::controld::ApiError;
 use crate::state::StateError;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
+pub(crate) enum ApplyError {
     /// `what` may name a hostname or folder from Control D: escaped.
-    #[error("profile {profile}: {}: {source}", crate::quote::escape(.what))]
+    #[error("profile {profile}: {}", crate::quote::escape(.what))]
     Api {
         profile: String,
         what: String,
@@ -16,7 +16,7 @@ pub enum ApplyError {
         source: Box<ApiError>,
     },
 
-    #[error("profile {profile}: could not save the state: {source}")]
+    #[error("profile {profile}: could not save the state")]
     State {
         profile: String,
         #[source]
@@ -67,7 +67,7 @@ pub enum ApplyError {
     #[error("{path}: not a plan file ctrld-sync can apply: {reason}")]
     BadPlanFile { path: PathBuf, reason: String },
 
-    #[error("{path}: could not write the report: {source}")]
+    #[error("{path}: could not write the report")]
     Report {
         path: PathBuf,
         #[source]

@@ -15,7 +15,7 @@ use crate::state::{FolderState, ProfileState};
 
 /// What one profile's apply did, for the report.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub folders_created: u64,
     pub folders_updated: u64,
     pub folders_deleted: u64,
@@ -26,7 +26,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn add(&mut self, other: &Tally) {
+    pub(crate) fn add(&mut self, other: &Tally) {
         self.folders_created += other.folders_created;
         self.folders_updated += other.folders_updated;
         self.folders_deleted += other.folders_deleted;
@@ -37,14 +37,14 @@ impl Tally {
     }
 
     /// Rules that changed in any way.
-    pub fn rules_touched(&self) -> u64 {
+    pub(crate) fn rules_touched(&self) -> u64 {
         self.rules_added + self.rules_removed + self.rules_moved + self.rules_changed
     }
 }
 
 /// A desired hostname left alone at apply time because an unmanaged rule holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SkippedHostname {
+pub(crate) struct SkippedHostname {
     pub hostname: Hostname,
     /// The managed folder (config key) that lists it.
     pub key: String,
@@ -52,7 +52,7 @@ pub struct SkippedHostname {
 }
 
 #[derive(Debug)]
-pub struct Ledger {
+pub(super) struct Ledger {
     pub state: ProfileState,
     /// Shared with the plan; copied on the first hostname an unmanaged rule turns out to hold.
     target: Arc<ProfileTarget>,
@@ -65,7 +65,7 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn new(state: ProfileState, target: Arc<ProfileTarget>) -> Self {
+    pub(super) fn new(state: ProfileState, target: Arc<ProfileTarget>) -> Self {
         Self {
             state,
             target,
@@ -77,7 +77,7 @@ impl Ledger {
     }
 
     /// The folder's PK: from the state (existing or created this run), else the plan's target.
-    pub fn pk_of(&self, key: &str) -> Option<FolderPk> {
+    pub(super) fn pk_of(&self, key: &str) -> Option<FolderPk> {
         self.state
             .folders
             .get(key)
@@ -86,14 +86,14 @@ impl Ledger {
     }
 
     /// Every managed folder PK known to this run (state and target).
-    pub fn managed_pks(&self) -> BTreeSet<FolderPk> {
+    pub(super) fn managed_pks(&self) -> BTreeSet<FolderPk> {
         let in_state = self.state.folders.values().map(|folder| folder.pk);
         let in_target = self.target.folders.values().filter_map(|folder| folder.pk);
         in_state.chain(in_target).collect()
     }
 
     /// The managed folder that holds `hostname`, as far as this run knows.
-    pub fn key_holding(&self, hostname: &str) -> Option<&str> {
+    pub(super) fn key_holding(&self, hostname: &str) -> Option<&str> {
         self.state
             .folders
             .iter()
@@ -101,20 +101,20 @@ impl Ledger {
             .map(|(key, _)| key.as_str())
     }
 
-    pub fn scratch(&self) -> Option<FolderPk> {
+    pub(super) fn scratch(&self) -> Option<FolderPk> {
         self.scratch
     }
 
-    pub fn touched(&self) -> &BTreeSet<String> {
+    pub(super) fn touched(&self) -> &BTreeSet<String> {
         &self.touched
     }
 
-    pub fn target_rules(&self, key: &str) -> Option<&BTreeMap<Hostname, RuleAction>> {
+    pub(super) fn target_rules(&self, key: &str) -> Option<&BTreeMap<Hostname, RuleAction>> {
         self.target.folders.get(key).map(|folder| &folder.rules)
     }
 
     /// The key of the target folder that wants `hostname`, if any.
-    pub fn target_key_wanting(&self, hostname: &str) -> Option<&str> {
+    pub(super) fn target_key_wanting(&self, hostname: &str) -> Option<&str> {
         self.target
             .folders
             .iter()
@@ -122,17 +122,23 @@ impl Ledger {
             .map(|(key, _)| key.as_str())
     }
 
-    pub fn rule_count(&self, key: &str) -> Option<usize> {
+    pub(super) fn rule_count(&self, key: &str) -> Option<usize> {
         self.state.folders.get(key).map(|folder| folder.rules.len())
     }
 
     /// Rules of the folder that are enabled (a folder's `count` may cover only those).
-    pub fn enabled_rule_count(&self, key: &str) -> Option<usize> {
+    pub(super) fn enabled_rule_count(&self, key: &str) -> Option<usize> {
         let folder = self.state.folders.get(key)?;
         Some(folder.rules.values().filter(|a| a.enabled).count())
     }
 
-    pub fn folder_created(&mut self, key: &str, pk: FolderPk, name: &str, action: &FolderAction) {
+    pub(super) fn folder_created(
+        &mut self,
+        key: &str,
+        pk: FolderPk,
+        name: &str,
+        action: &FolderAction,
+    ) {
         let folder = FolderState {
             pk,
             name: name.to_string(),
@@ -147,7 +153,7 @@ impl Ledger {
         self.touch(key);
     }
 
-    pub fn folder_updated(&mut self, key: &str, name: &str, action: &FolderAction) {
+    pub(super) fn folder_updated(&mut self, key: &str, name: &str, action: &FolderAction) {
         if let Some(folder) = self.state.folders.get_mut(key) {
             folder.name = name.to_string();
             folder.action = action.clone();
@@ -156,13 +162,13 @@ impl Ledger {
         self.touch(key);
     }
 
-    pub fn rules_added(&mut self, key: &str, action: &RuleAction, hostnames: &[Hostname]) {
+    pub(super) fn rules_added(&mut self, key: &str, action: &RuleAction, hostnames: &[Hostname]) {
         self.insert_rules(key, action, hostnames);
         self.tally.rules_added += hostnames.len() as u64;
         self.touch(key);
     }
 
-    pub fn rules_changed(&mut self, key: &str, action: &RuleAction, hostnames: &[Hostname]) {
+    pub(super) fn rules_changed(&mut self, key: &str, action: &RuleAction, hostnames: &[Hostname]) {
         self.insert_rules(key, action, hostnames);
         self.tally.rules_changed += hostnames.len() as u64;
         self.touch(key);
@@ -170,7 +176,12 @@ impl Ledger {
 
     /// Moved from whichever managed folder held them (or a scratch folder) into `to_key`. Those
     /// already in `to_key` only had their action changed (the planner folds such changes into moves).
-    pub fn rules_moved(&mut self, to_key: &str, action: &RuleAction, hostnames: &[Hostname]) {
+    pub(super) fn rules_moved(
+        &mut self,
+        to_key: &str,
+        action: &RuleAction,
+        hostnames: &[Hostname],
+    ) {
         let already_here = self.state.folders.get(to_key).map_or(0, |folder| {
             hostnames
                 .iter()
@@ -184,31 +195,31 @@ impl Ledger {
         self.touch(to_key);
     }
 
-    pub fn rule_deleted(&mut self, hostname: &Hostname) {
+    pub(super) fn rule_deleted(&mut self, hostname: &Hostname) {
         self.take_out(std::slice::from_ref(hostname));
         self.tally.rules_removed += 1;
     }
 
-    pub fn scratch_created(&mut self, pk: FolderPk) {
+    pub(super) fn scratch_created(&mut self, pk: FolderPk) {
         self.scratch = Some(pk);
         self.state.scratch.push(pk);
         self.state.scratch.sort_unstable();
     }
 
     /// Out of the managed folders: they are as good as removed (the scratch folder goes next).
-    pub fn moved_to_scratch(&mut self, hostnames: &[Hostname]) {
+    pub(super) fn moved_to_scratch(&mut self, hostnames: &[Hostname]) {
         self.take_out(hostnames);
         self.tally.rules_removed += hostnames.len() as u64;
     }
 
-    pub fn scratch_deleted(&mut self, pk: FolderPk) {
+    pub(super) fn scratch_deleted(&mut self, pk: FolderPk) {
         self.state.scratch.retain(|scratch| *scratch != pk);
         if self.scratch == Some(pk) {
             self.scratch = None;
         }
     }
 
-    pub fn folder_deleted(&mut self, key: &str) {
+    pub(super) fn folder_deleted(&mut self, key: &str) {
         if let Some(folder) = self.state.folders.remove(key) {
             self.tally.rules_removed += folder.rules.len() as u64;
         }
@@ -216,7 +227,7 @@ impl Ledger {
     }
 
     /// What a read of the folder showed: the truth replaces what this run believed.
-    pub fn folder_read(&mut self, key: &str, rules: BTreeMap<Hostname, RuleAction>) {
+    pub(super) fn folder_read(&mut self, key: &str, rules: BTreeMap<Hostname, RuleAction>) {
         for hostname in rules.keys() {
             for (other_key, folder) in self.state.folders.iter_mut() {
                 // Checked first: `make_mut` copies a shared map, which only a change needs.
@@ -232,7 +243,7 @@ impl Ledger {
     }
 
     /// An unmanaged rule holds a hostname this folder wants: leave it, record it as held.
-    pub fn skip_unmanaged(&mut self, key: &str, hostname: &Hostname, held_by: Holder) {
+    pub(super) fn skip_unmanaged(&mut self, key: &str, hostname: &Hostname, held_by: Holder) {
         if let Some(folder) = Arc::make_mut(&mut self.target).folders.get_mut(key) {
             if let Some(action) = folder.rules.remove(hostname) {
                 folder.held_by_unmanaged.insert(hostname.clone(), action);
@@ -247,7 +258,7 @@ impl Ledger {
     }
 
     /// Records source and exclusions of every folder that now matches its target.
-    pub fn settle_all(&mut self) {
+    pub(super) fn settle_all(&mut self) {
         let keys: Vec<String> = self.state.folders.keys().cloned().collect();
         for key in keys {
             self.settle(&key);
@@ -255,7 +266,7 @@ impl Ledger {
     }
 
     /// Whether the folder holds exactly its target's name, action and rules.
-    pub fn is_complete(&self, key: &str) -> bool {
+    pub(super) fn is_complete(&self, key: &str) -> bool {
         match (self.state.folders.get(key), self.target.folders.get(key)) {
             (Some(folder), Some(target)) => {
                 folder.name == target.name

@@ -20,28 +20,24 @@ mod progress;
 mod report;
 mod resolve;
 mod run;
-pub mod stale;
+pub(crate) mod stale;
 
 use futures_util::future::join_all;
-use indicatif::MultiProgress;
 
-pub use baseline::baseline;
-pub use error::ApplyError;
-pub use ledger::{SkippedHostname, Tally};
-pub use report::{
-    dashboard_url, seconds, ApplyReport, FolderCounts, ProfileReport, RuleCounts, SourceCounts,
-    StageTimes, REPORT_FORMAT_VERSION,
-};
-pub use run::{ProfileOutcome, RunSettings};
+pub(crate) use error::ApplyError;
+pub(crate) use ledger::Tally;
+pub(crate) use report::{seconds, ApplyReport, SourceCounts, StageTimes};
+pub(crate) use run::{ProfileOutcome, RunSettings};
 
 use crate::controld::Client;
 use crate::plan::ProfilePlan;
 use crate::printer::Printer;
+use crate::shared::progress::Progress;
 use crate::state::{ProfileState, StateStore};
 use run::ProfileRun;
 
 /// One profile to apply: its client, its plan, and its state as loaded before planning.
-pub struct ProfileJob<'a> {
+pub(crate) struct ProfileJob<'a> {
     pub client: &'a Client,
     pub plan: &'a ProfilePlan,
     pub state: Option<ProfileState>,
@@ -49,27 +45,27 @@ pub struct ProfileJob<'a> {
 
 /// Applies every profile's plan concurrently. A failing profile does not stop the others; each
 /// saves what it completed.
-pub async fn apply_profiles(
+pub(crate) async fn apply_profiles(
     jobs: Vec<ProfileJob<'_>>,
     store: &StateStore,
     settings: RunSettings,
     printer: &Printer,
+    progress: &dyn Progress,
 ) -> Vec<ProfileOutcome> {
-    let bars = &MultiProgress::new();
     let runs = jobs.into_iter().map(|job| async move {
         let run = ProfileRun::new(
-            job.client, store, job.state, job.plan, settings, printer, bars,
+            job.client, store, job.state, job.plan, settings, printer, progress,
         );
         let outcome = run.run(&job.plan.steps).await;
-        log_summary(printer, &outcome);
+        log_summary(printer, progress, &outcome);
         outcome
     });
     join_all(runs).await
 }
 
 /// One line per profile on stderr when no bar shows progress.
-fn log_summary(printer: &Printer, outcome: &ProfileOutcome) {
-    if printer.shows_progress() {
+fn log_summary(printer: &Printer, progress: &dyn Progress, outcome: &ProfileOutcome) {
+    if progress.drawn() {
         return;
     }
     let tally = &outcome.tally;
@@ -91,7 +87,8 @@ fn log_summary(printer: &Printer, outcome: &ProfileOutcome) {
     match &outcome.error {
         None => printer.info(line),
         Some(error) => printer.error(format!(
-            "{line}; failed: {error}; {} step(s) left",
+            "{line}; failed: {}; {} step(s) left",
+            crate::shared::chain::chain(error),
             outcome.steps_left
         )),
     }

@@ -1,37 +1,35 @@
-//! Progress of one profile: an indicatif bar on a terminal, plain log lines elsewhere.
+//! Progress of one profile: a counter of requests ([`Progress`], drawn by the command layer),
+//! plain log lines when nothing is drawn.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use indicatif::{MultiProgress, ProgressBar};
-
 use crate::plan::Step;
 use crate::printer::Printer;
+use crate::shared::progress::{Counter, Progress};
 
-pub struct Progress {
+pub(super) struct ProfileProgress<'a> {
     printer: Printer,
-    /// Every profile's bar drawn together; `None` when no bar is drawn.
-    multi: Option<MultiProgress>,
+    progress: &'a dyn Progress,
     profile: String,
-    bar: ProgressBar,
+    counter: Box<dyn Counter>,
     rules_total: u64,
     rules_done: AtomicU64,
 }
 
-impl Progress {
-    /// The bar counts requests; its message counts rules.
-    pub fn new(printer: &Printer, multi: &MultiProgress, profile: &str, steps: &[Step]) -> Self {
+impl<'a> ProfileProgress<'a> {
+    /// The counter counts requests; its message counts rules.
+    pub(super) fn new(
+        printer: &Printer,
+        progress: &'a dyn Progress,
+        profile: &str,
+        steps: &[Step],
+    ) -> Self {
         let rules_total = steps.iter().map(rules_in).sum();
-        let mut bar = printer.progress_bar(steps.len() as u64, profile.to_string());
-        // Adding a hidden bar to a MultiProgress would make it drawn: only real bars join.
-        let multi = printer.shows_progress().then(|| multi.clone());
-        if let Some(multi) = &multi {
-            bar = multi.add(bar);
-        }
         let progress = Self {
             printer: printer.clone(),
-            multi,
+            progress,
             profile: profile.to_string(),
-            bar,
+            counter: progress.counter(profile, steps.len() as u64),
             rules_total,
             rules_done: AtomicU64::new(0),
         };
@@ -40,44 +38,47 @@ impl Progress {
     }
 
     /// One step finished.
-    pub fn step_done(&self, step: &Step) {
+    pub(super) fn step_done(&self, step: &Step) {
         let done = self.rules_done.fetch_add(rules_in(step), Ordering::Relaxed) + rules_in(step);
-        self.bar.inc(1);
+        self.counter.advance(1);
         self.show_rules(done);
-        if !self.printer.shows_progress() {
+        if !self.progress.drawn() {
             self.printer
                 .verbose(format!("{}: {}", self.profile, describe(step)));
         }
     }
 
     /// A line that must not be torn by the bar.
-    pub fn note(&self, message: String) {
-        self.suspended(|| self.printer.verbose(message));
+    pub(super) fn note(&self, message: String) {
+        let mut message = Some(message);
+        self.progress.suspend(&mut || {
+            if let Some(message) = message.take() {
+                self.printer.verbose(message);
+            }
+        });
     }
 
-    pub fn warn(&self, message: String) {
-        self.suspended(|| self.printer.warn(message));
+    pub(super) fn warn(&self, message: String) {
+        let mut message = Some(message);
+        self.progress.suspend(&mut || {
+            if let Some(message) = message.take() {
+                self.printer.warn(message);
+            }
+        });
     }
 
-    fn suspended(&self, print: impl FnOnce()) {
-        match &self.multi {
-            Some(multi) => multi.suspend(print),
-            None => print(),
-        }
-    }
-
-    pub fn finish(&self) {
-        self.bar.finish_and_clear();
+    pub(super) fn finish(&self) {
+        self.counter.finish();
     }
 
     fn show_rules(&self, done: u64) {
-        self.bar
-            .set_message(format!("requests, rules {done}/{}", self.rules_total));
+        self.counter
+            .describe(format!("requests, rules {done}/{}", self.rules_total));
     }
 }
 
 /// How many hostnames a step carries.
-pub fn rules_in(step: &Step) -> u64 {
+pub(super) fn rules_in(step: &Step) -> u64 {
     match step {
         Step::AddRules { hostnames, .. }
         | Step::ChangeRules { hostnames, .. }
@@ -90,7 +91,7 @@ pub fn rules_in(step: &Step) -> u64 {
 
 /// One log line per step, for `-v` without a terminal. Names, hostnames and actions may come from
 /// Control D or a list source: escaped.
-pub fn describe(step: &Step) -> String {
+pub(super) fn describe(step: &Step) -> String {
     crate::quote::escape(&describe_unescaped(step)).into_owned()
 }
 

@@ -13,10 +13,10 @@ use super::run::ProfileOutcome;
 use crate::controld::CallStats;
 
 /// The JSON report's schema version.
-pub const REPORT_FORMAT_VERSION: u32 = 1;
+pub(crate) const REPORT_FORMAT_VERSION: u32 = 1;
 
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct ApplyReport {
+pub(crate) struct ApplyReport {
     pub format_version: u32,
     pub stages: StageTimes,
     pub calls: CallStats,
@@ -35,7 +35,7 @@ pub struct ApplyReport {
 
 /// Seconds per stage.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct StageTimes {
+pub(crate) struct StageTimes {
     pub fetch: f64,
     pub refresh: f64,
     pub plan: f64,
@@ -44,14 +44,14 @@ pub struct StageTimes {
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct FolderCounts {
+pub(crate) struct FolderCounts {
     pub created: u64,
     pub updated: u64,
     pub deleted: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct RuleCounts {
+pub(crate) struct RuleCounts {
     pub added: u64,
     pub removed: u64,
     pub moved: u64,
@@ -60,7 +60,7 @@ pub struct RuleCounts {
 
 /// List sources: downloaded, answered 304, or downloaded but with an unchanged sha256.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct SourceCounts {
+pub(crate) struct SourceCounts {
     pub fetched: u64,
     pub not_modified: u64,
     pub unchanged_by_hash: u64,
@@ -73,7 +73,7 @@ pub struct SourceCounts {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ProfileReport {
+pub(crate) struct ProfileReport {
     pub profile: String,
     pub ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,16 +91,19 @@ pub struct ProfileReport {
 }
 
 /// The dashboard page of a profile's folders.
-pub fn dashboard_url(profile: &str) -> String {
+pub(crate) fn dashboard_url(profile: &str) -> String {
     format!("https://controld.com/dashboard/profiles/{profile}/filters")
 }
 
 impl ProfileReport {
-    pub fn from_outcome(outcome: &ProfileOutcome) -> Self {
+    pub(crate) fn from_outcome(outcome: &ProfileOutcome) -> Self {
         Self {
             profile: outcome.profile.clone(),
             ok: outcome.ok(),
-            error: outcome.error.as_ref().map(ToString::to_string),
+            error: outcome
+                .error
+                .as_ref()
+                .map(|error| crate::shared::chain::chain(error)),
             steps_left: outcome.steps_left,
             seconds: seconds(outcome.elapsed),
             tally: outcome.tally.clone(),
@@ -112,7 +115,7 @@ impl ProfileReport {
 
 impl ApplyReport {
     /// Fills the totals from the profiles' outcomes and the clients' counters.
-    pub fn new(
+    pub(crate) fn new(
         stages: StageTimes,
         calls: CallStats,
         planned_calls: u64,
@@ -155,18 +158,14 @@ impl ApplyReport {
     }
 
     /// Drops the dashboard links: a `--sandbox` profile has no page in Control D.
-    pub fn without_dashboard_links(mut self) -> Self {
+    pub(crate) fn without_dashboard_links(mut self) -> Self {
         for profile in &mut self.profiles {
             profile.dashboard = None;
         }
         self
     }
 
-    pub fn any_failed(&self) -> bool {
-        self.profiles.iter().any(|profile| !profile.ok)
-    }
-
-    pub fn write_json(&self, path: &Path) -> Result<(), ApplyError> {
+    pub(crate) fn write_json(&self, path: &Path) -> Result<(), ApplyError> {
         let text = serde_json::to_string_pretty(self).expect("the report serialises to JSON");
         let mut text = crate::redact::text(&text);
         text.push('\n');
@@ -177,7 +176,7 @@ impl ApplyReport {
     }
 
     /// The human report for stdout.
-    pub fn render_text(&self) -> String {
+    pub(crate) fn render_text(&self) -> String {
         let mut out = String::from("\nApply report\n");
         let rules = &self.rules;
         let folders = &self.folders;
@@ -277,7 +276,7 @@ fn join_counts(counts: &std::collections::BTreeMap<String, u64>) -> String {
 }
 
 /// Seconds, to the millisecond.
-pub fn seconds(duration: Duration) -> f64 {
+pub(crate) fn seconds(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0).round() / 1000.0
 }
 

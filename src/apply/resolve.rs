@@ -17,7 +17,7 @@ const MAX_ROUNDS: usize = 8;
 
 /// Where a hostname lives outside the managed folders.
 #[derive(Clone, Debug)]
-pub enum Place {
+pub(super) enum Place {
     /// A scratch folder: ours to take back.
     Scratch,
     /// The root or a folder ctrld-sync does not manage: never touched.
@@ -26,7 +26,7 @@ pub enum Place {
 
 /// The root's and the unmanaged folders' rules, read once per profile when first needed.
 #[derive(Default)]
-pub struct Places(OnceCell<BTreeMap<Hostname, Place>>);
+pub(super) struct Places(OnceCell<BTreeMap<Hostname, Place>>);
 
 impl ProfileRun<'_> {
     /// POST a folder; a lost answer is resolved by listing the folders.

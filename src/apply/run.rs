@@ -6,12 +6,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use indicatif::MultiProgress;
 
 use super::baseline::baseline;
 use super::error::ApplyError;
 use super::ledger::{Ledger, SkippedHostname, Tally};
-use super::progress::Progress;
+use super::progress::ProfileProgress;
 use super::resolve::Places;
 use crate::controld::{ApiError, Client, RuleTarget};
 use crate::model::{FolderPk, Hostname, RuleAction};
@@ -19,12 +18,13 @@ use crate::plan::{
     order, parked_rule_action, scratch_folder_action, ProfilePlan, Step, SCRATCH_PREFIX,
 };
 use crate::printer::Printer;
+use crate::shared::progress::Progress;
 use crate::state::{ProfileState, StateStore, StateWriter};
 use crate::sync::lock;
 
 /// How one profile's apply ended.
 #[derive(Debug)]
-pub struct ProfileOutcome {
+pub(crate) struct ProfileOutcome {
     pub profile: String,
     pub error: Option<ApplyError>,
     /// Steps of the plan not completed (0 when it succeeded).
@@ -35,21 +35,21 @@ pub struct ProfileOutcome {
 }
 
 impl ProfileOutcome {
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.error.is_none()
     }
 }
 
 /// What the run needs besides the plan.
 #[derive(Clone, Copy, Debug)]
-pub struct RunSettings {
+pub(crate) struct RunSettings {
     /// Requests of one profile in flight at once.
     pub parallelism: usize,
     /// Re-read every touched folder at the end and fix any difference.
     pub verify: bool,
 }
 
-pub struct ProfileRun<'a> {
+pub(super) struct ProfileRun<'a> {
     pub(super) client: &'a Client,
     pub(super) profile: String,
     /// Saves each new state in the background (coalesced), off the requests' path.
@@ -57,19 +57,19 @@ pub struct ProfileRun<'a> {
     /// Shared with the writer, which snapshots `ledger.state` when it saves.
     ledger: Arc<Mutex<Ledger>>,
     pub(super) places: Places,
-    pub(super) progress: Progress,
+    pub(super) progress: ProfileProgress<'a>,
     settings: RunSettings,
 }
 
 impl<'a> ProfileRun<'a> {
-    pub fn new(
+    pub(super) fn new(
         client: &'a Client,
         store: &StateStore,
         on_disk: Option<ProfileState>,
         plan: &ProfilePlan,
         settings: RunSettings,
         printer: &Printer,
-        bars: &MultiProgress,
+        progress: &'a dyn Progress,
     ) -> Self {
         let start = baseline(on_disk.as_ref(), plan);
         let ledger = Arc::new(Mutex::new(Ledger::new(start, Arc::clone(&plan.target))));
@@ -81,13 +81,13 @@ impl<'a> ProfileRun<'a> {
             writer: StateWriter::new(store, &plan.profile, on_disk, snapshot),
             ledger,
             places: Places::default(),
-            progress: Progress::new(printer, bars, &plan.profile, &plan.steps),
+            progress: ProfileProgress::new(printer, progress, &plan.profile, &plan.steps),
             settings,
         }
     }
 
     /// Runs every step, checks the touched folders, saves; never panics on an API failure.
-    pub async fn run(self, steps: &[Step]) -> ProfileOutcome {
+    pub(super) async fn run(self, steps: &[Step]) -> ProfileOutcome {
         let started = Instant::now();
         let (done, mut error) = self.run_steps(steps).await;
         if error.is_none() && !steps.is_empty() {

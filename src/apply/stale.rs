@@ -11,7 +11,7 @@ use crate::state::ProfileState;
 
 /// What moved since a saved plan was made, in words a person can act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Changed {
+pub(crate) enum Changed {
     /// The config file is not the one planned from.
     Config,
     /// The profile's state file changed: an apply ran since (or the file was replaced).
@@ -23,7 +23,7 @@ pub enum Changed {
 impl Changed {
     /// What the offline checks find moved: the config hash, then the profile's state lineage and
     /// serial (the state file as it was read, so a new sandbox's own states are read as empty).
-    pub fn offline(
+    pub(crate) fn offline(
         planned_config_hash: &str,
         config_hash: &str,
         planned: &PlanFileProfile,
@@ -53,7 +53,7 @@ impl Changed {
 }
 
 /// The refusal of a stale plan: what changed, and to plan again.
-pub fn refuse(path: &Path, profile: &str, changed: Changed) -> ApplyError {
+pub(crate) fn refuse(path: &Path, profile: &str, changed: Changed) -> ApplyError {
     ApplyError::StalePlan {
         path: path.to_path_buf(),
         reason: changed.describe(profile),
@@ -61,7 +61,7 @@ pub fn refuse(path: &Path, profile: &str, changed: Changed) -> ApplyError {
 }
 
 /// One `GET /groups`: the folders must be exactly as they were when planned.
-pub async fn check_remote(
+pub(crate) async fn check_remote(
     path: &Path,
     profile: &str,
     planned: &PlanFileProfile,

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::pipeline::{self, load_states, Request, Workspace};
+use super::progress::Bars;
 use super::refresh_mode;
 use super::session::{ApiOverrides, Session};
 use super::Context;
@@ -30,7 +31,7 @@ struct Prepared {
     sources: SourceCounts,
 }
 
-pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
+pub(super) async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
     let started = Instant::now();
     let workspace = Workspace::open(context)?;
     let config = &workspace.config;
@@ -74,7 +75,8 @@ pub async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus> {
             state: states.remove(&plan.profile),
         })
         .collect();
-    let outcomes = apply::apply_profiles(jobs, store, run_settings, &context.printer).await;
+    let bars = Bars::new(&context.printer);
+    let outcomes = apply::apply_profiles(jobs, store, run_settings, &context.printer, &bars).await;
 
     let mut stages = prepared.stages;
     stages.apply = apply::seconds(applying.elapsed());
@@ -153,7 +155,7 @@ async fn load_saved(
         .iter()
         .filter(|profile| args.profiles.is_empty() || args.profiles.contains(&profile.profile))
         .collect();
-    let states = load_states(context, store, config, &[])?;
+    let states = load_states(context, store, config, &[]).await?;
     for planned in &selected {
         let state = states.get(&planned.profile);
         let profile = profile_label(config, &planned.profile);

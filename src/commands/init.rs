@@ -22,7 +22,7 @@ use crate::plan::SCRATCH_PREFIX;
 const STARTER: &str = include_str!("init_starter.toml");
 const STARTER_LIST: &str = "# One domain per line; `#` starts a comment.\nads.example.com\n";
 
-pub async fn run(context: &Context, args: InitArgs) -> Result<ExitStatus> {
+pub(super) async fn run(context: &Context, args: InitArgs) -> Result<ExitStatus> {
     let config_path = &context.config_path;
     refuse_overwrite(config_path, args.force)?;
     let lists_dir = config_dir(config_path).join("lists");

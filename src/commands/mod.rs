@@ -12,18 +12,19 @@ use crate::refresh;
 mod apply;
 mod completions;
 mod init;
-pub mod pipeline;
-pub mod plan;
-pub mod probe;
-pub mod sandbox;
+pub(crate) mod pipeline;
+pub(crate) mod plan;
+pub(crate) mod probe;
+mod progress;
+pub(crate) mod sandbox;
 mod schema;
-pub mod session;
-pub mod state;
+pub(crate) mod session;
+pub(crate) mod state;
 mod validate;
 
 /// What every command needs from the global flags.
 #[derive(Clone, Debug)]
-pub struct Context {
+pub(crate) struct Context {
     pub printer: Printer,
     pub config_path: PathBuf,
     pub state_dir: PathBuf,
@@ -67,7 +68,7 @@ impl std::fmt::Debug for TokenSource {
 }
 
 impl Context {
-    pub fn from_args(global: &GlobalArgs) -> Self {
+    pub(crate) fn from_args(global: &GlobalArgs) -> Self {
         use std::io::IsTerminal;
         let no_color = std::env::var_os("NO_COLOR");
         let color_on = |terminal: bool| use_color(global.color, no_color.as_deref(), terminal);
@@ -122,12 +123,12 @@ fn use_color(choice: ColorChoice, no_color: Option<&std::ffi::OsStr>, terminal: 
 }
 
 /// Runs the parsed command line, with the API tokens from the process environment.
-pub async fn run(cli: Cli) -> Result<ExitStatus> {
+pub(crate) async fn run(cli: Cli) -> Result<ExitStatus> {
     run_with_tokens(cli, TokenSource::Environment).await
 }
 
 /// Runs the parsed command line, reading the API tokens from `tokens`.
-pub async fn run_with_tokens(cli: Cli, tokens: TokenSource) -> Result<ExitStatus> {
+pub(crate) async fn run_with_tokens(cli: Cli, tokens: TokenSource) -> Result<ExitStatus> {
     let mut context = Context::from_args(&cli.global);
     context.tokens = tokens;
     match cli.command {

@@ -8,6 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use futures_util::future::join_all;
+
+use super::progress::Bars;
 use super::session::Session;
 use super::Context;
 use crate::apply::{seconds, SourceCounts, StageTimes};
@@ -17,17 +20,18 @@ use crate::error::{Error, Result};
 use crate::model::DesiredProfile;
 use crate::plan::{self, CurrentProfile, Plan, PlanSettings};
 use crate::refresh::{self, Listing, Target};
+use crate::shared::blocking;
 use crate::source::{self, FetchReport};
 use crate::state::{self, ProfileState, StateStore};
 
 /// The config and the locked state directory every later stage reads.
-pub struct Workspace {
+pub(crate) struct Workspace {
     pub config: Config,
     pub store: StateStore,
 }
 
 impl Workspace {
-    pub fn open(context: &Context) -> Result<Self> {
+    pub(crate) fn open(context: &Context) -> Result<Self> {
         let config = Config::load(&context.config_path)?;
         let store = StateStore::open(&context.state_dir)?;
         Ok(Self { config, store })
@@ -36,14 +40,14 @@ impl Workspace {
 
 /// What to plan: which profiles (empty: all), how much to read, and whether destruction is allowed.
 #[derive(Clone, Debug)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub profiles: &'a [String],
     pub refresh: refresh::Mode,
     pub allow_destroy: bool,
 }
 
 /// A plan and what it was made from.
-pub struct Planned {
+pub(crate) struct Planned {
     pub plan: Plan,
     pub states: BTreeMap<String, ProfileState>,
     /// One per profile of the plan, in the same order.
@@ -54,7 +58,7 @@ pub struct Planned {
 
 /// Runs the stages up to the plan. Without a session (`--refresh none` in `plan`) nothing is asked
 /// of the API and no token is needed.
-pub async fn plan(
+pub(crate) async fn plan(
     context: &Context,
     workspace: &Workspace,
     mut session: Option<&mut Session>,
@@ -64,7 +68,7 @@ pub async fn plan(
     let printer = &context.printer;
     let listings = start_listings(session.as_deref_mut(), config, request);
     let fetching = Instant::now();
-    let states = load_states(context, &workspace.store, config, request.profiles)?;
+    let states = load_states(context, &workspace.store, config, request.profiles).await?;
     printer.verbose(format!(
         "state: {} state files read from {}",
         states.len(),
@@ -75,7 +79,9 @@ pub async fn plan(
         "sources: reading the folders' sources, {} at a time; an unchanged one is not parsed again",
         config.sources.concurrency
     ));
-    let desired = source::load_desired(config, request.profiles, &cache, printer).await?;
+    let bars = Bars::new(printer);
+    let desired =
+        source::load_desired_reporting(config, request.profiles, &cache, printer, &bars).await?;
     let fetch = seconds(fetching.elapsed());
 
     let refreshing = Instant::now();
@@ -94,7 +100,13 @@ pub async fn plan(
     let planning = Instant::now();
     printer.verbose("plan: comparing what the config asks for with what is there");
     let settings = settings(config, request.allow_destroy);
-    let mut plan = plan::plan(desired.profiles.iter().zip(&currents), &settings)?;
+    let profiles = desired.profiles;
+    let (plan, currents) = blocking::run(move || {
+        let plan = plan::plan(profiles.iter().zip(&currents), &settings);
+        (plan, currents)
+    })
+    .await;
+    let mut plan = plan?;
     plan.kept = desired.report.kept.clone();
     Ok(Planned {
         plan,
@@ -204,7 +216,7 @@ fn log_calls(context: &Context, session: &Session) {
 }
 
 /// The client of each profile, in order (profiles sharing a token share one client).
-pub fn clients(session: &mut Session, config: &Config, ids: &[&str]) -> Result<Vec<Client>> {
+pub(crate) fn clients(session: &mut Session, config: &Config, ids: &[&str]) -> Result<Vec<Client>> {
     ids.iter()
         .map(|id| session.client(profile_config(config, id)?))
         .collect()
@@ -220,7 +232,7 @@ fn profile_config<'a>(config: &'a Config, id: &str) -> Result<&'a ProfileConfig>
 }
 
 /// The planner's settings from `[safety]`; `allow_destroy` is the CLI flag or the config's.
-pub fn settings(config: &Config, allow_destroy: bool) -> PlanSettings {
+pub(crate) fn settings(config: &Config, allow_destroy: bool) -> PlanSettings {
     PlanSettings {
         max_delete_percent: config.safety.max_delete_percent,
         min_rules: config.safety.min_rules,
@@ -232,7 +244,7 @@ pub fn settings(config: &Config, allow_destroy: bool) -> PlanSettings {
 /// The state of each selected profile that has one (unknown `--profile` ids are reported by the
 /// source loader, which names the config file); with a new `--sandbox`, its own states are read as
 /// empty ([`super::sandbox::read_states_as_new`]).
-pub fn load_states(
+pub(crate) async fn load_states(
     context: &Context,
     store: &StateStore,
     config: &Config,
@@ -244,20 +256,8 @@ pub fn load_states(
         .map(|profile| profile.id.as_str())
         .filter(|id| is_selected(selected, id))
         .collect();
-    // Parsing is most of a no-change run's own work: one thread per file.
-    let loaded: Vec<_> = std::thread::scope(|scope| {
-        let loads: Vec<_> = ids
-            .iter()
-            .map(|id| scope.spawn(move || store.load(id)))
-            .collect();
-        loads
-            .into_iter()
-            .map(|load| {
-                load.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    // Parsing is most of a no-change run's own work: the files are parsed in parallel.
+    let loaded = join_all(ids.iter().map(|id| blocking::run(store.loader(id)))).await;
     let mut states = BTreeMap::new();
     for (id, state) in ids.iter().zip(loaded) {
         if let Some(state) = state? {

@@ -15,7 +15,7 @@ use crate::printer::Verbosity;
 use crate::refresh;
 use crate::state::ProfileState;
 
-pub async fn run(context: &Context, args: PlanArgs) -> Result<ExitStatus> {
+pub(crate) async fn run(context: &Context, args: PlanArgs) -> Result<ExitStatus> {
     let printer = &context.printer;
     let workspace = Workspace::open(context)?;
     let request = Request {
@@ -66,7 +66,7 @@ pub async fn run(context: &Context, args: PlanArgs) -> Result<ExitStatus> {
 }
 
 /// `-v` lists every overlapping hostname in the text plan; otherwise one line per pair of folders.
-pub fn overlap_detail(context: &Context) -> plan::render::Detail {
+pub(crate) fn overlap_detail(context: &Context) -> plan::render::Detail {
     match context.printer.verbosity() >= Verbosity::Verbose {
         true => plan::render::Detail::Hostnames,
         false => plan::render::Detail::Summary,
@@ -74,7 +74,7 @@ pub fn overlap_detail(context: &Context) -> plan::render::Detail {
 }
 
 /// What `--out` saves: the plan and what it was computed from. No token.
-pub fn plan_file(
+pub(crate) fn plan_file(
     config: &Config,
     states: &BTreeMap<String, ProfileState>,
     currents: &[CurrentProfile],

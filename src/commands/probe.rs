@@ -25,7 +25,7 @@ use crate::plan::MAX_RULES_PER_PROFILE;
 use crate::sync::lock;
 
 /// Every folder the probe makes is named with this prefix (and a run id after it).
-pub const PROBE_PREFIX: &str = "ctrld-sync probe ";
+pub(crate) const PROBE_PREFIX: &str = "ctrld-sync probe ";
 
 /// Hostnames live under `.invalid` (RFC 2606): a name no real traffic uses.
 const RESERVED_DOMAIN: &str = "ctrld-sync-probe.invalid";
@@ -38,7 +38,7 @@ const CUT_HOSTNAMES: usize = 1_000;
 
 /// One line of the report.
 #[derive(Clone, Debug, Serialize)]
-pub struct Check {
+pub(crate) struct Check {
     pub check: String,
     pub expected: String,
     pub observed: String,
@@ -58,7 +58,7 @@ struct Report<'a> {
     checks: &'a [Check],
 }
 
-pub async fn run(context: &Context, args: ProbeArgs) -> Result<ExitStatus> {
+pub(crate) async fn run(context: &Context, args: ProbeArgs) -> Result<ExitStatus> {
     let profile = ProfileConfig {
         id: args.profile.clone(),
         name: None,

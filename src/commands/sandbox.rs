@@ -20,7 +20,7 @@ use crate::state::{ProfileState, SANDBOX_DATA_FILE};
 /// The sandbox emulator accepts this token and nothing else; it guards nothing real.
 const SANDBOX_TOKEN: &str = "sandbox";
 
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     emulator: Emulator,
     data_file: PathBuf,
 }
@@ -36,7 +36,11 @@ impl std::fmt::Debug for Sandbox {
 
 impl Sandbox {
     /// Starts the emulator with every profile in `profile_ids` present, and says so on stderr.
-    pub fn start(state_dir: &Path, profile_ids: &[String], printer: &Printer) -> Result<Self> {
+    pub(crate) fn start(
+        state_dir: &Path,
+        profile_ids: &[String],
+        printer: &Printer,
+    ) -> Result<Self> {
         std::fs::create_dir_all(state_dir).map_err(|err| Error::io(state_dir, err))?;
         let data_file = state_dir.join(SANDBOX_DATA_FILE);
         let config = EmulatorConfig {
@@ -87,18 +91,18 @@ impl Sandbox {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.emulator.url()
     }
 
-    pub fn token(&self) -> Token {
+    pub(crate) fn token(&self) -> Token {
         Token::new(SANDBOX_TOKEN)
     }
 }
 
 /// Whether the sandbox in `state_dir` is new: no data file yet (the emulator writes it on its
 /// first change, so `plan` leaves a new sandbox new).
-pub fn is_new(state_dir: &Path) -> bool {
+pub(crate) fn is_new(state_dir: &Path) -> bool {
     !state_dir.join(SANDBOX_DATA_FILE).exists()
 }
 
@@ -108,7 +112,10 @@ pub fn is_new(state_dir: &Path) -> bool {
 /// here, so a plan made from a new sandbox and applied to it is not stale, and a refused apply
 /// leaves every file as it was. State files of another lineage (not written by a sandbox) are read
 /// as they are.
-pub fn read_states_as_new(states: &mut BTreeMap<String, ProfileState>, profile_ids: &[&str]) {
+pub(crate) fn read_states_as_new(
+    states: &mut BTreeMap<String, ProfileState>,
+    profile_ids: &[&str],
+) {
     for &id in profile_ids {
         let lineage = sandbox_lineage(id);
         let made_by_sandbox = states.get(id).is_none_or(|state| state.lineage == lineage);

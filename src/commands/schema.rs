@@ -5,7 +5,7 @@ use crate::config;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 
-pub fn run(context: &Context) -> Result<ExitStatus> {
+pub(super) fn run(context: &Context) -> Result<ExitStatus> {
     context
         .printer
         .stdout(&config::json_schema())

@@ -16,13 +16,13 @@ use crate::error::{Error, Result};
 use crate::printer::{Printer, Verbosity};
 
 /// Control D's API when neither `--api-url`, `CTRLD_API_URL` nor the config names another.
-pub const DEFAULT_API_URL: &str = "https://api.controld.com";
+pub(crate) const DEFAULT_API_URL: &str = "https://api.controld.com";
 
-pub use crate::config::DEFAULT_TOKEN_ENV;
+pub(crate) use crate::config::DEFAULT_TOKEN_ENV;
 
 /// Command-line overrides of the config's `[api]` settings (apply's `--max-rps`, `--parallelism`).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct ApiOverrides {
+pub(crate) struct ApiOverrides {
     pub max_rps: Option<f64>,
     pub parallelism: Option<usize>,
 }
@@ -30,7 +30,7 @@ pub struct ApiOverrides {
 /// Builds clients lazily: profiles sharing an account token share one client (one pacing
 /// controller), whichever variables hold it.
 #[derive(Debug)]
-pub struct Session {
+pub(crate) struct Session {
     base_url: Url,
     /// `--max-rps` / `[api] max_rps`: one ceiling over every client of the run.
     ceiling: Option<RateCeiling>,
@@ -49,13 +49,13 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(context: &Context, config: &Config, overrides: ApiOverrides) -> Result<Self> {
+    pub(crate) fn new(context: &Context, config: &Config, overrides: ApiOverrides) -> Result<Self> {
         let profile_ids: Vec<String> = config.profiles.iter().map(|p| p.id.clone()).collect();
         Self::with_api(context, &config.api, &profile_ids, overrides)
     }
 
     /// A session from `[api]` settings alone (`init --from-profile` has no config yet).
-    pub fn with_api(
+    pub(crate) fn with_api(
         context: &Context,
         api: &ApiConfig,
         profile_ids: &[String],
@@ -85,13 +85,9 @@ impl Session {
         })
     }
 
-    pub fn base_url(&self) -> &Url {
-        &self.base_url
-    }
-
     /// `profile`'s handle on the client of its token (built on first use of that token): the
     /// token's pacing, the profile's own `parallelism` requests in flight.
-    pub fn client(&mut self, profile: &ProfileConfig) -> Result<Client> {
+    pub(crate) fn client(&mut self, profile: &ProfileConfig) -> Result<Client> {
         if let Some(client) = self.by_profile.get(&profile.id) {
             return Ok(client.clone());
         }
@@ -120,7 +116,7 @@ impl Session {
     }
 
     /// Calls made by every client of this session.
-    pub fn stats(&self) -> CallStats {
+    pub(crate) fn stats(&self) -> CallStats {
         let mut total = CallStats::default();
         for stats in self.clients.values().map(Client::stats) {
             total.merge(&stats);
@@ -151,7 +147,7 @@ fn start_sandbox(context: &Context, profile_ids: &[String]) -> Result<Sandbox> {
 
 /// `--api-url` (or `CTRLD_API_URL`) > config `api.base_url` > [`DEFAULT_API_URL`], checked by the
 /// client's one base-URL check (https; plain http only for loopback hosts; no credentials).
-pub fn base_url(flag: Option<&str>, config: Option<&str>) -> Result<Url> {
+pub(crate) fn base_url(flag: Option<&str>, config: Option<&str>) -> Result<Url> {
     let (text, origin) = match (flag, config) {
         (Some(url), _) => (url, "--api-url / CTRLD_API_URL"),
         (None, Some(url)) => (url, "the config's api.base_url"),

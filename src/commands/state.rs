@@ -11,7 +11,7 @@ use crate::plan::render::thousands;
 use crate::quote::{escape, sanitize};
 use crate::state::{FolderState, ProfileState, StateStore};
 
-pub fn show(context: &Context, profiles: &[String]) -> Result<ExitStatus> {
+pub(crate) fn show(context: &Context, profiles: &[String]) -> Result<ExitStatus> {
     let dir = &context.state_dir;
     if !dir.is_dir() {
         context

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::progress::Bars;
 use super::Context;
 use crate::cli::ValidateArgs;
 use crate::config::{Config, FolderConfig, SourceLocation};
@@ -10,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
 use crate::source::{self, FetchReport, FolderReport, SourceCache};
 
-pub async fn run(context: &Context, args: ValidateArgs) -> Result<ExitStatus> {
+pub(super) async fn run(context: &Context, args: ValidateArgs) -> Result<ExitStatus> {
     let printer = &context.printer;
     let config = match Config::load(&context.config_path) {
         Ok(config) => config,
@@ -22,11 +23,12 @@ pub async fn run(context: &Context, args: ValidateArgs) -> Result<ExitStatus> {
         .iter()
         .partition(|folder| args.fetch || !is_url(folder));
     let keys: Vec<&str> = read.iter().map(|f| f.key.as_str()).collect();
-    let loaded = match source::load_folders(&config, &keys, &SourceCache::default(), printer).await
-    {
-        Ok(loaded) => loaded,
-        Err(err) => return Ok(fail(context, err.lines())),
-    };
+    let bars = Bars::new(printer);
+    let loaded =
+        match source::load_folders(&config, &keys, &SourceCache::default(), printer, &bars).await {
+            Ok(loaded) => loaded,
+            Err(err) => return Ok(fail(context, err.lines())),
+        };
     let text = render(&config, &loaded.report, &not_fetched);
     printer
         .stdout(&text)

@@ -1,7 +1,6 @@
 //! Validation: the raw TOML shape into the validated model, collecting every problem.
 
 use std::collections::{HashMap, HashSet};
-use std::net::IpAddr;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
@@ -539,23 +538,13 @@ fn check_url(text: &str) -> Result<url::Url, String> {
     let shown = crate::redact::url(&url);
     match url.scheme() {
         "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
+        "http" if crate::shared::loopback::is_loopback(&url) => Ok(url),
         "http" => Err(format!(
             "`{shown}` uses plain http: write https:// (http is allowed only for 127.0.0.1, ::1 or localhost)"
         )),
         other => Err(format!(
             "`{shown}` uses `{other}:`: write an https:// URL, or `path = \"...\"` for a local file"
         )),
-    }
-}
-
-/// 127.0.0.0/8, ::1 and localhost.
-pub fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 

@@ -27,11 +27,11 @@ impl fmt::Display for ConfigProblem {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the config {}: {source}; write one with `ctrld-sync init` or pass `--config FILE`", path.display())]
+    /// The cause is written into the message (mid-sentence), so it is not also a `source`.
+    #[error("cannot read the config {}: {error}; write one with `ctrld-sync init` or pass `--config FILE`", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}", join_lines(.0))]
     Invalid(Vec<ConfigProblem>),
@@ -39,7 +39,7 @@ pub enum ConfigError {
 
 impl ConfigError {
     /// One line per problem.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         match self {
             Self::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
             other => vec![other.to_string()],
@@ -103,7 +103,7 @@ pub(super) fn problem_at(path: &Path, text: &str, offset: usize, message: String
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

@@ -33,18 +33,17 @@ use check::Checker;
 use error::{explain_toml_error, problem_at};
 use raw::RawConfig;
 
-pub use check::is_loopback;
-pub use error::{line_column, ConfigError, ConfigProblem};
+pub use error::{ConfigError, ConfigProblem};
 
 /// The token variable used when a profile names none in `token_env`.
-pub const DEFAULT_TOKEN_ENV: &str = "CTRLD_API_TOKEN";
+pub(crate) const DEFAULT_TOKEN_ENV: &str = "CTRLD_API_TOKEN";
 
 /// Sources bigger than this are refused unless `[sources].max_bytes` says otherwise.
-pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
 const DEFAULT_SOURCE_TIMEOUT_SECS: f64 = 30.0;
 const DEFAULT_SOURCE_CONCURRENCY: usize = 8;
-/// The API client's default attempts after the first.
-const DEFAULT_SOURCE_RETRIES: u32 = crate::controld::ClientConfig::DEFAULT_MAX_RETRIES;
+/// Attempts after the first, as for API calls.
+const DEFAULT_SOURCE_RETRIES: u32 = crate::shared::retry::DEFAULT_MAX_RETRIES;
 const DEFAULT_MAX_DELETE_PERCENT: f64 = 30.0;
 const DEFAULT_MIN_RULES: usize = 10;
 
@@ -178,7 +177,7 @@ pub enum SourceLocation {
 impl SourceLocation {
     /// The URL (through the redactor: a URL is never shown or recorded with a secret in it), or
     /// the path as written: the key under which the source is recorded.
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         match self {
             Self::Url(url) => crate::redact::url(url),
             Self::Path { written, .. } => written.clone(),
@@ -206,7 +205,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Auto => "auto",
             Self::Controld => "controld",
@@ -241,9 +240,9 @@ impl FromStr for Format {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
+        let bytes = std::fs::read(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let text = String::from_utf8(bytes).map_err(|err| {
             let offset = err.utf8_error().valid_up_to();
@@ -289,15 +288,10 @@ impl Config {
     pub fn profile(&self, id: &str) -> Option<&ProfileConfig> {
         self.profiles.iter().find(|profile| profile.id == id)
     }
-
-    /// The directory relative paths in the config are resolved against.
-    pub fn dir(&self) -> &Path {
-        config_dir(&self.path)
-    }
 }
 
 /// The config's JSON Schema, generated from the types that parse it (`ctrld-sync schema`).
-pub fn json_schema() -> String {
+pub(crate) fn json_schema() -> String {
     raw::json_schema()
 }
 
@@ -305,7 +299,7 @@ pub fn json_schema() -> String {
 /// full: the state dir is chosen before any command runs. A file that cannot be read or parsed, or
 /// a `state_dir` outside the config's repository, gives `None` here (nothing is ever made there);
 /// loading the config reports why.
-pub fn state_dir_setting(path: &Path) -> Option<PathBuf> {
+pub(crate) fn state_dir_setting(path: &Path) -> Option<PathBuf> {
     let text = std::fs::read_to_string(path).ok()?;
     let table: toml::Table = toml::from_str(&text).ok()?;
     let dir = table.get("state_dir")?.as_str()?;

@@ -4,7 +4,7 @@ use url::Url;
 
 use super::encode::path_segment;
 use super::error::ApiError;
-use crate::config::is_loopback;
+use crate::shared::loopback::is_loopback;
 
 /// The base URL with the segments appended, each percent-encoded (a base path like `/api` is
 /// kept; a hostname `*.example.com` becomes `%2A.example.com`).
@@ -21,7 +21,7 @@ pub(crate) fn join(base: &Url, segments: &[String]) -> Url {
 
 /// `https://`, or plain `http://` to a loopback address only; no credentials in the URL. The one
 /// check of an API base URL: the client runs it, and the command layer before naming the URL's origin.
-pub fn check(url: &Url) -> Result<(), ApiError> {
+pub(crate) fn check(url: &Url) -> Result<(), ApiError> {
     let invalid = |reason: &str| ApiError::InvalidBaseUrl {
         url: without_credentials(url),
         reason: reason.to_owned(),

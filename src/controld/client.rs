@@ -22,17 +22,15 @@ use super::pacing::{Admission, Controller, Feedback};
 use super::request_log::{Reply, RequestLog, RequestRecord};
 use super::retry::{parse_retry_after, Backoff};
 use super::stats::{CallStats, StatsRecorder};
-use super::types::{RemoteFolder, RemoteProfile, RemoteRule, RuleTarget};
+use super::types::{RemoteProfile, RemoteRule, RuleTarget};
 use super::wire;
-
-/// Most hostnames one write may carry: the server silently drops form variables past about 1,001.
-pub const MAX_HOSTNAMES_PER_REQUEST: usize = 500;
+use crate::model::{RemoteFolder, MAX_HOSTNAMES_PER_REQUEST};
 
 /// The longest `Retry-After` waited for; a longer one stops the run with an error saying so.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// The largest answer read; a larger one is an invalid response (no Control D answer comes close).
-pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 const USER_AGENT: &str = concat!("ctrld-sync/", env!("CARGO_PKG_VERSION"));
 
@@ -49,7 +47,7 @@ impl RawAnswer {
     }
 
     /// `error.code`, as a number or a numeric string.
-    pub fn code(&self) -> Option<u64> {
+    pub(crate) fn code(&self) -> Option<u64> {
         let code = &self.envelope["error"]["code"];
         code.as_u64()
             .or_else(|| code.as_str().and_then(|text| text.trim().parse().ok()))
@@ -153,7 +151,7 @@ impl Client {
     /// A handle sharing this client's connections, pacing (the token's rate) and counters, with
     /// `parallelism` in-flight slots of its own: one per profile, so one profile's requests never
     /// queue behind another's (a no-change run over many profiles reads them all at once).
-    pub fn with_own_slots(&self) -> Self {
+    pub(crate) fn with_own_slots(&self) -> Self {
         Self {
             shared: Arc::clone(&self.shared),
             slots: Arc::new(Semaphore::new(self.shared.parallelism)),
@@ -169,10 +167,6 @@ impl Client {
             .await
             .expect("the in-flight semaphore is never closed");
         (slot, self.shared.pacer.admit().await)
-    }
-
-    pub fn base_url(&self) -> &Url {
-        &self.shared.base_url
     }
 
     pub async fn list_profiles(&self) -> Result<Vec<RemoteProfile>, ApiError> {
@@ -341,10 +335,6 @@ impl Client {
         let mut stats = self.shared.stats.snapshot();
         stats.set_pacing(self.shared.pacer.figures());
         stats
-    }
-
-    pub fn reset_stats(&self) {
-        self.shared.stats.reset();
     }
 
     fn check_batch(

@@ -14,7 +14,7 @@ impl Token {
     pub fn new(token: impl Into<String>) -> Self {
         Self(token.into())
     }
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -56,11 +56,13 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    pub const DEFAULT_PARALLELISM: usize = 4;
-    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-    pub const DEFAULT_MAX_RETRIES: u32 = 5;
-    pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(500);
-    pub const DEFAULT_RETRY_MAX_DELAY: Duration = Duration::from_secs(30);
+    pub(crate) const DEFAULT_PARALLELISM: usize = 4;
+    pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    pub(crate) const DEFAULT_MAX_RETRIES: u32 = crate::shared::retry::DEFAULT_MAX_RETRIES;
+    pub(crate) const DEFAULT_RETRY_BASE_DELAY: Duration =
+        crate::shared::retry::DEFAULT_RETRY_BASE_DELAY;
+    pub(crate) const DEFAULT_RETRY_MAX_DELAY: Duration =
+        crate::shared::retry::DEFAULT_RETRY_MAX_DELAY;
 
     /// The defaults above for everything but the URL and the token.
     pub fn new(base_url: url::Url, token: Token) -> Self {

@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 use crate::model::{ActionKind, FolderAction, RuleAction};
 
 use super::envelope::{self, Answer};
-use super::types::{RemoteFolder, RemoteProfile, RemoteRule};
+use super::types::{RemoteProfile, RemoteRule};
 use super::wire;
+use crate::model::RemoteFolder;
 
 const JSON: Option<&str> = Some("application/json");
 

@@ -25,12 +25,12 @@ pub(crate) fn path_segment(value: &str) -> String {
 pub(crate) struct Form(form_urlencoded::Serializer<'static, String>);
 
 impl Form {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self(form_urlencoded::Serializer::new(String::new()))
     }
 
     /// The fields of a rule write, in the order the server needs: do, status, via, via_v6, group.
-    pub fn rule(action: &RuleAction, group: Option<FolderPk>) -> Self {
+    pub(super) fn rule(action: &RuleAction, group: Option<FolderPk>) -> Self {
         let mut form = Self::new();
         form.field("do", action.kind.code());
         form.field("status", u8::from(action.enabled));
@@ -41,7 +41,7 @@ impl Form {
     }
 
     /// The fields of a folder write; `do` is omitted when the folder has no action.
-    pub fn folder(name: &str, action: &FolderAction) -> Self {
+    pub(super) fn folder(name: &str, action: &FolderAction) -> Self {
         let mut form = Self::new();
         form.optional("do", action.kind.map(|kind| kind.code()));
         form.field("status", u8::from(action.enabled));
@@ -51,14 +51,14 @@ impl Form {
     }
 
     /// `hostnames[]=a&hostnames[]=b`: a bare repeated key fails with "hostnames must be an array".
-    pub fn hostnames(mut self, hostnames: &[impl AsRef<str>]) -> Self {
+    pub(super) fn hostnames(mut self, hostnames: &[impl AsRef<str>]) -> Self {
         for hostname in hostnames {
             self.field("hostnames[]", hostname.as_ref());
         }
         self
     }
 
-    pub fn finish(mut self) -> String {
+    pub(super) fn finish(mut self) -> String {
         self.0.finish()
     }
 

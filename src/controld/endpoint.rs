@@ -2,7 +2,7 @@
 
 /// One Control D endpoint this client calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Endpoint {
+pub(super) enum Endpoint {
     ListProfiles,
     ListFolders,
     CreateFolder,
@@ -16,7 +16,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub fn method(self) -> reqwest::Method {
+    pub(super) fn method(self) -> reqwest::Method {
         match self {
             Self::ListProfiles
             | Self::ListFolders
@@ -29,14 +29,14 @@ impl Endpoint {
     }
 
     /// `"GET"`, `"POST"`, ...: the first word of the route.
-    pub fn method_name(self) -> &'static str {
+    pub(super) fn method_name(self) -> &'static str {
         self.route()
             .split_once(' ')
             .map_or("", |(method, _)| method)
     }
 
     /// The route template calls are counted under; the emulator counts with the same names.
-    pub fn route(self) -> &'static str {
+    pub(super) fn route(self) -> &'static str {
         match self {
             Self::ListProfiles => "GET /profiles",
             Self::ListFolders => "GET /profiles/{profile}/groups",
@@ -53,7 +53,7 @@ impl Endpoint {
 
     /// Whether sending the request twice leaves the same result as sending it once. A repeated
     /// POST fails "already exists" (rules) or makes a second folder, so POSTs are not.
-    pub fn is_idempotent(self) -> bool {
+    pub(super) fn is_idempotent(self) -> bool {
         !matches!(self, Self::CreateFolder | Self::CreateRules)
     }
 }

@@ -169,28 +169,6 @@ fn detail(message: &Option<String>) -> String {
 }
 
 impl ApiError {
-    /// The request this error is about, when there was one.
-    pub fn call(&self) -> Option<&Call> {
-        match self {
-            Self::InvalidBaseUrl { .. } | Self::Setup(_) => None,
-            Self::Unauthorized { call, .. }
-            | Self::NotFound { call, .. }
-            | Self::PaymentRequired { call, .. }
-            | Self::MissingParameter { call, .. }
-            | Self::Rejected { call, .. }
-            | Self::Unexpected { call, .. }
-            | Self::RateLimited { call, .. }
-            | Self::WaitTooLong { call, .. }
-            | Self::Redirected { call, .. }
-            | Self::Server { call, .. }
-            | Self::Timeout { call, .. }
-            | Self::Connection { call, .. }
-            | Self::InvalidResponse { call, .. }
-            | Self::TooManyHostnames { call, .. }
-            | Self::Ambiguous { call, .. } => Some(call),
-        }
-    }
-
     /// The API's `error.code` (e.g. 40003), when the server sent one.
     pub fn code(&self) -> Option<u32> {
         match self {

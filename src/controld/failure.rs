@@ -36,7 +36,7 @@ pub(crate) enum Failure {
 
 impl Failure {
     /// The attempt's result from a complete HTTP answer.
-    pub fn from_answer(
+    pub(super) fn from_answer(
         answer: Answer,
         retry_after: Option<Duration>,
         call: &Call,
@@ -61,7 +61,7 @@ impl Failure {
         }
     }
 
-    pub fn from_transport(error: reqwest::Error) -> Self {
+    pub(super) fn from_transport(error: reqwest::Error) -> Self {
         if error.is_connect() {
             Self::NotSent(transport_reason(error))
         } else if error.is_timeout() {
@@ -72,7 +72,7 @@ impl Failure {
     }
 
     /// The request may have been applied although no success came back.
-    pub fn outcome_unknown(&self) -> bool {
+    pub(super) fn outcome_unknown(&self) -> bool {
         match self {
             Self::Server { .. } | Self::Timeout | Self::Lost(_) => true,
             Self::Unreadable { status, .. } => (200..300).contains(status),
@@ -80,7 +80,7 @@ impl Failure {
         }
     }
 
-    pub fn may_retry(&self, idempotent: bool) -> bool {
+    pub(super) fn may_retry(&self, idempotent: bool) -> bool {
         match self {
             Self::RateLimited { .. } | Self::NotSent(_) => true,
             Self::Server { .. } | Self::Timeout | Self::Lost(_) => idempotent,
@@ -88,18 +88,18 @@ impl Failure {
         }
     }
 
-    pub fn retry_after(&self) -> Option<Duration> {
+    pub(super) fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::RateLimited { retry_after } | Self::Server { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
 
-    pub fn is_not_found(&self) -> bool {
+    pub(super) fn is_not_found(&self) -> bool {
         matches!(self, Self::Final(error) if error.is_not_found())
     }
 
-    pub fn into_error(
+    pub(super) fn into_error(
         self,
         call: Call,
         attempts: u32,
@@ -141,7 +141,7 @@ impl Failure {
         }
     }
 
-    pub fn unknown_outcome_reason(&self, timeout: Duration) -> String {
+    pub(super) fn unknown_outcome_reason(&self, timeout: Duration) -> String {
         match self {
             Self::Server {
                 status,

@@ -12,16 +12,18 @@ mod error;
 mod failure;
 mod pacing;
 mod request_log;
-pub(crate) mod retry;
 mod stats;
 mod types;
 mod wire;
 
-pub use base_url::check as check_base_url;
-pub use client::*;
+/// The domain's, re-exported where the client's callers look for what it takes and returns.
+pub use crate::model::{RemoteFolder, MAX_HOSTNAMES_PER_REQUEST};
+use crate::shared::retry;
+pub(crate) use base_url::check as check_base_url;
+pub use client::{Client, RawAnswer};
 pub use config::{ClientConfig, Token};
-pub use error::{ApiError, Call};
+pub use error::ApiError;
 pub use pacing::{RateCeiling, INITIAL_RPS};
-pub use request_log::{Reply, RequestLog, RequestRecord};
+pub use request_log::RequestLog;
 pub use stats::CallStats;
-pub use types::*;
+pub use types::{RemoteProfile, RemoteRule, RuleTarget};

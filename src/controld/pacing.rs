@@ -67,7 +67,7 @@ impl RateCeiling {
         })
     }
 
-    pub fn rps(&self) -> f64 {
+    pub(crate) fn rps(&self) -> f64 {
         self.0.rps
     }
 
@@ -142,7 +142,7 @@ struct LimitEvent {
 }
 
 impl Controller {
-    pub fn new(ceiling: Option<RateCeiling>) -> Self {
+    pub(super) fn new(ceiling: Option<RateCeiling>) -> Self {
         let now = Instant::now();
         let rate = ceiling
             .as_ref()
@@ -168,7 +168,7 @@ impl Controller {
     }
 
     /// Waits for the pace (hold, bucket, ceiling). The caller holds an in-flight slot already.
-    pub async fn admit(&self) -> Admission<'_> {
+    pub(super) async fn admit(&self) -> Admission<'_> {
         let started = Instant::now();
         let mut probe = None;
         loop {
@@ -190,7 +190,7 @@ impl Controller {
     }
 
     /// Learns from one answer.
-    pub fn feedback(&self, admission: &Admission<'_>, feedback: Feedback) {
+    pub(super) fn feedback(&self, admission: &Admission<'_>, feedback: Feedback) {
         let now = Instant::now();
         let mut state = self.lock();
         state.in_requests += now - admission.sent_at;
@@ -208,7 +208,7 @@ impl Controller {
         }
     }
 
-    pub fn figures(&self) -> PacingFigures {
+    pub(super) fn figures(&self) -> PacingFigures {
         let state = self.lock();
         PacingFigures {
             rate: round2(state.rate),

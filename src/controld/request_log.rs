@@ -8,7 +8,7 @@ use std::time::Duration;
 /// One HTTP attempt as it ended: what was asked, what came back, how long it took, and how many
 /// attempts of the same call came before it. Holds no token: the token travels in a header.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestRecord<'a> {
+pub(crate) struct RequestRecord<'a> {
     pub method: &'a str,
     /// The URL's path: `/profiles/{profile}/groups/{PK}` and the like, ids filled in.
     pub path: &'a str,
@@ -20,7 +20,7 @@ pub struct RequestRecord<'a> {
 
 /// What an attempt got back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reply<'a> {
+pub(crate) enum Reply<'a> {
     /// An HTTP status (its body may still have been unreadable).
     Status(u16),
     /// None: the request was not sent, timed out or lost its connection (the reason says which).
@@ -49,7 +49,7 @@ impl fmt::Display for RequestRecord<'_> {
 pub struct RequestLog(Arc<dyn Fn(&RequestRecord<'_>) + Send + Sync>);
 
 impl RequestLog {
-    pub fn new(hear: impl Fn(&RequestRecord<'_>) + Send + Sync + 'static) -> Self {
+    pub(crate) fn new(hear: impl Fn(&RequestRecord<'_>) + Send + Sync + 'static) -> Self {
         Self(Arc::new(hear))
     }
 

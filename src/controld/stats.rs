@@ -38,7 +38,7 @@ impl CallStats {
     }
 
     /// Adds another client's calls (another account token).
-    pub fn merge(&mut self, other: &CallStats) {
+    pub(crate) fn merge(&mut self, other: &CallStats) {
         self.total += other.total;
         self.retries += other.retries;
         self.rate_limited += other.rate_limited;
@@ -66,7 +66,7 @@ fn millis(seconds: f64) -> f64 {
 pub(crate) struct StatsRecorder(Mutex<CallStats>);
 
 impl StatsRecorder {
-    pub fn attempt(&self, endpoint: Endpoint) {
+    pub(super) fn attempt(&self, endpoint: Endpoint) {
         self.update(|stats| {
             stats.total += 1;
             *stats
@@ -80,20 +80,16 @@ impl StatsRecorder {
         });
     }
 
-    pub fn retry(&self) {
+    pub(super) fn retry(&self) {
         self.update(|stats| stats.retries += 1);
     }
 
-    pub fn rate_limited(&self) {
+    pub(super) fn rate_limited(&self) {
         self.update(|stats| stats.rate_limited += 1);
     }
 
-    pub fn snapshot(&self) -> CallStats {
+    pub(super) fn snapshot(&self) -> CallStats {
         self.lock().clone()
-    }
-
-    pub fn reset(&self) {
-        *self.lock() = CallStats::default();
     }
 
     fn update(&self, change: impl FnOnce(&mut CallStats)) {
@@ -124,7 +120,5 @@ mod tests {
         assert_eq!(stats.by_endpoint["GET /profiles/{profile}/groups"], 2);
         assert_eq!(stats.by_endpoint["POST /profiles/{profile}/rules"], 1);
         assert_eq!((stats.retries, stats.rate_limited), (1, 1));
-        recorder.reset();
-        assert_eq!(recorder.snapshot(), CallStats::default());
     }
 }

@@ -1,6 +1,6 @@
 //! What the API returns, already decoded into the shared model.
 
-use crate::model::{FolderAction, FolderPk, Hostname, RuleAction};
+use crate::model::{FolderPk, Hostname, RuleAction};
 
 /// One profile from `GET /profiles`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,16 +12,6 @@ pub struct RemoteProfile {
     pub updated: Option<String>,
     /// `profile.rule.count`: the live service counts enabled rules only.
     pub enabled_rule_count: Option<u64>,
-}
-
-/// One folder from `GET /profiles/{profile}/groups`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RemoteFolder {
-    pub pk: FolderPk,
-    pub name: String,
-    pub action: FolderAction,
-    /// How many rules the folder holds; the cheap drift check.
-    pub count: u64,
 }
 
 /// One rule from `GET /profiles/{profile}/rules[/{folder}]`.

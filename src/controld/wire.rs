@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::model::{ActionKind, FolderAction, FolderPk, RuleAction};
 
-use super::types::{RemoteFolder, RemoteProfile, RemoteRule};
+use super::types::{RemoteProfile, RemoteRule};
+use crate::model::RemoteFolder;
 
 /// How much of the body an error message quotes.
 const EXCERPT_CHARS: usize = 200;

@@ -20,7 +20,7 @@ pub struct DuplicateFolders {
 
 /// The candidate holding the most of the desired hostnames is adopted; ties go to the lowest PK.
 /// Returns the adopted PK and the others in PK order; `None` without candidates.
-pub fn choose_adoption(
+pub(crate) fn choose_adoption(
     desired: &BTreeMap<Hostname, RuleAction>,
     candidates: &[(FolderPk, &BTreeMap<Hostname, RuleAction>)],
 ) -> Option<(FolderPk, Vec<FolderPk>)> {

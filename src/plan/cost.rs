@@ -12,7 +12,7 @@ use super::current::RefreshReads;
 use super::types::Step;
 
 /// `GET /profiles/{profile}/groups`: what refresh reads, and apply's final verification.
-pub const LIST_FOLDERS: &str = "GET /profiles/{profile}/groups";
+pub(super) const LIST_FOLDERS: &str = "GET /profiles/{profile}/groups";
 const LIST_FOLDER_RULES: &str = "GET /profiles/{profile}/rules/{group}";
 const LIST_ROOT_RULES: &str = "GET /profiles/{profile}/rules";
 const CREATE_FOLDER: &str = "POST /profiles/{profile}/groups";
@@ -23,7 +23,7 @@ const UPDATE_RULES: &str = "PUT /profiles/{profile}/rules";
 const DELETE_RULE: &str = "DELETE /profiles/{profile}/rules/{hostname}";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Get,
     Post,
     Put,
@@ -31,7 +31,7 @@ pub enum Method {
 }
 
 impl Method {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Get => "GET",
             Self::Post => "POST",
@@ -42,7 +42,7 @@ impl Method {
 }
 
 /// The one request a step sends: its method and route template.
-pub fn endpoint(step: &Step) -> (Method, &'static str) {
+pub(crate) fn endpoint(step: &Step) -> (Method, &'static str) {
     match step {
         Step::CreateFolder { .. } | Step::CreateScratch => (Method::Post, CREATE_FOLDER),
         Step::UpdateFolder { .. } => (Method::Put, UPDATE_FOLDER),
@@ -71,7 +71,7 @@ pub struct Estimate {
 
 impl Estimate {
     /// The refresh's `reads`, the requests of `steps`, and one check read when there is any step.
-    pub fn of_steps(reads: RefreshReads, steps: &[Step]) -> Self {
+    pub(crate) fn of_steps(reads: RefreshReads, steps: &[Step]) -> Self {
         let mut estimate = Self::default();
         estimate.count_n(Method::Get, LIST_FOLDERS, reads.folder_lists);
         estimate.count_n(Method::Get, LIST_FOLDER_RULES, reads.folder_rules);
@@ -99,7 +99,7 @@ impl Estimate {
     }
 
     /// The total over several estimates.
-    pub fn sum<'a>(estimates: impl IntoIterator<Item = &'a Estimate>) -> Self {
+    pub(crate) fn sum<'a>(estimates: impl IntoIterator<Item = &'a Estimate>) -> Self {
         let mut total = Self::default();
         for estimate in estimates {
             total.total += estimate.total;
@@ -112,23 +112,15 @@ impl Estimate {
         }
         total
     }
-
-    /// Writes only (the total without the reads).
-    pub fn writes(&self) -> u64 {
-        self.total - self.by_method.get("GET").copied().unwrap_or(0)
-    }
 }
 
 /// Requests to remove `k` rules: single deletes, or a scratch folder (create, moves, delete).
-pub fn removal_cost(k: usize) -> (usize, usize) {
-    (
-        k,
-        k.div_ceil(crate::controld::MAX_HOSTNAMES_PER_REQUEST) + 2,
-    )
+pub(super) fn removal_cost(k: usize) -> (usize, usize) {
+    (k, k.div_ceil(crate::model::MAX_HOSTNAMES_PER_REQUEST) + 2)
 }
 
 /// Whether moving `k` rules into a scratch folder is cheaper; ties go to single deletes.
-pub fn scratch_is_cheaper(k: usize) -> bool {
+pub(super) fn scratch_is_cheaper(k: usize) -> bool {
     let (single, scratch) = removal_cost(k);
     scratch < single
 }

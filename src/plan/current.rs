@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::controld::RemoteFolder;
-use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, Rules};
+use crate::model::{FolderAction, FolderPk, Hostname, RemoteFolder, RuleAction, Rules};
 
 /// One profile as it is now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,7 +47,7 @@ pub struct RefreshReads {
 
 impl RefreshReads {
     /// What `apply` reads of a profile at the least: its folder list.
-    pub const LIST_ONLY: Self = Self {
+    pub(crate) const LIST_ONLY: Self = Self {
         folder_lists: 1,
         folder_rules: 0,
         root_rules: 0,

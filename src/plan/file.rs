@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::types::{ProfilePlan, ProfileTarget};
-use crate::state::{write_atomically, StateError};
+use crate::shared::atomic::write_atomically;
 
 /// The saved plan file format.
 /// 2: a target folder's `excluded` is split into `overlapped` and `held_by_unmanaged`.
@@ -47,9 +47,13 @@ pub struct PlanFileProfile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFileError {
-    #[error(transparent)]
-    Write(#[from] StateError),
-    #[error("{path}: {source}")]
+    #[error("{path}")]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}")]
     Read {
         path: std::path::PathBuf,
         #[source]
@@ -74,7 +78,7 @@ pub enum PlanFileError {
         path: std::path::PathBuf,
         found: u64,
     },
-    #[error("{path}: the plan cannot be written as JSON: {source}")]
+    #[error("{path}: the plan cannot be written as JSON")]
     Json {
         path: std::path::PathBuf,
         #[source]
@@ -96,11 +100,13 @@ impl PlanFile {
         sealed.sha256 = sealed.checksum().map_err(serialize)?;
         let mut text = serde_json::to_string_pretty(&sealed).map_err(serialize)?;
         text.push('\n');
-        write_atomically(path, text.as_bytes())?;
-        Ok(())
+        write_atomically(path, text.as_bytes()).map_err(|err| PlanFileError::Write {
+            path: err.path,
+            source: err.source,
+        })
     }
 
-    pub fn load(path: &Path) -> Result<Self, PlanFileError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, PlanFileError> {
         let text = std::fs::read_to_string(path).map_err(|source| PlanFileError::Read {
             path: path.to_path_buf(),
             source,

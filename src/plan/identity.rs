@@ -49,7 +49,7 @@ pub enum Verdict {
 
 impl FolderIdentity {
     /// Weighs the rules a folder at the managed folder's PK holds against what the state records.
-    pub fn judge(
+    pub(crate) fn judge(
         key: &str,
         pk: FolderPk,
         state_name: &str,
@@ -74,7 +74,7 @@ impl FolderIdentity {
         }
     }
 
-    pub fn is_ours(&self) -> bool {
+    pub(crate) fn is_ours(&self) -> bool {
         self.verdict == Verdict::Renamed
     }
 }

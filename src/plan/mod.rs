@@ -2,25 +2,29 @@
 //!
 //! Planning is pure: the same desired and current state give the same plan, byte for byte.
 
-pub mod adopt;
+pub(crate) mod adopt;
 pub mod audit;
 mod cost;
 mod current;
 mod error;
 mod file;
-pub mod identity;
+pub(crate) mod identity;
 pub mod order;
 mod planner;
 pub mod render;
 mod settle;
 mod types;
 
-pub use cost::{endpoint, Estimate, Method};
+pub use cost::Estimate;
 pub use current::{CurrentFolder, CurrentProfile, Holder, RefreshReads};
 pub use error::PlanError;
 pub use file::{PlanFile, PlanFileError, PlanFileProfile, PLAN_FILE_VERSION};
 pub use planner::{plan, plan_profile, PlanSettings};
-pub use types::*;
+pub(crate) use types::STATE_ONLY_NOTE;
+pub use types::{
+    ActionChange, FolderChange, FolderChangeKind, MoveIn, Overlap, Plan, ProfilePlan,
+    ProfileTarget, Step, Summary, TargetFolder, UnmanagedSkip,
+};
 
 /// Folders named with this prefix are the planner's scratch folders: rules to remove are moved
 /// there and the folder is deleted, which is cheaper than one DELETE per hostname.
@@ -45,4 +49,4 @@ pub fn parked_rule_action() -> crate::model::RuleAction {
 }
 
 /// Control D's documented limit of custom rules per profile (folders included).
-pub const MAX_RULES_PER_PROFILE: usize = 10_000;
+pub(crate) const MAX_RULES_PER_PROFILE: usize = 10_000;

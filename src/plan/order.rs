@@ -32,7 +32,7 @@ pub fn prerequisites(steps: &[Step]) -> Vec<Vec<usize>> {
 
 /// For each step, the number of steps in the longest chain that starts with it (itself included):
 /// starting long chains first keeps the requests in flight busy until the end.
-pub fn chain_lengths(prerequisites: &[Vec<usize>]) -> Vec<usize> {
+pub(crate) fn chain_lengths(prerequisites: &[Vec<usize>]) -> Vec<usize> {
     let mut lengths = vec![1; prerequisites.len()];
     for later in (0..prerequisites.len()).rev() {
         for &earlier in &prerequisites[later] {

@@ -12,7 +12,7 @@ use super::current::{CurrentProfile, Holder};
 use super::error::PlanError;
 use super::types::*;
 use super::SCRATCH_PREFIX;
-use crate::controld::MAX_HOSTNAMES_PER_REQUEST;
+use crate::model::MAX_HOSTNAMES_PER_REQUEST;
 use crate::model::{DesiredProfile, Hostname, RuleAction};
 
 /// The knobs the planner honours (from `[safety]`, the CLI and the API's limit).

@@ -9,7 +9,7 @@ use super::current::CurrentProfile;
 use crate::model::{DesiredProfile, FolderAction};
 
 /// The desired profile with unremovable action fields settled, and one note per folder settled.
-pub fn settle_unremovable<'a>(
+pub(super) fn settle_unremovable<'a>(
     desired: &'a DesiredProfile,
     current: &CurrentProfile,
 ) -> (Cow<'a, DesiredProfile>, Vec<String>) {

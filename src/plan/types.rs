@@ -50,10 +50,10 @@ use crate::model::{FolderAction, FolderPk, Hostname, KeptFolder, RuleAction, Sou
 
 /// The JSON schema version of [`Plan`] and of saved plan files.
 /// 2: `estimate` counts the refresh reads too (every call an apply makes); `minimum` is gone.
-pub const PLAN_FORMAT_VERSION: u32 = 2;
+pub(crate) const PLAN_FORMAT_VERSION: u32 = 2;
 
 /// What a plan made from the state files alone says first, in every format.
-pub const STATE_ONLY_NOTE: &str = "Planned from the state files alone (--refresh none): \
+pub(crate) const STATE_ONLY_NOTE: &str = "Planned from the state files alone (--refresh none): \
     Control D was not read; the apply reads it first.";
 
 /// Every profile's plan, in config order, and the total estimated cost.
@@ -76,7 +76,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(profiles: Vec<ProfilePlan>) -> Self {
+    pub(crate) fn new(profiles: Vec<ProfilePlan>) -> Self {
         let estimate = Estimate::sum(profiles.iter().map(|profile| &profile.estimate));
         Self {
             format_version: PLAN_FORMAT_VERSION,
@@ -89,12 +89,12 @@ impl Plan {
     }
 
     /// Marks the plan as made from the state files alone (`--refresh none`): Control D was not read.
-    pub fn mark_state_only(&mut self) {
+    pub(crate) fn mark_state_only(&mut self) {
         self.refresh = Some("none".to_owned());
         self.note = Some(STATE_ONLY_NOTE.to_owned());
     }
 
-    pub fn is_state_only(&self) -> bool {
+    pub(crate) fn is_state_only(&self) -> bool {
         self.refresh.as_deref() == Some("none")
     }
 
@@ -155,11 +155,11 @@ pub struct ProfilePlan {
 }
 
 impl ProfilePlan {
-    pub fn has_changes(&self) -> bool {
+    pub(crate) fn has_changes(&self) -> bool {
         !self.steps.is_empty()
     }
 
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         for folder in &self.folders {
             match folder.kind {
@@ -231,7 +231,7 @@ pub struct FolderChange {
 }
 
 impl FolderChange {
-    pub fn has_changes(&self) -> bool {
+    pub(crate) fn has_changes(&self) -> bool {
         self.kind != FolderChangeKind::Keep
             || !self.add.is_empty()
             || !self.change.is_empty()

@@ -1,8 +1,8 @@
 //! Why the remote profile could not be read. Each message names the profile concerned.
 
 #[derive(Debug, thiserror::Error)]
-pub enum RefreshError {
-    #[error("profile {profile}: reading the remote profile failed: {source}")]
+pub(crate) enum RefreshError {
+    #[error("profile {profile}: reading the remote profile failed")]
     Api {
         profile: String,
         #[source]

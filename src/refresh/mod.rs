@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures_util::future::try_join_all;
 use sha2::{Digest, Sha256};
 
-pub use error::RefreshError;
+pub(crate) use error::RefreshError;
 
 use crate::controld::{ApiError, Client, RemoteFolder, RemoteRule};
 use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction, Rules};
@@ -28,7 +28,7 @@ use crate::state::{FolderState, ProfileState};
 
 /// How much of the remote profile is read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// One `GET /groups` per profile; drifted or newly adopted folders are read.
     #[default]
     Auto,
@@ -40,7 +40,7 @@ pub enum Mode {
 
 /// One profile to refresh: what is desired, its state, its client (`None` with [`Mode::None`]),
 /// and its folder list if that read was started early.
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     pub desired: &'a DesiredProfile,
     pub state: Option<&'a ProfileState>,
     pub client: Option<&'a Client>,
@@ -50,10 +50,10 @@ pub struct Target<'a> {
 /// A profile's `GET /groups`, started before the states and sources are loaded (it needs nothing
 /// from them), so that its round trip overlaps that local work. Dropped unfinished, it is cancelled.
 #[derive(Debug)]
-pub struct Listing(tokio::task::JoinHandle<Result<Vec<RemoteFolder>, ApiError>>);
+pub(crate) struct Listing(tokio::task::JoinHandle<Result<Vec<RemoteFolder>, ApiError>>);
 
 impl Listing {
-    pub fn start(client: &Client, profile: &str) -> Self {
+    pub(crate) fn start(client: &Client, profile: &str) -> Self {
         let (client, profile) = (client.clone(), profile.to_string());
         Self(tokio::spawn(
             async move { client.list_folders(&profile).await },
@@ -75,7 +75,7 @@ impl Drop for Listing {
 }
 
 /// Refreshes every profile concurrently; the results are in the order of `targets`.
-pub async fn refresh_all(
+pub(crate) async fn refresh_all(
     mode: Mode,
     targets: Vec<Target<'_>>,
 ) -> Result<Vec<CurrentProfile>, RefreshError> {
@@ -92,7 +92,7 @@ pub async fn refresh_all(
 }
 
 /// Reads the remote profile as `mode` says. `client` may be `None` only with [`Mode::None`].
-pub async fn refresh(
+pub(crate) async fn refresh(
     mode: Mode,
     client: Option<&Client>,
     desired: &DesiredProfile,
@@ -270,7 +270,7 @@ fn held_at_last_apply(
 }
 
 /// `--refresh none`: what the state says, without asking.
-pub fn from_state(profile: &str, state: Option<&ProfileState>) -> CurrentProfile {
+pub(crate) fn from_state(profile: &str, state: Option<&ProfileState>) -> CurrentProfile {
     let mut remote_folders = Vec::new();
     let mut managed = BTreeMap::new();
     for (key, folder) in state.map(|s| &s.folders).into_iter().flatten() {
@@ -543,7 +543,7 @@ fn count_matches(state: &FolderState, remote: &RemoteFolder) -> bool {
     remote.count == all || remote.count == enabled
 }
 
-pub fn is_scratch_name(name: &str) -> bool {
+pub(crate) fn is_scratch_name(name: &str) -> bool {
     name.starts_with(SCRATCH_PREFIX)
 }
 
@@ -645,7 +645,7 @@ fn current_of(folder: &FolderState, rules: Rules) -> CurrentFolder {
 
 /// sha256 over the sorted folder list (pk, name, action, count): the remote snapshot a plan was
 /// computed from.
-pub fn fingerprint(folders: &[RemoteFolder]) -> String {
+pub(crate) fn fingerprint(folders: &[RemoteFolder]) -> String {
     let mut lines: Vec<String> = folders
         .iter()
         .map(|f| {

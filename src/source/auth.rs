@@ -10,7 +10,7 @@ use crate::config::SourceAuth;
 
 /// The header to send. Debug shows the header name only.
 #[derive(Clone)]
-pub struct Credential {
+pub(super) struct Credential {
     pub name: HeaderName,
     pub value: HeaderValue,
 }
@@ -24,7 +24,7 @@ impl fmt::Debug for Credential {
 impl Credential {
     /// `Authorization: Bearer $VAR`, or `$auth_header: $VAR`; a missing or empty variable is an
     /// error naming the variable.
-    pub fn from_env(auth: &SourceAuth) -> Result<Credential, FetchProblem> {
+    pub(super) fn from_env(auth: &SourceAuth) -> Result<Credential, FetchProblem> {
         let missing = || FetchProblem::MissingSecret {
             variable: auth.env.clone(),
         };

@@ -23,23 +23,20 @@ pub struct CachedSource {
 }
 
 impl SourceCache {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Records `cached` under its location and `fingerprint`.
     pub fn insert(&mut self, fingerprint: &str, cached: CachedSource) {
         let key = (cached.record.location.clone(), fingerprint.to_string());
         self.entries.insert(key, cached);
     }
 
-    pub fn get(&self, location: &str, fingerprint: &str) -> Option<&CachedSource> {
+    pub(crate) fn get(&self, location: &str, fingerprint: &str) -> Option<&CachedSource> {
         self.entries
             .get(&(location.to_string(), fingerprint.to_string()))
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 

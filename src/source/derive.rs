@@ -11,7 +11,7 @@ use crate::model::{ActionKind, FolderAction, Hostname, RuleAction};
 use crate::quote::quote;
 
 /// At most this many examples of skipped entries per folder.
-pub const MAX_EXAMPLES: usize = 5;
+pub(crate) const MAX_EXAMPLES: usize = 5;
 
 /// A folder's rules as one source yields them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub struct DerivedFolder {
 }
 
 /// Applies `folder`'s settings to `list`, read from `location`.
-pub fn derive(
+pub(crate) fn derive(
     list: RawList,
     folder: &FolderConfig,
     location: &str,
@@ -99,7 +99,7 @@ pub fn derive(
 
 /// The config's action if it has a `do`; else the source's group action (with the config's
 /// status, if written); else block.
-pub fn folder_action(folder: &FolderConfig, group: Option<&EntryAction>) -> FolderAction {
+pub(crate) fn folder_action(folder: &FolderConfig, group: Option<&EntryAction>) -> FolderAction {
     let from_source = group.map(|group| FolderAction {
         kind: group.kind,
         enabled: group.enabled,

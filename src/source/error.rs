@@ -120,18 +120,18 @@ pub enum FetchProblem {
     /// The connection failed or was reset: worth another try.
     #[error("request failed: {}", escape(.0))]
     Connection(String),
-    #[error("cannot read {}: {source}", path.display())]
+    /// Written into the folder's message, so the cause is part of the text, not a `source`.
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
 impl FetchProblem {
     /// `Some(retry_after)` when another attempt may succeed (429, 5xx, a timeout, a connection
     /// failure or reset); `None` for what retrying cannot fix (404, 403, too large, not a list).
-    pub fn transient(&self) -> Option<Option<Duration>> {
+    pub(crate) fn transient(&self) -> Option<Option<Duration>> {
         match self {
             Self::Unavailable { retry_after, .. } => Some(*retry_after),
             Self::Timeout(_) | Self::Connection(_) => Some(None),

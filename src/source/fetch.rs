@@ -12,19 +12,22 @@ use reqwest::{redirect, StatusCode};
 
 use super::auth::Credential;
 use super::error::FetchProblem;
-use crate::config::{is_loopback, Format, SourceAuth, SourceLocation, SourcesConfig};
-use crate::controld::retry::{parse_retry_after, Backoff};
-use crate::controld::ClientConfig;
-pub use crate::hash::sha256_hex;
+use crate::config::{Format, SourceAuth, SourceLocation, SourcesConfig};
+pub(crate) use crate::hash::sha256_hex;
+use crate::shared::chain::chain as error_chain;
+use crate::shared::loopback::is_loopback;
+use crate::shared::retry::{
+    parse_retry_after, Backoff, DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY,
+};
 
 const MAX_REDIRECTS: usize = 5;
 
 /// No source is retried for longer than this in all (the wait before a retry counts).
-pub const MAX_RETRY_TIME: Duration = Duration::from_secs(120);
+pub(crate) const MAX_RETRY_TIME: Duration = Duration::from_secs(120);
 
 /// Limits for fetching sources, from `[sources]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FetchOptions {
+pub(crate) struct FetchOptions {
     pub max_bytes: u64,
     pub timeout: Duration,
     pub concurrency: usize,
@@ -43,24 +46,24 @@ impl From<&SourcesConfig> for FetchOptions {
     }
 }
 
-/// The API client's retry policy: its backoff (exponential, full jitter, at least `Retry-After`).
+/// The retry policy the API client uses too: exponential backoff, full jitter, at least `Retry-After`.
 fn backoff() -> Backoff {
     Backoff {
-        base: ClientConfig::DEFAULT_RETRY_BASE_DELAY,
-        cap: ClientConfig::DEFAULT_RETRY_MAX_DELAY,
+        base: DEFAULT_RETRY_BASE_DELAY,
+        cap: DEFAULT_RETRY_MAX_DELAY,
     }
 }
 
 /// Validators recorded last time, sent as If-None-Match / If-Modified-Since.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Validators {
+pub(crate) struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
 }
 
 /// What a fetch gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fetched {
+pub(crate) enum Fetched {
     /// HTTP 304: the body is what was recorded; new validators if the server sent any.
     NotModified(Validators),
     Body {
@@ -72,7 +75,7 @@ pub enum Fetched {
     },
 }
 
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     client: reqwest::Client,
     /// Follows no redirect: for requests carrying a credential, whose redirects are followed by
     /// hand so that the credential never reaches another origin (reqwest drops `Authorization` on a
@@ -83,7 +86,7 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    pub fn new(options: FetchOptions) -> Result<Self, String> {
+    pub(crate) fn new(options: FetchOptions) -> Result<Self, String> {
         let client = crate::http::build_client(|| {
             reqwest::Client::builder()
                 .user_agent(concat!("ctrld-sync/", env!("CARGO_PKG_VERSION")))
@@ -106,18 +109,18 @@ impl Fetcher {
         })
     }
 
-    pub fn options(&self) -> &FetchOptions {
+    pub(crate) fn options(&self) -> &FetchOptions {
         &self.options
     }
 
     /// Retries made so far, over every source.
-    pub fn retries(&self) -> u64 {
+    pub(crate) fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
     }
 
     /// Fetches `location`, conditionally when `validators` are given, with the credential `auth`
     /// names; `format` is what the body is expected to be (for the Content-Type check).
-    pub async fn fetch(
+    pub(crate) async fn fetch(
         &self,
         location: &SourceLocation,
         auth: Option<&SourceAuth>,
@@ -257,9 +260,9 @@ impl Fetcher {
     }
 
     async fn read_file(&self, path: &std::path::Path) -> Result<Fetched, FetchProblem> {
-        let read_error = |source| FetchProblem::Read {
+        let read_error = |error| FetchProblem::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         };
         let cap = self.options.max_bytes;
         let metadata = tokio::fs::metadata(path).await.map_err(read_error)?;
@@ -415,21 +418,6 @@ fn expected_content(format: Format) -> &'static str {
         Format::Hosts => "a hosts file (text)",
         Format::Adblock => "an adblock list (text)",
     }
-}
-
-/// reqwest's error and its causes in one line ("error sending request: connection refused").
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !message.contains(&cause_text) {
-            message.push_str(": ");
-            message.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::quote::quote;
 
 /// What a source holds before hostnames are validated.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RawList {
+pub(crate) struct RawList {
     /// The folder the source describes (controld files only).
     pub group: Option<SourceGroup>,
     pub entries: Vec<RawEntry>,
@@ -28,14 +28,14 @@ pub struct RawList {
 
 /// The folder a controld file names.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceGroup {
+pub(crate) struct SourceGroup {
     pub name: String,
     pub action: EntryAction,
 }
 
 /// An action as a source writes it; `kind: None` inherits the folder's.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EntryAction {
+pub(crate) struct EntryAction {
     pub kind: Option<ActionKind>,
     pub enabled: bool,
     pub via: Option<String>,
@@ -43,28 +43,28 @@ pub struct EntryAction {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RawEntry {
+pub(crate) struct RawEntry {
     pub position: Position,
     pub host: String,
     pub action: Option<EntryAction>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Skip {
+pub(crate) struct Skip {
     pub position: Position,
     pub reason: String,
 }
 
 /// Where an entry is: a line of a text list, or an index in a controld file's `rules`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Position {
+pub(crate) enum Position {
     Line(usize),
     Rule(usize),
 }
 
 impl Position {
     /// `file:12` or `file: rules[3]`.
-    pub fn at(self, location: &str) -> String {
+    pub(crate) fn at(self, location: &str) -> String {
         match self {
             Self::Line(line) => format!("{location}:{line}"),
             Self::Rule(index) => format!("{location}: rules[{index}]"),
@@ -100,7 +100,7 @@ pub enum ParseError {
 }
 
 /// Strips a UTF-8 byte-order mark and checks the bytes are UTF-8.
-pub fn decode(bytes: &[u8]) -> Result<&str, ParseError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<&str, ParseError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|err| {
         let valid = &bytes[..err.valid_up_to()];
@@ -110,7 +110,7 @@ pub fn decode(bytes: &[u8]) -> Result<&str, ParseError> {
 }
 
 /// Parses text in the given format, detecting it first when `Auto`. Returns the format used.
-pub fn parse(text: &str, format: Format) -> Result<(Format, RawList), ParseError> {
+pub(crate) fn parse(text: &str, format: Format) -> Result<(Format, RawList), ParseError> {
     if looks_like_html(text) {
         return Err(ParseError::Html);
     }
@@ -139,7 +139,7 @@ fn looks_like_html(text: &str) -> bool {
 
 /// JSON object -> controld; `||x^` or `@@` -> adblock; `IP name` -> hosts; else domains. Decided by
 /// the first line that is not a comment or a header.
-pub fn detect(text: &str) -> Format {
+pub(crate) fn detect(text: &str) -> Format {
     if looks_like_json(text) {
         return Format::Controld;
     }

@@ -10,7 +10,7 @@ const MAX_TOTAL: usize = 253;
 
 /// Why an entry is not a usable hostname.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum HostnameError {
+pub(crate) enum HostnameError {
     #[error("empty hostname")]
     Empty,
     #[error("{} contains a space", quote(.0))]
@@ -30,7 +30,7 @@ pub enum HostnameError {
 }
 
 /// Normalises and validates one entry.
-pub fn normalize(raw: &str) -> Result<Hostname, HostnameError> {
+pub(crate) fn normalize(raw: &str) -> Result<Hostname, HostnameError> {
     let trimmed = raw.trim();
     let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);
     if trimmed.is_empty() {
@@ -50,7 +50,7 @@ pub fn normalize(raw: &str) -> Result<Hostname, HostnameError> {
 
 /// As [`normalize`], but an ASCII hostname keeps its case (validated as if lowercase): for entries
 /// that are already what Control D stores, where case makes another rule.
-pub fn normalize_keeping_case(raw: &str) -> Result<Hostname, HostnameError> {
+pub(crate) fn normalize_keeping_case(raw: &str) -> Result<Hostname, HostnameError> {
     let lowered = normalize(raw)?;
     let trimmed = raw.trim();
     let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);

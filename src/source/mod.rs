@@ -4,11 +4,11 @@
 
 mod auth;
 mod cache;
-pub mod derive;
+pub(crate) mod derive;
 mod error;
-pub mod fetch;
-pub mod format;
-pub mod hostname;
+pub(crate) mod fetch;
+pub(crate) mod format;
+pub(crate) mod hostname;
 
 use std::collections::BTreeMap;
 
@@ -17,12 +17,14 @@ use serde::Serialize;
 
 pub use cache::{CachedSource, SourceCache};
 pub use derive::DerivedFolder;
-pub use error::{FetchProblem, FolderProblem, SourceError};
-pub use fetch::FetchOptions;
+pub use error::{FolderProblem, SourceError};
+pub(crate) use fetch::FetchOptions;
 
 use crate::config::{Config, FolderConfig, Format, OnError, SourceAuth, SourceLocation};
 use crate::model::{ActionKind, DesiredFolder, DesiredProfile, KeptFolder, Rules, SourceRecord};
 use crate::printer::Printer;
+use crate::shared::blocking;
+use crate::shared::progress::{NoProgress, Progress};
 use fetch::{Fetched, Fetcher, Validators};
 
 /// Every selected profile as the config and its sources say it must be.
@@ -80,20 +82,9 @@ pub enum Origin {
     Kept,
 }
 
-impl Origin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Fetched => "fetched",
-            Self::NotModified => "not modified (HTTP 304)",
-            Self::UnchangedByHash => "unchanged (same sha256)",
-            Self::Kept => "kept as it is (the source failed)",
-        }
-    }
-}
-
 /// Folders by key, with the report.
 #[derive(Clone, Debug)]
-pub struct LoadedFolders {
+pub(crate) struct LoadedFolders {
     pub folders: BTreeMap<String, DesiredFolder>,
     pub report: FetchReport,
 }
@@ -105,6 +96,17 @@ pub async fn load_desired(
     cache: &SourceCache,
     printer: &Printer,
 ) -> Result<Desired, SourceError> {
+    load_desired_reporting(config, profiles, cache, printer, &NoProgress).await
+}
+
+/// [`load_desired`], reporting each source read to `progress`.
+pub(crate) async fn load_desired_reporting(
+    config: &Config,
+    profiles: &[String],
+    cache: &SourceCache,
+    printer: &Printer,
+    progress: &dyn Progress,
+) -> Result<Desired, SourceError> {
     let selected = select_profiles(config, profiles)?;
     let mut keys: Vec<&str> = Vec::new();
     for profile in &selected {
@@ -114,7 +116,7 @@ pub async fn load_desired(
             }
         }
     }
-    let loaded = load_folders(config, &keys, cache, printer).await?;
+    let loaded = load_folders(config, &keys, cache, printer, progress).await?;
     let profiles = selected
         .iter()
         .map(|profile| DesiredProfile {
@@ -164,16 +166,19 @@ fn select_profiles<'a>(
 
 /// Loads the folders named by `keys` (unknown keys are ignored): each unique source fetched once,
 /// at most `[sources].concurrency` at a time. Every problem is reported, one per source or folder.
-pub async fn load_folders(
+pub(crate) async fn load_folders(
     config: &Config,
     keys: &[&str],
     cache: &SourceCache,
     printer: &Printer,
+    progress: &dyn Progress,
 ) -> Result<LoadedFolders, SourceError> {
     let fetcher = Fetcher::new(FetchOptions::from(&config.sources)).map_err(SourceError::Client)?;
     let jobs = group_by_source(config, keys);
-    let bar = printer.progress_bar(jobs.len() as u64, "sources");
-    let results: Vec<_> = stream::iter(jobs.iter())
+    let bar = progress.counter("sources", jobs.len() as u64);
+    // Each body is parsed as soon as it arrives (off the async threads) and then dropped; the
+    // results are settled in config order, so messages and errors keep their order.
+    let mut arrivals = stream::iter(jobs.iter())
         .map(|job| {
             let fetcher = &fetcher;
             let bar = &bar;
@@ -187,18 +192,27 @@ pub async fn load_folders(
                         job.expected_format(),
                     )
                     .await;
-                bar.inc(1);
-                result
+                let arrived = match result {
+                    Ok(fetched) => Ok(Arrived::of(job, fetched, cache).await),
+                    Err(problem) => Err(problem),
+                };
+                bar.advance(1);
+                (job, arrived)
             }
         })
-        .buffered(fetcher.options().concurrency)
-        .collect()
-        .await;
-    bar.finish_and_clear();
+        .buffered(fetcher.options().concurrency);
     let mut outcome = Outcome::default();
-    for (job, result) in jobs.iter().zip(results) {
-        match result {
-            Ok(fetched) => outcome.settle(job, fetched, cache, printer),
+    while let Some((job, arrived)) = arrivals.next().await {
+        match arrived {
+            Ok(arrived) => {
+                // Settling may log a line: not torn by the bar.
+                let mut arrived = Some(arrived);
+                progress.suspend(&mut || {
+                    if let Some(arrived) = arrived.take() {
+                        outcome.settle(job, arrived, cache, printer);
+                    }
+                });
+            }
             Err(problem) => outcome.errors.push(SourceError::Fetch {
                 location: job.location.to_string(),
                 folders: job.folders.iter().map(|f| f.key.clone()).collect(),
@@ -206,6 +220,7 @@ pub async fn load_folders(
             }),
         }
     }
+    bar.finish();
     outcome.report.retries = fetcher.retries();
     if config.sources.on_error == OnError::Keep {
         outcome.keep_failed(config, cache, printer);
@@ -291,6 +306,78 @@ fn group_by_source<'a>(config: &'a Config, keys: &[&str]) -> Vec<SourceJob<'a>> 
     jobs
 }
 
+/// One source as it arrived: not modified, or its body parsed for each of its folders.
+enum Arrived {
+    NotModified(Validators),
+    Body {
+        /// The body's size; the body itself is gone once parsed.
+        size: usize,
+        validators: Validators,
+        sha256: String,
+        downloaded: u64,
+        /// One per folder of the job, in its order.
+        folders: Vec<FolderBody>,
+    },
+}
+
+/// What one folder makes of a body.
+enum FolderBody {
+    /// The cached parse, the body being the same (sha256) as last time.
+    Unchanged(CachedSource),
+    Parsed(Result<(Format, DerivedFolder), FolderProblem>),
+}
+
+impl Arrived {
+    /// Parses the body, on the blocking pool, for every folder without a cached parse of it.
+    async fn of(job: &SourceJob<'_>, fetched: Fetched, cache: &SourceCache) -> Self {
+        let (bytes, validators, sha256, downloaded) = match fetched {
+            Fetched::NotModified(validators) => return Self::NotModified(validators),
+            Fetched::Body {
+                bytes,
+                validators,
+                sha256,
+                downloaded,
+            } => (bytes, validators, sha256, downloaded),
+        };
+        let location = job.location.shown();
+        let folders: Vec<(FolderConfig, Option<CachedSource>)> = job
+            .folders
+            .iter()
+            .map(|folder| {
+                let cached = cache
+                    .get(&location, &folder.fingerprint)
+                    .filter(|cached| cached.record.sha256 == sha256);
+                ((*folder).clone(), cached.cloned())
+            })
+            .collect();
+        let size = bytes.len();
+        let unchanged = folders.iter().all(|(_, cached)| cached.is_some());
+        let parse = move || {
+            folders
+                .into_iter()
+                .map(|(folder, cached)| match cached {
+                    Some(cached) => FolderBody::Unchanged(cached),
+                    None => {
+                        FolderBody::Parsed(parse_source(&bytes, &folder, &folder.location.shown()))
+                    }
+                })
+                .collect()
+        };
+        let folders = if unchanged {
+            parse()
+        } else {
+            blocking::run(parse).await
+        };
+        Self::Body {
+            size,
+            validators,
+            sha256,
+            downloaded,
+            folders,
+        }
+    }
+}
+
 /// Results gathered source by source.
 #[derive(Default)]
 struct Outcome {
@@ -303,13 +390,13 @@ impl Outcome {
     fn settle(
         &mut self,
         job: &SourceJob<'_>,
-        fetched: Fetched,
+        arrived: Arrived,
         cache: &SourceCache,
         printer: &Printer,
     ) {
         let location = &job.location.shown();
-        match fetched {
-            Fetched::NotModified(validators) => {
+        match arrived {
+            Arrived::NotModified(validators) => {
                 printer.verbose(format!("{location}: not modified"));
                 self.report.not_modified += 1;
                 for folder in &job.folders {
@@ -333,28 +420,29 @@ impl Outcome {
                     }
                 }
             }
-            Fetched::Body {
-                bytes,
+            Arrived::Body {
+                size,
                 validators,
                 sha256,
                 downloaded,
+                folders,
             } => {
-                printer.verbose(format!("{location}: {} bytes", bytes.len()));
+                printer.verbose(format!("{location}: {size} bytes"));
                 self.report.bytes_downloaded += downloaded;
                 let mut parsed_any = false;
-                for folder in &job.folders {
+                for (folder, body) in job.folders.iter().zip(folders) {
                     let record = SourceRecord {
                         etag: validators.etag.clone(),
                         last_modified: validators.last_modified.clone(),
                         ..record_of(folder, &sha256)
                     };
-                    match cache.get(location, &folder.fingerprint) {
-                        Some(cached) if cached.record.sha256 == sha256 => {
-                            self.reuse(folder, cached, record, Origin::UnchangedByHash);
+                    match body {
+                        FolderBody::Unchanged(cached) => {
+                            self.reuse(folder, &cached, record, Origin::UnchangedByHash);
                         }
-                        _ => {
+                        FolderBody::Parsed(parsed) => {
                             parsed_any = true;
-                            self.parse(folder, &bytes, record, printer);
+                            self.parsed(folder, parsed, record, printer);
                         }
                     }
                 }
@@ -443,14 +531,14 @@ impl Outcome {
         );
     }
 
-    fn parse(
+    fn parsed(
         &mut self,
         folder: &FolderConfig,
-        bytes: &[u8],
+        parsed: Result<(Format, DerivedFolder), FolderProblem>,
         record: SourceRecord,
         printer: &Printer,
     ) {
-        let (format, derived) = match parse_source(bytes, folder, &record.location) {
+        let (format, derived) = match parsed {
             Ok(parsed) => parsed,
             Err(problem) => {
                 self.errors.push(SourceError::Folder {

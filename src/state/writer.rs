@@ -22,7 +22,7 @@ use crate::sync::lock;
 
 /// Writes one profile's state file in the background. Clones share the queue.
 #[derive(Clone, Debug)]
-pub struct StateWriter(Arc<Inner>);
+pub(crate) struct StateWriter(Arc<Inner>);
 
 /// Takes the snapshot to save (the applier's state as of now).
 type Snapshot = Box<dyn Fn() -> ProfileState + Send + Sync>;
@@ -61,7 +61,7 @@ struct Queue {
 impl StateWriter {
     /// A writer for `profile`, whose file holds `on_disk` (as loaded under the store's lock), that
     /// saves what `snapshot` returns.
-    pub fn new(
+    pub(crate) fn new(
         store: &StateStore,
         profile: &str,
         on_disk: Option<ProfileState>,
@@ -80,7 +80,7 @@ impl StateWriter {
 
     /// Says the state changed: a snapshot taken after this call will be saved. Fails only when an
     /// earlier save failed, so the run stops at the first request after it.
-    pub fn submit(&self) -> Result<(), StateError> {
+    pub(crate) fn submit(&self) -> Result<(), StateError> {
         let mut queue = lock(&self.0.queue);
         if let Some(message) = &queue.failed {
             return Err(StateError::SaveFailed(message.clone()));
@@ -95,7 +95,7 @@ impl StateWriter {
     }
 
     /// Waits until every signalled change is written; the first failure, if any.
-    pub async fn flush(&self) -> Result<(), StateError> {
+    pub(crate) async fn flush(&self) -> Result<(), StateError> {
         loop {
             let idle = self.0.idle.notified();
             tokio::pin!(idle);
@@ -115,7 +115,7 @@ impl StateWriter {
 
     /// The last save of the run: waits for the writes under way, then saves `state` itself (no
     /// snapshot, no copy) unless an earlier save failed. Nothing may be submitted after it.
-    pub async fn finish(&self, state: ProfileState) -> Result<(), StateError> {
+    pub(crate) async fn finish(&self, state: ProfileState) -> Result<(), StateError> {
         self.flush().await?;
         let inner = Arc::clone(&self.0);
         let written = tokio::task::spawn_blocking(move || inner.write(state)).await;

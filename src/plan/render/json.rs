@@ -2,7 +2,7 @@
 
 use crate::plan::Plan;
 
-pub fn render_json(plan: &Plan) -> String {
+pub(crate) fn render_json(plan: &Plan) -> String {
     let mut text = serde_json::to_string_pretty(plan).expect("a plan serialises to JSON");
     text.push('\n');
     text

@@ -12,7 +12,7 @@ use crate::quote::{escape, sanitize};
 /// lines are the difference of the sorted `host action` lines before and after; a rule whose
 /// action changes shows as one `~ host old -> new` line. Only the lines shown get their final text
 /// (the rest are selected out unsorted).
-pub fn rule_lines(folder: &FolderChange, cap: usize) -> Vec<String> {
+pub(super) fn rule_lines(folder: &FolderChange, cap: usize) -> Vec<String> {
     let mut lines = line_entries(folder);
     let total = lines.len();
     if total > cap {
@@ -129,7 +129,7 @@ fn sorted_difference(before: Vec<String>, after: Vec<String>) -> Vec<Line> {
 }
 
 /// At most `cap` lines, then "... and N more".
-pub fn capped(lines: Vec<String>, cap: usize) -> Vec<String> {
+pub(super) fn capped(lines: Vec<String>, cap: usize) -> Vec<String> {
     if lines.len() <= cap {
         return lines;
     }
@@ -145,7 +145,7 @@ fn more_line(more: usize) -> String {
 
 /// `+ folder `ads` "Ads" (block): create`, and the like. Names and actions may come from Control D
 /// or a list source: escaped.
-pub fn folder_heading(folder: &FolderChange) -> String {
+pub(super) fn folder_heading(folder: &FolderChange) -> String {
     let pk = folder.pk.map(|pk| format!(", PK {pk}")).unwrap_or_default();
     let label = format!(
         "folder `{}` \"{}\" ({}{pk})",
@@ -177,7 +177,7 @@ pub fn folder_heading(folder: &FolderChange) -> String {
 }
 
 /// Counts after the heading: "+3 ~1 -2, 40 unchanged".
-pub fn folder_counts(folder: &FolderChange) -> String {
+pub(super) fn folder_counts(folder: &FolderChange) -> String {
     format!(
         "{} to add, {} to move here, {} to change, {} to remove, {} unchanged",
         super::thousands(folder.add.len() as u64),
@@ -192,7 +192,7 @@ pub fn folder_counts(folder: &FolderChange) -> String {
 /// with [`Detail::Hostnames`]; none for a profile with nothing to change unless asked), folders
 /// adopted among duplicates, what the rules of a folder found renamed said, and hostnames skipped
 /// because an unmanaged rule holds them.
-pub fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
+pub(super) fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
     let mut notes: Vec<String> = profile
         .destructive
         .iter()
@@ -243,7 +243,7 @@ pub fn notes(profile: &ProfilePlan, detail: Detail) -> Vec<String> {
 
 /// One line per pair of folders: "overlap: 150 hostnames of `b` are kept by `a`", in the order of
 /// the folder that loses them, then of the one that keeps them (the profile's folder order).
-pub fn overlap_summary(profile: &ProfilePlan) -> Vec<String> {
+pub(super) fn overlap_summary(profile: &ProfilePlan) -> Vec<String> {
     let position = |key: &str| {
         profile
             .folders

@@ -17,7 +17,7 @@ const MARKDOWN_LINES_PER_FOLDER: usize = 200;
 /// Room kept for the note saying the plan was cut.
 const NOTE_ROOM: usize = 300;
 
-pub fn render_markdown(plan: &Plan) -> String {
+pub(crate) fn render_markdown(plan: &Plan) -> String {
     let mut out = String::from("## ctrld-sync plan\n\n");
     if plan.is_state_only() {
         let _ = writeln!(out, "> **{STATE_ONLY_NOTE}**\n");

@@ -5,9 +5,10 @@ mod lines;
 mod markdown;
 mod text;
 
-pub use json::render_json;
-pub use markdown::{render_markdown, MARKDOWN_BUDGET};
-pub use text::{render_text, render_text_styled, render_text_with};
+pub(crate) use json::render_json;
+pub(crate) use markdown::render_markdown;
+pub use markdown::MARKDOWN_BUDGET;
+pub(crate) use text::render_text_styled;
 
 use super::types::{Plan, Summary};
 
@@ -47,7 +48,7 @@ pub fn render_with(plan: &Plan, format: Format, detail: Detail) -> String {
 
 /// [`render_with`], the text plan's `+`/`-`/`~` lines coloured when `color` is on (for a
 /// terminal). JSON and Markdown are never coloured.
-pub fn render_styled(plan: &Plan, format: Format, detail: Detail, color: bool) -> String {
+pub(crate) fn render_styled(plan: &Plan, format: Format, detail: Detail, color: bool) -> String {
     match format {
         Format::Text => render_text_styled(plan, detail, color),
         Format::Json => render_json(plan),
@@ -57,7 +58,7 @@ pub fn render_styled(plan: &Plan, format: Format, detail: Detail, color: bool) -
 
 /// "Plan: 2 folders to create, 1 to update, 0 to delete; 1,204 rules to add, 12 to move, 3 to change,
 /// 40 to remove; ~9 API calls"
-pub fn summary_line(summary: &Summary) -> String {
+pub(crate) fn summary_line(summary: &Summary) -> String {
     format!(
         "Plan: {} {} to create, {} to update, {} to delete; {} {} to add, {} to move, {} to change, {} to remove; ~{} API {}",
         thousands(summary.folders_to_create as u64),
@@ -83,7 +84,7 @@ fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
 }
 
 /// 1234567 -> "1,234,567"
-pub fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {

@@ -8,19 +8,10 @@ use super::{summary_line, Detail};
 use crate::plan::{Estimate, Plan, ProfilePlan, STATE_ONLY_NOTE};
 
 /// Rule lines shown per folder before "... and N more".
-pub const TEXT_LINES_PER_FOLDER: usize = 20;
-
-/// The text plan with overlaps summarised per pair of folders.
-pub fn render_text(plan: &Plan) -> String {
-    render_text_with(plan, Detail::Summary)
-}
-
-pub fn render_text_with(plan: &Plan, detail: Detail) -> String {
-    render_text_styled(plan, detail, false)
-}
+pub(super) const TEXT_LINES_PER_FOLDER: usize = 20;
 
 /// [`render_text_with`], with `+` lines green, `-` red and `~` yellow (ANSI) when `color` is on.
-pub fn render_text_styled(plan: &Plan, detail: Detail, color: bool) -> String {
+pub(crate) fn render_text_styled(plan: &Plan, detail: Detail, color: bool) -> String {
     let mut out = String::new();
     if plan.is_state_only() {
         let _ = writeln!(out, "{STATE_ONLY_NOTE}\n");
@@ -99,7 +90,7 @@ fn write_notes(out: &mut String, profile: &ProfilePlan, detail: Detail) {
 }
 
 /// "API calls: ~10 (DELETE 1, GET 2, POST 5, PUT 2)"
-pub fn estimate_line(estimate: &Estimate) -> String {
+pub(super) fn estimate_line(estimate: &Estimate) -> String {
     let methods: Vec<String> = estimate
         .by_method
         .iter()

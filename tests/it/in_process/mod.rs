@@ -1,11 +1,9 @@
-//! The real command pipeline run in-process (`commands::run` on a parsed command line), for
+//! The real command pipeline run in-process (`ctrld_sync::run` on a command line), for
 //! property tests that run hundreds of commands: the binary route costs a process start each.
 
 use std::path::Path;
 
-use clap::Parser;
-use ctrld_sync::cli::Cli;
-use ctrld_sync::commands::TokenSource;
+use ctrld_sync::TokenSource;
 
 /// `ctrld-sync --config CONFIG --api-url URL -q --no-progress ARGS...` with `token` as
 /// `CTRLD_API_TOKEN` (given, not set in the process environment, which the test threads share):
@@ -21,10 +19,6 @@ pub async fn run(config: &Path, url: &str, token: &str, args: &[&str]) -> Result
         "--no-progress".into(),
     ];
     line.extend(args.iter().map(|arg| arg.to_string()));
-    let cli = Cli::try_parse_from(line).map_err(|error| error.to_string())?;
     let tokens = [("CTRLD_API_TOKEN".to_string(), token.to_string())];
-    ctrld_sync::commands::run_with_tokens(cli, TokenSource::Given(tokens.into_iter().collect()))
-        .await
-        .map(|status| status.code())
-        .map_err(|error| error.to_string())
+    ctrld_sync::run(line, TokenSource::Given(tokens.into_iter().collect())).await
 }

@@ -9,6 +9,13 @@ use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 
+/// Retries after the first attempt, for API calls and list sources alike.
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 5;
+/// The first retry's backoff ceiling.
+pub(crate) const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(500);
+/// The largest backoff ceiling.
+pub(crate) const DEFAULT_RETRY_MAX_DELAY: Duration = Duration::from_secs(30);
+
 /// Exponential backoff with full jitter: retry `n` (from 0) waits a random time in
 /// `[0, min(cap, base * 2^n)]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,17 +25,22 @@ pub(crate) struct Backoff {
 }
 
 impl Backoff {
-    pub fn ceiling(&self, retry: u32) -> Duration {
+    pub(crate) fn ceiling(&self, retry: u32) -> Duration {
         let factor = 1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX);
         self.base.saturating_mul(factor).min(self.cap)
     }
 
-    pub fn delay(&self, retry: u32, rng: &mut impl Rng) -> Duration {
+    pub(crate) fn delay(&self, retry: u32, rng: &mut impl Rng) -> Duration {
         self.ceiling(retry).mul_f64(rng.gen_range(0.0..=1.0))
     }
 
     /// The wait before retry `n`: the jittered backoff, but never less than the server asked for.
-    pub fn wait(&self, retry: u32, retry_after: Option<Duration>, rng: &mut impl Rng) -> Duration {
+    pub(crate) fn wait(
+        &self,
+        retry: u32,
+        retry_after: Option<Duration>,
+        rng: &mut impl Rng,
+    ) -> Duration {
         let jittered = self.delay(retry, rng);
         retry_after.map_or(jittered, |asked| asked.max(jittered))
     }
