@@ -140,7 +140,7 @@ impl Client {
                 base: config.retry_base_delay,
                 cap: config.retry_max_delay,
             },
-            pacer: Controller::new(config.ceiling.clone()),
+            pacer: Controller::new(config.ceiling.clone(), parallelism),
             stats: StatsRecorder::default(),
             request_log: config.request_log,
         };
@@ -150,10 +150,12 @@ impl Client {
         })
     }
 
-    /// A handle sharing this client's connections, pacing (the token's rate) and counters, with
-    /// `parallelism` in-flight slots of its own: one per profile, so one profile's requests never
-    /// queue behind another's (a no-change run over many profiles reads them all at once).
+    /// A handle sharing this client's connections, pacing (the token's rate and window) and
+    /// counters, with `parallelism` in-flight slots of its own: one per profile, so one profile's
+    /// requests never queue behind another's (a no-change run over many profiles reads them all at
+    /// once). Each handle lets the token's window grow by one parallelism more.
     pub fn with_own_slots(&self) -> Self {
+        self.shared.pacer.add_profile();
         Self {
             shared: Arc::clone(&self.shared),
             slots: Arc::new(Semaphore::new(self.shared.parallelism)),

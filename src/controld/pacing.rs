@@ -1,27 +1,35 @@
 //! Adaptive pacing: as fast as the service allows, backing off when told.
 //!
-//! One [`Controller`] per account token, shared by every profile that uses it (each profile's
-//! client handle bounds its own requests in flight, `--parallelism`):
-//! - request starts drawn from a token bucket whose rate starts high ([`INITIAL_RPS`], with a burst
-//!   of the same size) and adapts: a 429 cuts it, a run of successes grows it;
-//! - an optional [`RateCeiling`] (`--max-rps`) shared by every controller of the run, never passed.
+//! One [`Controller`] per account token, shared by every profile that uses it. The token is the
+//! unit: Control D limits a token, whichever profiles its requests are for.
+//! - A *window* bounds the token's requests in flight, summed over its profiles (each profile's
+//!   client handle bounds its own as well, `--parallelism`). It starts at the parallelism and, like
+//!   TCP's slow start, grows by one per success (doubling each round trip) up to parallelism x
+//!   profiles, so a run without a server limit is at full speed within a few round trips and a
+//!   first limit event catches a small window (its 429s do not grow with the number of profiles).
+//!   After a limit event it grows by one per window's worth of successes (congestion avoidance).
+//! - Request starts are drawn from a token bucket whose rate starts high ([`INITIAL_RPS`], with a
+//!   burst of the same size) and adapts: a 429 cuts it, a run of successes grows it.
+//! - Requests wait their turn in arrival order, so profiles sharing the token take turns at its
+//!   starts: none starves, and the token's whole rate is used while any profile has work.
+//! - An optional [`RateCeiling`] (`--max-rps`) shared by every controller of the run, never passed.
 //!
 //! Control D publishes no rate limit and sends no rate-limit headers, so the only signal is a 429
 //! (with `Retry-After`). A 429 starts a *limit event*; 429s of requests sent before it are the same
 //! event and do not cut again. Between two events the server's bucket went from empty to empty, so
 //! the answers it accepted in between, divided by the time between, measure its sustained rate.
 //! Until that measurement exists, a 429 halves the rate (without burst) and a run of successes
-//! doubles it, like TCP's slow start; once it exists, the rate sits just under the measured rate,
-//! with a burst of one `Retry-After`'s worth to catch up after the hold, and grows additively (a
-//! small step per run of successes), like TCP's congestion avoidance, so a server that allows more
-//! is found again. Every 429 holds all requests of the token for its `Retry-After`. Between the
-//! first event and the measurement, requests go one at a time (like TCP's window of one after a
-//! loss), so the event that measures the rate costs a single 429, not one per request in flight.
+//! doubles it; once it exists, the rate sits just under the measured rate, with a burst of one
+//! `Retry-After`'s worth to catch up after the hold, and grows additively (a small step per run of
+//! successes), so a server that allows more is found again. Every 429 holds all requests of the
+//! token for its `Retry-After`. After the first event the window is one request (like TCP's window
+//! of one after a loss), so the event that measures the rate costs a single 429, not one per
+//! request in flight; later events halve it.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::sync::lock;
@@ -100,16 +108,26 @@ pub(crate) struct PacingFigures {
     pub in_requests: Duration,
 }
 
-/// A request admitted to run: while probing, holds the one probe slot until dropped.
+/// A request admitted to run: counts in the token's window until dropped.
 pub(crate) struct Admission<'a> {
-    _probe: Option<SemaphorePermit<'a>>,
+    controller: &'a Controller,
     pub sent_at: Instant,
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        self.controller.lock().in_flight -= 1;
+        self.controller.freed.notify_waiters();
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct Controller {
-    /// One permit: while probing, a request holds it, so one request is in flight at a time.
-    probe: Semaphore,
+    /// Admissions wait here in arrival order (tokio's mutex is fair), so the profiles sharing the
+    /// token take turns at its starts.
+    turn: tokio::sync::Mutex<()>,
+    /// Woken when a request of the token ends or the window grows.
+    freed: Notify,
     ceiling: Option<RateCeiling>,
     state: Mutex<State>,
 }
@@ -129,8 +147,16 @@ struct State {
     last_event: Option<LimitEvent>,
     /// The server's sustained rate, measured between two limit events.
     measured: Option<f64>,
-    /// After a first limit event, until the rate is measured (or grows again): one at a time.
-    probing: bool,
+    /// Requests of the token allowed in flight, and how many are.
+    window: usize,
+    in_flight: usize,
+    /// Each profile's own bound on its requests in flight, and the profiles using the token.
+    parallelism: usize,
+    profiles: usize,
+    /// Until the first limit event, the window grows by one per success.
+    slow_start: bool,
+    /// Successes since the window last grew (after the slow start).
+    grown_after: usize,
     waited: Duration,
     in_requests: Duration,
 }
@@ -141,14 +167,25 @@ struct LimitEvent {
     accepted: u64,
 }
 
+/// Why a request cannot start yet.
+enum Wait {
+    /// The window is full: until a request ends.
+    Window,
+    /// The hold or the bucket: until then.
+    Until(Instant),
+}
+
 impl Controller {
-    pub fn new(ceiling: Option<RateCeiling>) -> Self {
+    /// `parallelism`: the requests in flight each profile may have, and the token's first window.
+    pub fn new(ceiling: Option<RateCeiling>, parallelism: usize) -> Self {
         let now = Instant::now();
         let rate = ceiling
             .as_ref()
             .map_or(INITIAL_RPS, |c| c.rps().clamp(MIN_RPS, INITIAL_RPS));
+        let parallelism = parallelism.max(1);
         Self {
-            probe: Semaphore::new(1),
+            turn: tokio::sync::Mutex::new(()),
+            freed: Notify::new(),
             ceiling,
             state: Mutex::new(State {
                 rate,
@@ -160,33 +197,50 @@ impl Controller {
                 successes_in_run: 0,
                 last_event: None,
                 measured: None,
-                probing: false,
+                window: parallelism,
+                in_flight: 0,
+                parallelism,
+                profiles: 0,
+                slow_start: true,
+                grown_after: 0,
                 waited: Duration::ZERO,
                 in_requests: Duration::ZERO,
             }),
         }
     }
 
-    /// Waits for the pace (hold, bucket, ceiling). The caller holds an in-flight slot already.
+    /// One more profile uses the token: the window may grow by one parallelism more.
+    pub fn add_profile(&self) {
+        self.lock().profiles += 1;
+    }
+
+    /// Waits for its turn, then for the window, the hold, the bucket and the ceiling. The caller
+    /// holds one of its profile's in-flight slots already.
     pub async fn admit(&self) -> Admission<'_> {
         let started = Instant::now();
-        let mut probe = None;
+        let turn = self.turn.lock().await;
         loop {
-            self.wait_for_pace().await;
-            if probe.is_some() || !self.lock().probing {
-                break;
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            // Registered before looking, so a request ending meanwhile is not missed.
+            freed.as_mut().enable();
+            match self.try_start(Instant::now()) {
+                Ok(()) => break,
+                Err(Wait::Window) => freed.await,
+                Err(Wait::Until(until)) => tokio::time::sleep_until(until).await,
             }
-            // Probing: one request at a time. Waiting for the probe slot can outlast a new hold
-            // (the previous probe's 429), so pace again once it is ours.
-            let permit = self.probe.acquire().await;
-            probe = Some(permit.expect("the probe semaphore is never closed"));
         }
-        let sent_at = Instant::now();
-        self.lock().waited += sent_at - started;
-        Admission {
-            _probe: probe,
-            sent_at,
+        let mut admission = Admission {
+            controller: self,
+            sent_at: Instant::now(),
+        };
+        if let Some(ceiling) = &self.ceiling {
+            tokio::time::sleep_until(ceiling.reserve_start()).await;
         }
+        drop(turn);
+        admission.sent_at = Instant::now();
+        self.lock().waited += admission.sent_at - started;
+        admission
     }
 
     /// Learns from one answer.
@@ -198,6 +252,10 @@ impl Controller {
             Feedback::Success => {
                 state.accepted += 1;
                 state.grow(self.ceiling_rps());
+                if state.widen() {
+                    drop(state);
+                    self.freed.notify_waiters();
+                }
             }
             Feedback::Answered => state.accepted += 1,
             Feedback::NoAnswer => {}
@@ -217,36 +275,29 @@ impl Controller {
         }
     }
 
-    /// Waits for the hold, the bucket and the ceiling; takes a token.
-    async fn wait_for_pace(&self) {
-        loop {
-            match self.try_take(Instant::now()) {
-                Ok(()) => break,
-                Err(until) => tokio::time::sleep_until(until).await,
-            }
-        }
-        if let Some(ceiling) = &self.ceiling {
-            tokio::time::sleep_until(ceiling.reserve_start()).await;
-        }
-    }
-
     fn ceiling_rps(&self) -> f64 {
         self.ceiling.as_ref().map_or(MAX_RPS, RateCeiling::rps)
     }
 
-    /// Takes a token, or says when to look again.
-    fn try_take(&self, now: Instant) -> Result<(), Instant> {
+    /// Takes a place in the window and a token, or says what to wait for.
+    fn try_start(&self, now: Instant) -> Result<(), Wait> {
         let mut state = self.lock();
         if now < state.hold_until {
-            return Err(state.hold_until);
+            return Err(Wait::Until(state.hold_until));
+        }
+        if state.in_flight >= state.window {
+            return Err(Wait::Window);
         }
         state.refill(now);
         if state.tokens >= 1.0 {
             state.tokens -= 1.0;
+            state.in_flight += 1;
             return Ok(());
         }
         let missing = (1.0 - state.tokens) / state.rate;
-        Err(now + Duration::from_secs_f64(missing))
+        // A rounding remainder must still be a wait, or the loop would spin without time moving.
+        let missing = Duration::from_secs_f64(missing).max(Duration::from_micros(1));
+        Err(Wait::Until(now + missing))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -264,6 +315,28 @@ impl State {
         self.refilled = now;
     }
 
+    /// The largest window: every profile's parallelism (one, for a client without profiles).
+    fn max_window(&self) -> usize {
+        self.parallelism.saturating_mul(self.profiles.max(1))
+    }
+
+    /// One success widens the window: by one in the slow start, by one per window's worth after
+    /// a limit event. Says whether it grew.
+    fn widen(&mut self) -> bool {
+        if self.window >= self.max_window() {
+            return false;
+        }
+        if !self.slow_start {
+            self.grown_after += 1;
+            if self.grown_after < self.window {
+                return false;
+            }
+        }
+        self.grown_after = 0;
+        self.window += 1;
+        true
+    }
+
     /// Additive growth (multiplicative before the server's rate is known) after a run of
     /// successes about one second long.
     fn grow(&mut self, ceiling: f64) {
@@ -273,8 +346,6 @@ impl State {
             return;
         }
         self.successes_in_run = 0;
-        // A run of successes without a second event: the limit is not close, stop probing.
-        self.probing = false;
         self.rate = match self.measured {
             Some(measured) => self.rate + measured * ADDITIVE_SHARE,
             None => self.rate * 2.0,
@@ -313,7 +384,13 @@ impl State {
             // Not measured yet: a multiplicative cut, without burst; the next event measures.
             None => ((self.rate * CUT_FACTOR).max(MIN_RPS), 1.0),
         };
-        self.probing = self.measured.is_none();
+        // One request at a time until the rate is measured, then half the window.
+        self.window = match self.measured {
+            None => 1,
+            Some(_) => (self.window / 2).max(1),
+        };
+        self.slow_start = false;
+        self.grown_after = 0;
         self.rate = rate;
         self.capacity = capacity;
         self.tokens = 0.0;
@@ -338,7 +415,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn starts_with_a_burst_and_no_wait() {
-        let controller = Controller::new(None);
+        let controller = Controller::new(None, 4);
         let origin = Instant::now();
         for _ in 0..INITIAL_RPS as usize {
             admit_and_answer(&controller, Feedback::Success).await;
@@ -349,7 +426,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_ceiling_spaces_every_start() {
         let ceiling = RateCeiling::new(20.0);
-        let controller = Controller::new(ceiling);
+        let controller = Controller::new(ceiling, 4);
         let origin = Instant::now();
         for _ in 0..5 {
             admit_and_answer(&controller, Feedback::Success).await;
@@ -360,7 +437,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_429_holds_every_request_for_retry_after_and_cuts_the_rate() {
-        let controller = Controller::new(None);
+        let controller = Controller::new(None, 4);
         admit_and_answer(
             &controller,
             Feedback::RateLimited(Some(Duration::from_secs(2))),
@@ -375,7 +452,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_429s_of_requests_already_in_flight_are_one_event() {
-        let controller = Controller::new(None);
+        let controller = Controller::new(None, 4);
         let first = controller.admit().await;
         let second = controller.admit().await;
         controller.feedback(&first, Feedback::RateLimited(Some(Duration::from_secs(1))));
@@ -386,7 +463,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn two_events_measure_the_server_rate_and_the_rate_settles_under_it() {
-        let controller = Controller::new(None);
+        let controller = Controller::new(None, 4);
         let limit = Feedback::RateLimited(Some(Duration::from_secs(1)));
         admit_and_answer(&controller, limit).await;
         let event = Instant::now();
@@ -402,25 +479,50 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn after_a_first_429_one_request_at_a_time_until_the_rate_is_measured() {
-        let controller = Controller::new(None);
+    async fn after_a_first_429_one_request_at_a_time_until_successes_widen_the_window() {
+        let controller = Controller::new(None, 4);
         let limit = Feedback::RateLimited(Some(Duration::from_secs(1)));
         admit_and_answer(&controller, limit).await;
         let first = controller.admit().await;
         let second = tokio::time::timeout(Duration::from_millis(500), controller.admit()).await;
-        assert!(second.is_err(), "a second request ran while probing");
+        assert!(second.is_err(), "a second request ran in a window of one");
         controller.feedback(&first, Feedback::Success);
         drop(first);
-        // The next event measures the server's rate: full parallelism again.
-        admit_and_answer(&controller, limit).await;
+        // One success per request in the window widens it by one.
         let _one = controller.admit().await;
         let two = tokio::time::timeout(Duration::from_secs(30), controller.admit()).await;
-        assert!(two.is_ok(), "still one at a time after the measurement");
+        assert!(
+            two.is_ok(),
+            "still one at a time after a window's worth of successes"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_window_starts_at_the_parallelism_and_grows_to_parallelism_x_profiles() {
+        let controller = Controller::new(None, 2);
+        for _ in 0..3 {
+            controller.add_profile();
+        }
+        let mut admitted = vec![controller.admit().await, controller.admit().await];
+        let third = tokio::time::timeout(Duration::from_secs(1), controller.admit()).await;
+        assert!(third.is_err(), "the first window is the parallelism");
+        // Each success widens it by one (doubling per round trip), up to 2 x 3.
+        for _ in 0..10 {
+            let done = admitted.remove(0);
+            controller.feedback(&done, Feedback::Success);
+            drop(done);
+            while let Ok(admission) =
+                tokio::time::timeout(Duration::from_millis(1), controller.admit()).await
+            {
+                admitted.push(admission);
+            }
+        }
+        assert_eq!(admitted.len(), 6);
     }
 
     #[tokio::test(start_paused = true)]
     async fn successes_grow_the_rate_up_to_the_ceiling() {
-        let controller = Controller::new(RateCeiling::new(30.0));
+        let controller = Controller::new(RateCeiling::new(30.0), 4);
         admit_and_answer(&controller, Feedback::RateLimited(None)).await;
         let low = controller.figures().rate;
         for _ in 0..200 {
@@ -428,5 +530,175 @@ mod tests {
         }
         let rate = controller.figures().rate;
         assert!(rate > low && rate <= 30.0, "{low} -> {rate}");
+    }
+
+    /// A server like the emulator: `latency` per request, then a token bucket (`rate`, `burst`);
+    /// an empty bucket answers 429 with `Retry-After` in whole seconds, at least one.
+    struct Server {
+        rate: f64,
+        burst: f64,
+        latency: Duration,
+        bucket: Mutex<(f64, Instant)>,
+        answered: Mutex<(u64, u64)>,
+    }
+
+    impl Server {
+        fn new(limit: Option<(f64, u32)>, latency: Duration) -> Arc<Self> {
+            let (rate, burst) = limit.map_or((f64::INFINITY, f64::INFINITY), |(rate, burst)| {
+                (rate, f64::from(burst))
+            });
+            Arc::new(Self {
+                rate,
+                burst,
+                latency,
+                bucket: Mutex::new((burst, Instant::now())),
+                answered: Mutex::new((0, 0)),
+            })
+        }
+
+        async fn call(&self) -> Feedback {
+            tokio::time::sleep(self.latency).await;
+            let now = Instant::now();
+            let mut bucket = lock(&self.bucket);
+            let elapsed = now.saturating_duration_since(bucket.1).as_secs_f64();
+            bucket.0 = (bucket.0 + elapsed * self.rate).min(self.burst);
+            bucket.1 = now;
+            let mut answered = lock(&self.answered);
+            answered.0 += 1;
+            if bucket.0 >= 1.0 {
+                bucket.0 -= 1.0;
+                return Feedback::Success;
+            }
+            answered.1 += 1;
+            let wait = ((1.0 - bucket.0) / self.rate).ceil().max(1.0);
+            Feedback::RateLimited(Some(Duration::from_secs_f64(wait)))
+        }
+
+        /// Requests answered and 429s among them.
+        fn answered(&self) -> (u64, u64) {
+            *lock(&self.answered)
+        }
+    }
+
+    /// What a run of several profiles on one token cost.
+    #[derive(Debug)]
+    struct Run {
+        /// When each profile's last call was done.
+        done: Vec<Duration>,
+        calls: u64,
+        limited: u64,
+        peak_in_flight: usize,
+    }
+
+    impl Run {
+        fn wall(&self) -> Duration {
+            self.done.iter().copied().max().unwrap_or_default()
+        }
+    }
+
+    /// `calls[i]` calls of profile `i` on one token, each profile with `parallelism` in-flight
+    /// slots as the client gives it, each call retried after a 429's `Retry-After`.
+    async fn run_profiles(server: Arc<Server>, calls: &[usize], parallelism: usize) -> Run {
+        let controller = Arc::new(Controller::new(None, parallelism));
+        let in_flight = Arc::new(Mutex::new((0usize, 0usize)));
+        let origin = Instant::now();
+        let mut profiles = Vec::new();
+        for &count in calls {
+            controller.add_profile();
+            let slots = Arc::new(tokio::sync::Semaphore::new(parallelism));
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..count {
+                let (controller, server, slots, in_flight) = (
+                    Arc::clone(&controller),
+                    Arc::clone(&server),
+                    Arc::clone(&slots),
+                    Arc::clone(&in_flight),
+                );
+                tasks.spawn(async move {
+                    loop {
+                        let slot = slots.acquire().await.unwrap();
+                        let admission = controller.admit().await;
+                        {
+                            let mut count = lock(&in_flight);
+                            count.0 += 1;
+                            count.1 = count.1.max(count.0);
+                        }
+                        let feedback = server.call().await;
+                        lock(&in_flight).0 -= 1;
+                        controller.feedback(&admission, feedback);
+                        drop((admission, slot));
+                        match feedback {
+                            Feedback::RateLimited(wait) => {
+                                tokio::time::sleep(wait.unwrap_or_default()).await
+                            }
+                            _ => break,
+                        }
+                    }
+                });
+            }
+            profiles.push(tokio::spawn(async move {
+                while tasks.join_next().await.is_some() {}
+                origin.elapsed()
+            }));
+        }
+        let mut done = Vec::new();
+        for profile in profiles {
+            done.push(profile.await.unwrap());
+        }
+        let (calls, limited) = server.answered();
+        let peak_in_flight = lock(&in_flight).1;
+        Run {
+            done,
+            calls,
+            limited,
+            peak_in_flight,
+        }
+    }
+
+    const LATENCY: Duration = Duration::from_millis(50);
+
+    /// The time a server limit imposes on a run's accepted calls: none for the burst, then one
+    /// per 1/rate seconds.
+    fn server_imposed(run: &Run, rate: f64, burst: u32) -> f64 {
+        (run.calls - run.limited).saturating_sub(u64::from(burst)) as f64 / rate
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn five_profiles_on_one_limited_token_pay_one_small_first_event() {
+        let server = Server::new(Some((20.0, 20)), LATENCY);
+        let run = run_profiles(server, &[60; 5], 4).await;
+        let imposed = server_imposed(&run, 20.0, 20);
+        let ratio = run.wall().as_secs_f64() / imposed;
+        assert!(run.limited <= 2 * 4 + 2, "{run:?}");
+        assert!(ratio <= 1.15, "{ratio:.2}x of {imposed:.2} s: {run:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_the_first_event_the_sawtooth_stays_close_to_the_limit() {
+        let server = Server::new(Some((4.0, 20)), LATENCY);
+        let run = run_profiles(server, &[300], 4).await;
+        let ratio = run.wall().as_secs_f64() / server_imposed(&run, 4.0, 20);
+        // The additive growth finds the limit again every few seconds, one 429 each time.
+        let seconds = run.wall().as_secs();
+        assert!(run.limited <= 4 + seconds / 5, "{run:?}");
+        assert!(ratio <= 1.05, "{ratio:.2}x: {run:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_limit_the_window_reaches_every_profiles_parallelism() {
+        let server = Server::new(None, LATENCY);
+        let run = run_profiles(server, &[60; 5], 4).await;
+        assert_eq!(run.peak_in_flight, 20, "{run:?}");
+        assert_eq!(run.limited, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn profiles_take_turns_so_a_small_one_is_not_starved_by_a_large_one() {
+        let server = Server::new(Some((10.0, 10)), LATENCY);
+        let run = run_profiles(server, &[200, 10], 4).await;
+        // The small profile gets about half the token's starts: its 10 calls need about 2 s of a
+        // shared 10/s, far less than the 20 s of the whole run.
+        assert!(run.done[1] < Duration::from_secs(5), "{run:?}");
+        assert!(run.done[1] * 4 < run.done[0], "{run:?}");
     }
 }
