@@ -150,6 +150,16 @@ impl Client {
         })
     }
 
+    /// Starts the token's pacing from a rate measured in an earlier run.
+    pub fn seed_pacing(&self, measured_rps: f64) {
+        self.shared.pacer.seed(measured_rps);
+    }
+
+    /// The server's sustained rate for this token, once measured (or seeded).
+    pub fn measured_rps(&self) -> Option<f64> {
+        self.shared.pacer.measured()
+    }
+
     /// A handle sharing this client's connections, pacing (the token's rate and window) and
     /// counters, with `parallelism` in-flight slots of its own: one per profile, so one profile's
     /// requests never queue behind another's (a no-change run over many profiles reads them all at

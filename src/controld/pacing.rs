@@ -3,11 +3,15 @@
 //! One [`Controller`] per account token, shared by every profile that uses it. The token is the
 //! unit: Control D limits a token, whichever profiles its requests are for.
 //! - A *window* bounds the token's requests in flight, summed over its profiles (each profile's
-//!   client handle bounds its own as well, `--parallelism`). It starts at the parallelism and, like
-//!   TCP's slow start, grows by one per success (doubling each round trip) up to parallelism x
-//!   profiles, so a run without a server limit is at full speed within a few round trips and a
-//!   first limit event catches a small window (its 429s do not grow with the number of profiles).
-//!   After a limit event it grows by one per window's worth of successes (congestion avoidance).
+//!   client handle bounds its own as well, `--parallelism`). It starts at the parallelism, or at
+//!   one request per profile up to twice the parallelism (so every profile's first read goes out
+//!   at once), and grows by one per window's worth of successes (one per round trip, TCP's
+//!   congestion avoidance) up to parallelism x profiles. A first limit event catches the window
+//!   then in flight, so its 429s do not grow with the number of profiles. A slow start (one more
+//!   per success) reached parallelism x profiles just as a server's burst of 20 ran out: answers
+//!   come back spread out, each success sent two more before the first 429 arrived, and the first
+//!   event cost one 429 per request of the full window. The rate's own start (below) still bounds
+//!   a run without a server limit for its first seconds, so the slower growth costs it nothing.
 //! - Request starts are drawn from a token bucket whose rate starts high ([`INITIAL_RPS`], with a
 //!   burst of the same size) and adapts: a 429 cuts it, a run of successes grows it.
 //! - Requests wait their turn in arrival order, so profiles sharing the token take turns at its
@@ -23,8 +27,9 @@
 //! `Retry-After`'s worth to catch up after the hold, and grows additively (a small step per run of
 //! successes), so a server that allows more is found again. Every 429 holds all requests of the
 //! token for its `Retry-After`. After the first event the window is one request (like TCP's window
-//! of one after a loss), so the event that measures the rate costs a single 429, not one per
-//! request in flight; later events halve it.
+//! of one after a loss) until the rate is measured, so the event that measures it costs a single
+//! 429, not one per request in flight; then the window is one profile's parallelism again, and
+//! later events halve it.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -153,10 +158,11 @@ struct State {
     /// Each profile's own bound on its requests in flight, and the profiles using the token.
     parallelism: usize,
     profiles: usize,
-    /// Until the first limit event, the window grows by one per success.
-    slow_start: bool,
-    /// Successes since the window last grew (after the slow start).
+    /// Successes since the window last grew.
     grown_after: usize,
+    /// After a first limit event, until the rate is measured (or a run of successes shows the
+    /// limit is not close): one request at a time.
+    probing: bool,
     waited: Duration,
     in_requests: Duration,
 }
@@ -201,17 +207,23 @@ impl Controller {
                 in_flight: 0,
                 parallelism,
                 profiles: 0,
-                slow_start: true,
                 grown_after: 0,
+                probing: false,
                 waited: Duration::ZERO,
                 in_requests: Duration::ZERO,
             }),
         }
     }
 
-    /// One more profile uses the token: the window may grow by one parallelism more.
+    /// One more profile uses the token: the window may grow by one parallelism more, and until
+    /// the first limit event it holds one request per profile, up to twice the parallelism.
     pub fn add_profile(&self) {
-        self.lock().profiles += 1;
+        let mut state = self.lock();
+        state.profiles += 1;
+        if state.last_event.is_none() {
+            let first = state.profiles.min(state.parallelism.saturating_mul(2));
+            state.window = state.window.max(first);
+        }
     }
 
     /// Waits for its turn, then for the window, the hold, the bucket and the ceiling. The caller
@@ -251,8 +263,10 @@ impl Controller {
         match feedback {
             Feedback::Success => {
                 state.accepted += 1;
+                let before = state.window;
                 state.grow(self.ceiling_rps());
-                if state.widen() {
+                state.widen();
+                if state.window > before {
                     drop(state);
                     self.freed.notify_waiters();
                 }
@@ -264,6 +278,27 @@ impl Controller {
                 state.limited(now, admission.sent_at, hold);
             }
         }
+    }
+
+    /// Starts from a rate measured in an earlier run, as if measured in this one: just under it,
+    /// with one second's worth of burst (the server's bucket is full at the start).
+    pub fn seed(&self, measured: f64) {
+        if !(measured > 0.0 && measured.is_finite()) {
+            return;
+        }
+        let mut state = self.lock();
+        let rate = (measured * SETTLE_FACTOR)
+            .clamp(MIN_RPS, MAX_RPS)
+            .min(self.ceiling_rps());
+        state.measured = Some(measured);
+        state.rate = rate;
+        state.capacity = rate.max(1.0);
+        state.tokens = state.capacity;
+    }
+
+    /// The server's sustained rate, once measured (or seeded).
+    pub fn measured(&self) -> Option<f64> {
+        self.lock().measured
     }
 
     pub fn figures(&self) -> PacingFigures {
@@ -320,21 +355,22 @@ impl State {
         self.parallelism.saturating_mul(self.profiles.max(1))
     }
 
-    /// One success widens the window: by one in the slow start, by one per window's worth after
-    /// a limit event. Says whether it grew.
-    fn widen(&mut self) -> bool {
-        if self.window >= self.max_window() {
-            return false;
+    /// One success widens the window by one per window's worth of successes (not while probing).
+    fn widen(&mut self) {
+        if self.probing || self.window >= self.max_window() {
+            return;
         }
-        if !self.slow_start {
-            self.grown_after += 1;
-            if self.grown_after < self.window {
-                return false;
-            }
+        self.grown_after += 1;
+        if self.grown_after >= self.window {
+            self.grown_after = 0;
+            self.window += 1;
         }
-        self.grown_after = 0;
-        self.window += 1;
-        true
+    }
+
+    /// The window once probing ends: one profile's parallelism (more if it had grown past it).
+    fn end_probing(&mut self) {
+        self.probing = false;
+        self.window = self.window.max(self.parallelism.min(self.max_window()));
     }
 
     /// Additive growth (multiplicative before the server's rate is known) after a run of
@@ -346,6 +382,10 @@ impl State {
             return;
         }
         self.successes_in_run = 0;
+        if self.probing {
+            // A run of successes without a second event: the limit is not close.
+            self.end_probing();
+        }
         self.rate = match self.measured {
             Some(measured) => self.rate + measured * ADDITIVE_SHARE,
             None => self.rate * 2.0,
@@ -384,12 +424,18 @@ impl State {
             // Not measured yet: a multiplicative cut, without burst; the next event measures.
             None => ((self.rate * CUT_FACTOR).max(MIN_RPS), 1.0),
         };
-        // One request at a time until the rate is measured, then half the window.
-        self.window = match self.measured {
-            None => 1,
-            Some(_) => (self.window / 2).max(1),
-        };
-        self.slow_start = false;
+        // One request at a time until the rate is measured (the measuring 429 is then a single
+        // one), one profile's parallelism once it is, half the window at later events.
+        let (was_probing, before) = (self.probing, self.window);
+        self.window = 1;
+        self.probing = self.measured.is_none();
+        if self.measured.is_some() {
+            if was_probing {
+                self.end_probing();
+            } else {
+                self.window = (before / 2).max(1);
+            }
+        }
         self.grown_after = 0;
         self.rate = rate;
         self.capacity = capacity;
@@ -479,35 +525,46 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn after_a_first_429_one_request_at_a_time_until_successes_widen_the_window() {
+    async fn after_a_first_429_one_request_at_a_time_until_the_rate_is_measured() {
         let controller = Controller::new(None, 4);
         let limit = Feedback::RateLimited(Some(Duration::from_secs(1)));
         admit_and_answer(&controller, limit).await;
         let first = controller.admit().await;
         let second = tokio::time::timeout(Duration::from_millis(500), controller.admit()).await;
-        assert!(second.is_err(), "a second request ran in a window of one");
+        assert!(second.is_err(), "a second request ran while probing");
         controller.feedback(&first, Feedback::Success);
         drop(first);
-        // One success per request in the window widens it by one.
+        let third = controller.admit().await;
+        controller.feedback(&third, Feedback::Success);
+        drop(third);
+        let one = controller.admit().await;
+        let two = tokio::time::timeout(Duration::from_secs(30), controller.admit()).await;
+        assert!(two.is_err(), "successes widened the window while probing");
+        drop(one);
+        // The next event measures the server's rate: the parallelism again.
+        admit_and_answer(&controller, limit).await;
         let _one = controller.admit().await;
         let two = tokio::time::timeout(Duration::from_secs(30), controller.admit()).await;
-        assert!(
-            two.is_ok(),
-            "still one at a time after a window's worth of successes"
-        );
+        assert!(two.is_ok(), "still one at a time after the measurement");
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_window_starts_at_the_parallelism_and_grows_to_parallelism_x_profiles() {
+    async fn the_window_starts_at_one_request_per_profile_and_grows_to_parallelism_x_profiles() {
         let controller = Controller::new(None, 2);
         for _ in 0..3 {
             controller.add_profile();
         }
-        let mut admitted = vec![controller.admit().await, controller.admit().await];
-        let third = tokio::time::timeout(Duration::from_secs(1), controller.admit()).await;
-        assert!(third.is_err(), "the first window is the parallelism");
-        // Each success widens it by one (doubling per round trip), up to 2 x 3.
-        for _ in 0..10 {
+        let mut admitted = Vec::new();
+        for _ in 0..3 {
+            admitted.push(controller.admit().await);
+        }
+        let fourth = tokio::time::timeout(Duration::from_secs(1), controller.admit()).await;
+        assert!(
+            fourth.is_err(),
+            "the first window is one request per profile"
+        );
+        // A window's worth of successes widens it by one, up to 2 x 3.
+        for _ in 0..30 {
             let done = admitted.remove(0);
             controller.feedback(&done, Feedback::Success);
             drop(done);
@@ -599,12 +656,25 @@ mod tests {
     /// `calls[i]` calls of profile `i` on one token, each profile with `parallelism` in-flight
     /// slots as the client gives it, each call retried after a 429's `Retry-After`.
     async fn run_profiles(server: Arc<Server>, calls: &[usize], parallelism: usize) -> Run {
-        let controller = Arc::new(Controller::new(None, parallelism));
+        run_with(server, calls, parallelism, None).await
+    }
+
+    /// The same; with `fixed_window`, the token's window is that many from the start and never
+    /// moves (the pacing before the window: only each profile's slots bound what is in flight).
+    async fn run_with(
+        server: Arc<Server>,
+        calls: &[usize],
+        parallelism: usize,
+        fixed_window: Option<usize>,
+    ) -> Run {
+        let controller = Arc::new(Controller::new(None, fixed_window.unwrap_or(parallelism)));
         let in_flight = Arc::new(Mutex::new((0usize, 0usize)));
         let origin = Instant::now();
         let mut profiles = Vec::new();
         for &count in calls {
-            controller.add_profile();
+            if fixed_window.is_none() {
+                controller.add_profile();
+            }
             let slots = Arc::new(tokio::sync::Semaphore::new(parallelism));
             let mut tasks = tokio::task::JoinSet::new();
             for _ in 0..count {
@@ -685,11 +755,18 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn without_a_limit_the_window_reaches_every_profiles_parallelism() {
-        let server = Server::new(None, LATENCY);
-        let run = run_profiles(server, &[60; 5], 4).await;
-        assert_eq!(run.peak_in_flight, 20, "{run:?}");
+    async fn without_a_limit_the_window_costs_no_time_against_every_profiles_slots_at_once() {
+        let run = run_profiles(Server::new(None, LATENCY), &[60; 5], 4).await;
+        let at_once = run_with(Server::new(None, LATENCY), &[60; 5], 4, Some(20)).await;
         assert_eq!(run.limited, 0);
+        // The rate's start (50/s, a burst of 50, doubling each second) bounds both runs; the
+        // window's growth costs under two round trips of the first burst (1.97 s against 1.89 s).
+        assert!(
+            run.wall() < at_once.wall() + 2 * LATENCY,
+            "{run:?} {at_once:?}"
+        );
+        let longer = run_profiles(Server::new(None, LATENCY), &[400; 5], 4).await;
+        assert_eq!(longer.peak_in_flight, 20, "{longer:?}");
     }
 
     #[tokio::test(start_paused = true)]
