@@ -111,3 +111,53 @@ fn five_profiles_without_a_limit_never_meet_a_429_and_a_rerun_reads_one_list_eac
     let stats = setup.emulator.stats();
     assert_eq!(stats.total, 5, "{stats:?}");
 }
+
+/// Copies `from`'s `.pacing` files into `to`'s state dir.
+fn copy_pacing(from: &Setup, to: &Setup) -> usize {
+    let (from, to) = (
+        from.state_dir().join(".pacing"),
+        to.state_dir().join(".pacing"),
+    );
+    std::fs::create_dir_all(&to).unwrap();
+    let mut copied = 0;
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        copied += 1;
+    }
+    copied
+}
+
+#[test]
+fn the_rate_one_apply_measured_seeds_the_next_and_its_file_holds_no_token() {
+    // A limit low enough that the run lasts past a second event, which measures the rate.
+    let limit = Some((10.0, 10));
+    let first = setup(limit, false);
+    apply(&first);
+    let unseeded = first.emulator.stats().rate_limited;
+    for profile in PROFILES {
+        let file = first
+            .state_dir()
+            .join(".pacing")
+            .join(format!("{profile}.json"));
+        let text = read(&file);
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(text.contains("\"rps\""), "{text}");
+    }
+    // The same first sync into new profiles, with only the remembered rate kept.
+    let second = setup(limit, false);
+    assert_eq!(copy_pacing(&first, &second), PROFILES.len());
+    apply(&second);
+    let seeded = second.emulator.stats().rate_limited;
+    second.assert_converged(&[]);
+    // Without the seed the first event costs the window in flight; with it, at most the probes
+    // of the additive growth above the remembered rate.
+    assert!(
+        seeded <= 2 && seeded < unseeded,
+        "{seeded} 429s seeded, {unseeded} not"
+    );
+    // `plan` reads, never writes it.
+    std::fs::remove_dir_all(second.state_dir().join(".pacing")).unwrap();
+    second.plan_exit_code();
+    assert!(!second.state_dir().join(".pacing").exists());
+}

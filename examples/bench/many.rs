@@ -5,6 +5,8 @@
 //!   20 requests/s with a burst of 20: 429s, and time against what the server imposes;
 //! - the same with each profile on a token of its own, limited on its own, against one profile
 //!   alone under that limit;
+//! - the same first sync again, into new profiles, with the rate the first run measured kept in
+//!   the state dir (`.pacing`): what the memory saves;
 //! - the same five profiles without a server limit (a first sync);
 //! - 1, 5 and 30 profiles of 2,000 rules without a limit: a first sync and a no-change run (the
 //!   median of 3), calls, wall and peak memory, to show how a run's cost grows with profiles.
@@ -82,6 +84,33 @@ fn first_sync(
     bench.run("first sync", &lists, &DEFAULTS, false)
 }
 
+/// The first sync on one limited token, then the same into a new emulator and a new state dir
+/// that holds only the first run's `.pacing` files.
+fn with_memory(binary: &Path, size: &Size, settings: &Settings) -> Result<(Row, Row), BenchError> {
+    let lists = gen::generate(
+        settings.seed,
+        size.profiles,
+        size.folders,
+        size.rules_per_profile,
+    );
+    let first = Bench::fresh(binary, size, settings)?;
+    let unseeded = first.run("first sync", &lists, &DEFAULTS, false)?;
+    let second = Bench::fresh(binary, size, settings)?;
+    let (from, to) = (
+        first.state_dir().join(".pacing"),
+        second.state_dir().join(".pacing"),
+    );
+    if let Ok(entries) = std::fs::read_dir(&from) {
+        std::fs::create_dir_all(&to).map_err(|e| BenchError::io(&to, e))?;
+        for entry in entries.flatten() {
+            let target = to.join(entry.file_name());
+            std::fs::copy(entry.path(), &target).map_err(|e| BenchError::io(&target, e))?;
+        }
+    }
+    let seeded = second.run("first sync, rate remembered", &lists, &DEFAULTS, false)?;
+    Ok((unseeded, seeded))
+}
+
 /// One line of the growth table: a first sync, then the median no-change run.
 struct Growth {
     profiles: usize,
@@ -127,7 +156,7 @@ pub fn run(binary: &Path, seed: u64, latency: Duration) -> Result<String, BenchE
     let five = hagezi(5);
     let one = hagezi(1);
     let limited = settings(seed, latency, Some(LIMIT));
-    let one_token = first_sync(binary, &five, &limited, false)?;
+    let (one_token, remembered) = with_memory(binary, &five, &limited)?;
     let own_tokens = first_sync(binary, &five, &limited, true)?;
     let alone = first_sync(binary, &one, &limited, false)?;
     let open = first_sync(binary, &five, &settings(seed, latency, None), false)?;
@@ -136,7 +165,7 @@ pub fn run(binary: &Path, seed: u64, latency: Duration) -> Result<String, BenchE
         .map(|profiles| growth(binary, seed, latency, profiles))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let rows = [&one_token, &own_tokens, &alone, &open]
+    let rows = [&one_token, &remembered, &own_tokens, &alone, &open]
         .into_iter()
         .chain(growths.iter().flat_map(|g| [&g.first, &g.no_change]));
     for row in rows {
@@ -172,6 +201,20 @@ pub fn run(binary: &Path, seed: u64, latency: Duration) -> Result<String, BenchE
             ),
             one_token.rate_limited <= 2 * PARALLELISM + 2
                 && one_token.wall.as_secs_f64() <= 1.15 * imposed,
+        ),
+        (
+            "the same, the next run: the rate measured last time seeds the pacing (`.pacing`)"
+                .to_string(),
+            format!(
+                "{} 429s; {:.2} s; server-imposed {:.2} s; {:.2}x; {} calls",
+                remembered.rate_limited,
+                remembered.wall.as_secs_f64(),
+                server_imposed(&remembered, LIMIT, 1),
+                remembered.wall.as_secs_f64() / server_imposed(&remembered, LIMIT, 1),
+                remembered.total
+            ),
+            remembered.rate_limited <= 2 * PARALLELISM + 2
+                && remembered.wall.as_secs_f64() <= 1.15 * server_imposed(&remembered, LIMIT, 1),
         ),
         (
             "5 profiles, a token each (each 20/s burst 20): no slower than 1 profile alone"

@@ -60,7 +60,7 @@ impl Workspace {
         self.path().join("ctrld-sync.toml")
     }
 
-    fn state_dir(&self) -> PathBuf {
+    pub fn state_dir(&self) -> PathBuf {
         self.path().join("state")
     }
 

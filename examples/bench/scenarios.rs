@@ -191,6 +191,11 @@ impl<'a> Bench<'a> {
         })
     }
 
+    /// The state dir of this bench's workspace.
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        self.workspace.state_dir()
+    }
+
     /// Writes the lists, runs `apply`, and measures it against the theoretical minimum.
     pub fn run(
         &self,

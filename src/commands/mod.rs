@@ -12,6 +12,7 @@ use crate::refresh;
 mod apply;
 mod completions;
 mod init;
+mod pacing_memory;
 pub mod pipeline;
 pub mod plan;
 pub mod probe;
