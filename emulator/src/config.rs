@@ -22,8 +22,13 @@ pub enum FolderPks {
 /// Everything that shapes an emulator; `Default` is a friendly, fast, fault-free free-plan account.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EmulatorConfig {
-    /// The only bearer token accepted.
+    /// The bearer token accepted.
     pub token: String,
+    /// More bearer tokens accepted besides `token` (several API tokens of one account).
+    pub extra_tokens: Vec<String>,
+    /// Each accepted token drains a bucket of its own (`rps`, `burst`) instead of all requests
+    /// sharing one; requests without an accepted token share one more.
+    pub rate_limit_per_token: bool,
     /// Profile ids created empty at start (unless the state file already holds them).
     pub profiles: Vec<String>,
     /// Sleep per API request (async, so concurrent requests overlap).
@@ -68,6 +73,8 @@ impl Default for EmulatorConfig {
     fn default() -> Self {
         Self {
             token: DEFAULT_TOKEN.to_string(),
+            extra_tokens: Vec::new(),
+            rate_limit_per_token: false,
             profiles: vec!["p1".to_string()],
             latency: Duration::ZERO,
             rps: None,

@@ -47,12 +47,13 @@ async fn api(shared: &Shared, request: Request) -> Response {
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }
-    if let Err(wait) = shared.take_token() {
+    let presented = presented_token(request.headers());
+    if let Err(wait) = shared.take_token(presented.as_deref()) {
         let error = ApiError::new(api_error::RATE_LIMITED, "Too many requests, slow down.");
         return envelope::rate_limited(&error, retry_after_secs(wait));
     }
     if route.needs_token() {
-        if let Err(error) = authenticate(&shared.token, request.headers()) {
+        if let Err(error) = authenticate(&shared.tokens, presented.as_deref()) {
             return envelope::failure(&error);
         }
     }
@@ -83,18 +84,22 @@ async fn api(shared: &Shared, request: Request) -> Response {
 }
 
 /// Control D answers auth failures with HTTP 400 / 40001, not 401.
-fn authenticate(token: &str, headers: &HeaderMap) -> Result<(), ApiError> {
-    let presented = header_text(headers, header::AUTHORIZATION)
-        .and_then(|value| value.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
-        .filter(|presented| !presented.is_empty());
+fn authenticate(tokens: &[String], presented: Option<&str>) -> Result<(), ApiError> {
     match presented {
         None => Err(ApiError::new(api_error::AUTH, "No session token provided")),
-        Some(presented) if presented == token => Ok(()),
+        Some(presented) if tokens.iter().any(|token| token == presented) => Ok(()),
         Some(_) => Err(ApiError::new(
             api_error::AUTH,
             "Invalid session, please login again.",
         )),
     }
+}
+
+/// The bearer token of a request, if it presents one.
+fn presented_token(headers: &HeaderMap) -> Option<String> {
+    header_text(headers, header::AUTHORIZATION)
+        .and_then(|value| value.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
+        .filter(|presented| !presented.is_empty())
 }
 
 async fn read_body(body: HttpBody) -> Result<Vec<u8>, ApiError> {

@@ -23,6 +23,12 @@ struct Args {
     /// The bearer token accepted
     #[arg(long, default_value = DEFAULT_TOKEN)]
     token: String,
+    /// More bearer tokens accepted (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    extra_tokens: Vec<String>,
+    /// Give each accepted token its own --rps/--burst bucket instead of one over all requests
+    #[arg(long)]
+    rate_limit_per_token: bool,
     /// Profile ids created empty at start
     #[arg(long, value_delimiter = ',', default_value = "p1")]
     profiles: Vec<String>,
@@ -129,6 +135,8 @@ impl Args {
     fn into_config(self) -> EmulatorConfig {
         EmulatorConfig {
             token: self.token,
+            extra_tokens: self.extra_tokens,
+            rate_limit_per_token: self.rate_limit_per_token,
             profiles: self.profiles,
             latency: Duration::from_millis(self.latency_ms),
             rps: self.rps,

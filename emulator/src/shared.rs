@@ -14,14 +14,15 @@ use crate::error::EmulatorError;
 use crate::faults::{Fault, FaultInjector};
 use crate::fields::{FolderFields, RuleFields};
 use crate::form::Body;
-use crate::limiter::TokenBucket;
+use crate::limiter::Limiter;
 use crate::persist;
 use crate::route::Route;
 use crate::stats::Stats;
 use crate::store::{Limits, Store, ROOT};
 
 pub(crate) struct Shared {
-    pub token: String,
+    /// The bearer tokens accepted.
+    pub tokens: Vec<String>,
     pub behaviour: Behaviour,
     pub latency: Duration,
     pub lists: crate::lists::Lists,
@@ -30,7 +31,7 @@ pub(crate) struct Shared {
     stats: Mutex<Stats>,
     /// API requests being answered now (kept across stats resets).
     in_flight: Mutex<u64>,
-    limiter: Option<Mutex<TokenBucket>>,
+    limiter: Option<Limiter>,
     faults: Mutex<FaultInjector>,
     /// Route templates whose next requests are carried out with their answers lost, and how many.
     lose_next: Mutex<std::collections::BTreeMap<&'static str, u32>>,
@@ -69,8 +70,17 @@ impl Shared {
             }
         }
         store.ensure_profiles(&config.profiles);
+        let mut tokens = vec![config.token];
+        tokens.extend(config.extra_tokens);
+        let bucket_tokens: &[String] = match config.rate_limit_per_token {
+            true => &tokens,
+            false => &[],
+        };
+        let limiter = config
+            .rps
+            .map(|rps| Limiter::new(rps, config.burst, bucket_tokens));
         Ok(Self {
-            token: config.token,
+            tokens,
             behaviour: config.behaviour,
             latency: config.latency,
             lists: crate::lists::Lists::new(
@@ -82,9 +92,7 @@ impl Shared {
             store: Mutex::new(store),
             stats: Mutex::new(Stats::default()),
             in_flight: Mutex::new(0),
-            limiter: config
-                .rps
-                .map(|rps| Mutex::new(TokenBucket::new(rps, config.burst))),
+            limiter,
             faults: Mutex::new(FaultInjector::new(config.fail_rate, config.seed)),
             lose_next: Mutex::new(std::collections::BTreeMap::new()),
         })
@@ -138,12 +146,13 @@ impl Shared {
         lock(&self.stats).record(method, route.template());
     }
 
-    /// Takes a rate-limit token, or counts the refusal and says how long to wait.
-    pub(crate) fn take_token(&self) -> Result<(), Duration> {
+    /// Takes a rate-limit token (from the presented API token's bucket when each has its own), or
+    /// counts the refusal and says how long to wait.
+    pub(crate) fn take_token(&self, presented: Option<&str>) -> Result<(), Duration> {
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
-        let taken = lock(limiter).try_take(tokio::time::Instant::now());
+        let taken = limiter.try_take(presented, tokio::time::Instant::now());
         if taken.is_err() {
             lock(&self.stats).rate_limited += 1;
         }

@@ -5,6 +5,8 @@
 //!     cargo run --release --example bench                  # 10k, 20k and 50k rules, 50 ms latency
 //!     cargo run --release --example bench -- --goals       # the pacing goals, as ratios
 //!     cargo run --release --example bench -- --quick       # small, fast; asserts exact call counts
+//!     cargo run --release --example bench -- --many-profiles   # the many-profile goals alone
+//!     cargo run --release --example bench -- --goals --binary OTHER/ctrld-sync   # another build
 //!
 //! See BENCHMARKS.md ("Sync scenarios") for what each figure means and what limits it.
 
@@ -13,6 +15,7 @@ pub mod error;
 pub mod gen;
 pub mod goals;
 pub mod launch;
+pub mod many;
 pub mod minimum;
 pub mod old_tool;
 pub mod quick;
@@ -38,9 +41,16 @@ struct Args {
     /// Small sizes and 1 ms latency; exits non-zero when a call count regresses
     #[arg(long)]
     quick: bool,
-    /// The pacing goals: 23 folders / 9,000 rules, with and without an emulated rate limit
+    /// The pacing goals: 23 folders / 9,000 rules, with and without an emulated rate limit, and
+    /// the many-profile goals
     #[arg(long)]
     goals: bool,
+    /// Only the many-profile goals: five profiles on one token or on five, thirty profiles
+    #[arg(long)]
+    many_profiles: bool,
+    /// Measure this ctrld-sync binary instead of building the one beside the bench
+    #[arg(long, value_name = "PATH")]
+    binary: Option<std::path::PathBuf>,
     /// Emulated latency per request [default: 50, or 1 with --quick]
     #[arg(long, value_name = "N")]
     latency_ms: Option<u64>,
@@ -77,12 +87,18 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), BenchError> {
-    let binary = runner::build_binary_beside_example()?;
+    let binary = match &args.binary {
+        Some(path) => path.clone(),
+        None => runner::build_binary_beside_example()?,
+    };
     eprintln!("bench: running {}", binary.display());
-    if args.goals {
+    if args.goals || args.many_profiles {
         let latency = Duration::from_millis(args.latency_ms.unwrap_or(50));
         println!("{}\n", machine());
-        println!("{}", goals::run(&binary, args.seed, latency)?);
+        if args.goals {
+            println!("{}", goals::run(&binary, args.seed, latency)?);
+        }
+        println!("{}", many::run(&binary, args.seed, latency)?);
         return Ok(());
     }
     let rows = if args.quick {

@@ -15,18 +15,41 @@ use super::error::BenchError;
 /// The API token the emulator and the binary share.
 pub const TOKEN: &str = "bench-token";
 
+/// The API token of profile `index` when each profile has its own (`token_env`).
+pub fn profile_token(index: usize) -> String {
+    format!("{TOKEN}-{index}")
+}
+
+/// The variable holding profile `index`'s own token.
+fn token_variable(index: usize) -> String {
+    format!("BENCH_TOKEN_{index}")
+}
+
 /// A config, its lists and its state dir in a temporary directory.
 pub struct Workspace {
     dir: TempDir,
+    /// Each profile names its own token variable (`token_env`) instead of sharing one token.
+    own_tokens: bool,
+    /// Profiles in the config last written.
+    profiles: std::cell::Cell<usize>,
 }
 
 impl Workspace {
     pub fn new() -> Result<Self, BenchError> {
+        Self::with_tokens(false)
+    }
+
+    /// `own_tokens`: profile `i` reads [`profile_token`]`(i)` from a variable of its own.
+    pub fn with_tokens(own_tokens: bool) -> Result<Self, BenchError> {
         let dir = tempfile::Builder::new()
             .prefix("ctrld-sync-bench")
             .tempdir()
             .map_err(|source| BenchError::io(std::env::temp_dir(), source))?;
-        Ok(Self { dir })
+        Ok(Self {
+            dir,
+            own_tokens,
+            profiles: std::cell::Cell::new(0),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -37,7 +60,7 @@ impl Workspace {
         self.path().join("ctrld-sync.toml")
     }
 
-    fn state_dir(&self) -> PathBuf {
+    pub fn state_dir(&self) -> PathBuf {
         self.path().join("state")
     }
 
@@ -54,7 +77,16 @@ impl Workspace {
             fs::write(&file, list_json(list)).map_err(|e| BenchError::io(&file, e))?;
         }
         let config = self.config();
-        fs::write(&config, config_toml(profiles)).map_err(|e| BenchError::io(&config, e))
+        self.profiles.set(profiles.len());
+        let mut text = config_toml(profiles);
+        if self.own_tokens {
+            for (index, profile) in profiles.iter().enumerate() {
+                let table = format!("\n[[profile]]\nid = \"{}\"\n", profile.id);
+                let with_token = format!("{table}token_env = \"{}\"\n", token_variable(index));
+                text = text.replacen(&table, &with_token, 1);
+            }
+        }
+        fs::write(&config, text).map_err(|e| BenchError::io(&config, e))
     }
 }
 
@@ -143,8 +175,15 @@ pub fn run_apply(
     let stderr_path = workspace.path().join("stderr.txt");
     let stdout = File::create(&stdout_path).map_err(|e| BenchError::io(&stdout_path, e))?;
     let stderr = File::create(&stderr_path).map_err(|e| BenchError::io(&stderr_path, e))?;
+    let own_tokens = match workspace.own_tokens {
+        true => workspace.profiles.get(),
+        false => 0,
+    };
     let (exit_code, wall, max_rss_kib) =
         super::launch::run(binary, &args, workspace.path(), |command| {
+            for index in 0..own_tokens {
+                command.env(token_variable(index), profile_token(index));
+            }
             command
                 .env("CTRLD_API_TOKEN", TOKEN)
                 .env_remove("CTRLD_API_URL")

@@ -118,8 +118,23 @@ pub fn run_size(binary: &Path, size: &Size, settings: &Settings) -> Result<Vec<R
 }
 
 pub fn start_emulator(size: &Size, settings: &Settings) -> Result<Emulator, BenchError> {
+    start_emulator_with(size, settings, false)
+}
+
+/// `own_tokens`: every profile's own token is accepted too, each with a rate limit of its own.
+pub fn start_emulator_with(
+    size: &Size,
+    settings: &Settings,
+    own_tokens: bool,
+) -> Result<Emulator, BenchError> {
+    let extra_tokens = match own_tokens {
+        true => (0..size.profiles).map(runner::profile_token).collect(),
+        false => Vec::new(),
+    };
     let config = EmulatorConfig {
         token: TOKEN.to_string(),
+        extra_tokens,
+        rate_limit_per_token: own_tokens,
         profiles: (0..size.profiles).map(gen::profile_id).collect(),
         latency: settings.latency,
         rps: settings.emulator_rps,
@@ -158,12 +173,27 @@ impl<'a> Bench<'a> {
         size: &'a Size,
         settings: &Settings,
     ) -> Result<Self, BenchError> {
+        Self::fresh_with(binary, size, settings, false)
+    }
+
+    /// `own_tokens`: each profile on a token of its own, limited on its own.
+    pub fn fresh_with(
+        binary: &'a Path,
+        size: &'a Size,
+        settings: &Settings,
+        own_tokens: bool,
+    ) -> Result<Self, BenchError> {
         Ok(Self {
             binary,
             size,
-            emulator: start_emulator(size, settings)?,
-            workspace: Workspace::new()?,
+            emulator: start_emulator_with(size, settings, own_tokens)?,
+            workspace: Workspace::with_tokens(own_tokens)?,
         })
+    }
+
+    /// The state dir of this bench's workspace.
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        self.workspace.state_dir()
     }
 
     /// Writes the lists, runs `apply`, and measures it against the theoretical minimum.

@@ -41,6 +41,7 @@ pub(super) async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus
         parallelism: args.parallelism,
     };
     let mut session = Session::new(context, config, overrides)?;
+    session.remember_pacing_in(context.state_dir.clone());
     let prepared = match &args.plan {
         None => plan_now(context, &workspace, &mut session, &args).await?,
         Some(path) => load_saved(context, &workspace, &mut session, &args, path).await?,
@@ -77,6 +78,11 @@ pub(super) async fn run(context: &Context, args: ApplyArgs) -> Result<ExitStatus
         .collect();
     let bars = Bars::new(&context.printer);
     let outcomes = apply::apply_profiles(jobs, store, run_settings, &context.printer, &bars).await;
+    for failure in session.save_pacing() {
+        context.printer.warn(format!(
+            "the measured API rate is not kept for the next run: {failure}"
+        ));
+    }
 
     let mut stages = prepared.stages;
     stages.apply = apply::seconds(applying.elapsed());

@@ -12,6 +12,7 @@ use crate::refresh;
 mod apply;
 mod completions;
 mod init;
+mod pacing_memory;
 pub(crate) mod pipeline;
 pub(crate) mod plan;
 pub(crate) mod probe;

@@ -2,10 +2,12 @@
 //! token (so one pacing controller per token), all under one `--max-rps` ceiling when set.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use url::Url;
 
+use super::pacing_memory;
 use super::sandbox::Sandbox;
 use super::{Context, TokenSource};
 use crate::config::{ApiConfig, Config, ProfileConfig};
@@ -46,6 +48,10 @@ pub(crate) struct Session {
     request_log: Option<RequestLog>,
     /// Where the tokens are read (the environment, unless the caller gave them).
     tokens: TokenSource,
+    /// With [`Session::remember_pacing_in`]: the state dir whose `.pacing` files seed each
+    /// token's pacing, and each profile's token, to write them back after the run.
+    pacing_memory: Option<PathBuf>,
+    profile_tokens: BTreeMap<String, Token>,
 }
 
 impl Session {
@@ -82,7 +88,37 @@ impl Session {
             sandbox,
             request_log: request_log(&context.printer),
             tokens: context.tokens.clone(),
+            pacing_memory: None,
+            profile_tokens: BTreeMap::new(),
         })
+    }
+
+    /// Seeds each token's pacing from the rate measured in an earlier run, kept in `state_dir`,
+    /// and lets [`Session::save_pacing`] keep this run's. Never with `--sandbox`.
+    pub(crate) fn remember_pacing_in(&mut self, state_dir: PathBuf) {
+        if self.sandbox.is_none() {
+            self.pacing_memory = Some(state_dir);
+        }
+    }
+
+    /// Keeps each profile's token's measured rate for the next run (when remembering); says
+    /// which files could not be written (the run's outcome does not depend on them).
+    pub(crate) fn save_pacing(&self) -> Vec<String> {
+        let Some(dir) = &self.pacing_memory else {
+            return Vec::new();
+        };
+        let mut failed = Vec::new();
+        for (profile, client) in &self.by_profile {
+            let (Some(rps), Some(token)) =
+                (client.measured_rps(), self.profile_tokens.get(profile))
+            else {
+                continue;
+            };
+            if let Err(err) = pacing_memory::remember(dir, profile, token, rps) {
+                failed.push(err.to_string());
+            }
+        }
+        failed
     }
 
     /// `profile`'s handle on the client of its token (built on first use of that token): the
@@ -102,6 +138,11 @@ impl Session {
             None => read_token(profile, token_variable(profile), &self.tokens)?,
         };
         let key = crate::hash::sha256_hex(token.expose().as_bytes());
+        let seed = self.pacing_memory.as_deref().and_then(|dir| {
+            self.profile_tokens
+                .insert(profile.id.clone(), token.clone());
+            pacing_memory::recall(dir, &profile.id, &token)
+        });
         if let Some(client) = self.clients.get(&key) {
             return Ok(client.clone());
         }
@@ -111,6 +152,9 @@ impl Session {
         config.timeout = self.timeout;
         config.request_log = self.request_log.clone();
         let client = Client::new(config)?;
+        if let Some(rps) = seed {
+            client.seed_pacing(rps);
+        }
         self.clients.insert(key, client.clone());
         Ok(client)
     }

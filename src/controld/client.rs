@@ -138,7 +138,7 @@ impl Client {
                 base: config.retry_base_delay,
                 cap: config.retry_max_delay,
             },
-            pacer: Controller::new(config.ceiling.clone()),
+            pacer: Controller::new(config.ceiling.clone(), parallelism),
             stats: StatsRecorder::default(),
             request_log: config.request_log,
         };
@@ -148,10 +148,22 @@ impl Client {
         })
     }
 
-    /// A handle sharing this client's connections, pacing (the token's rate) and counters, with
-    /// `parallelism` in-flight slots of its own: one per profile, so one profile's requests never
-    /// queue behind another's (a no-change run over many profiles reads them all at once).
+    /// Starts the token's pacing from a rate measured in an earlier run.
+    pub(crate) fn seed_pacing(&self, measured_rps: f64) {
+        self.shared.pacer.seed(measured_rps);
+    }
+
+    /// The server's sustained rate for this token, once measured (or seeded).
+    pub(crate) fn measured_rps(&self) -> Option<f64> {
+        self.shared.pacer.measured()
+    }
+
+    /// A handle sharing this client's connections, pacing (the token's rate and window) and
+    /// counters, with `parallelism` in-flight slots of its own: one per profile, so one profile's
+    /// requests never queue behind another's (a no-change run over many profiles reads them all at
+    /// once). Each handle lets the token's window grow by one parallelism more.
     pub(crate) fn with_own_slots(&self) -> Self {
+        self.shared.pacer.add_profile();
         Self {
             shared: Arc::clone(&self.shared),
             slots: Arc::new(Semaphore::new(self.shared.parallelism)),

@@ -1,27 +1,40 @@
 //! Adaptive pacing: as fast as the service allows, backing off when told.
 //!
-//! One [`Controller`] per account token, shared by every profile that uses it (each profile's
-//! client handle bounds its own requests in flight, `--parallelism`):
-//! - request starts drawn from a token bucket whose rate starts high ([`INITIAL_RPS`], with a burst
-//!   of the same size) and adapts: a 429 cuts it, a run of successes grows it;
-//! - an optional [`RateCeiling`] (`--max-rps`) shared by every controller of the run, never passed.
+//! One [`Controller`] per account token, shared by every profile that uses it. The token is the
+//! unit: Control D limits a token, whichever profiles its requests are for.
+//! - A *window* bounds the token's requests in flight, summed over its profiles (each profile's
+//!   client handle bounds its own as well, `--parallelism`). It starts at the parallelism, or at
+//!   one request per profile up to twice the parallelism (so every profile's first read goes out
+//!   at once), and grows by one per window's worth of successes (one per round trip, TCP's
+//!   congestion avoidance) up to parallelism x profiles. A first limit event catches the window
+//!   then in flight, so its 429s do not grow with the number of profiles. A slow start (one more
+//!   per success) reached parallelism x profiles just as a server's burst of 20 ran out: answers
+//!   come back spread out, each success sent two more before the first 429 arrived, and the first
+//!   event cost one 429 per request of the full window. The rate's own start (below) still bounds
+//!   a run without a server limit for its first seconds, so the slower growth costs it nothing.
+//! - Request starts are drawn from a token bucket whose rate starts high ([`INITIAL_RPS`], with a
+//!   burst of the same size) and adapts: a 429 cuts it, a run of successes grows it.
+//! - Requests wait their turn in arrival order, so profiles sharing the token take turns at its
+//!   starts: none starves, and the token's whole rate is used while any profile has work.
+//! - An optional [`RateCeiling`] (`--max-rps`) shared by every controller of the run, never passed.
 //!
 //! Control D publishes no rate limit and sends no rate-limit headers, so the only signal is a 429
 //! (with `Retry-After`). A 429 starts a *limit event*; 429s of requests sent before it are the same
 //! event and do not cut again. Between two events the server's bucket went from empty to empty, so
 //! the answers it accepted in between, divided by the time between, measure its sustained rate.
 //! Until that measurement exists, a 429 halves the rate (without burst) and a run of successes
-//! doubles it, like TCP's slow start; once it exists, the rate sits just under the measured rate,
-//! with a burst of one `Retry-After`'s worth to catch up after the hold, and grows additively (a
-//! small step per run of successes), like TCP's congestion avoidance, so a server that allows more
-//! is found again. Every 429 holds all requests of the token for its `Retry-After`. Between the
-//! first event and the measurement, requests go one at a time (like TCP's window of one after a
-//! loss), so the event that measures the rate costs a single 429, not one per request in flight.
+//! doubles it; once it exists, the rate sits just under the measured rate, with a burst of one
+//! `Retry-After`'s worth to catch up after the hold, and grows additively (a small step per run of
+//! successes), so a server that allows more is found again. Every 429 holds all requests of the
+//! token for its `Retry-After`. After the first event the window is one request (like TCP's window
+//! of one after a loss) until the rate is measured, so the event that measures it costs a single
+//! 429, not one per request in flight; then the window is one profile's parallelism again, and
+//! later events halve it.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::sync::lock;
@@ -100,16 +113,26 @@ pub(crate) struct PacingFigures {
     pub in_requests: Duration,
 }
 
-/// A request admitted to run: while probing, holds the one probe slot until dropped.
+/// A request admitted to run: counts in the token's window until dropped.
 pub(crate) struct Admission<'a> {
-    _probe: Option<SemaphorePermit<'a>>,
+    controller: &'a Controller,
     pub sent_at: Instant,
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        self.controller.lock().in_flight -= 1;
+        self.controller.freed.notify_waiters();
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct Controller {
-    /// One permit: while probing, a request holds it, so one request is in flight at a time.
-    probe: Semaphore,
+    /// Admissions wait here in arrival order (tokio's mutex is fair), so the profiles sharing the
+    /// token take turns at its starts.
+    turn: tokio::sync::Mutex<()>,
+    /// Woken when a request of the token ends or the window grows.
+    freed: Notify,
     ceiling: Option<RateCeiling>,
     state: Mutex<State>,
 }
@@ -129,7 +152,16 @@ struct State {
     last_event: Option<LimitEvent>,
     /// The server's sustained rate, measured between two limit events.
     measured: Option<f64>,
-    /// After a first limit event, until the rate is measured (or grows again): one at a time.
+    /// Requests of the token allowed in flight, and how many are.
+    window: usize,
+    in_flight: usize,
+    /// Each profile's own bound on its requests in flight, and the profiles using the token.
+    parallelism: usize,
+    profiles: usize,
+    /// Successes since the window last grew.
+    grown_after: usize,
+    /// After a first limit event, until the rate is measured (or a run of successes shows the
+    /// limit is not close): one request at a time.
     probing: bool,
     waited: Duration,
     in_requests: Duration,
@@ -141,14 +173,25 @@ struct LimitEvent {
     accepted: u64,
 }
 
+/// Why a request cannot start yet.
+enum Wait {
+    /// The window is full: until a request ends.
+    Window,
+    /// The hold or the bucket: until then.
+    Until(Instant),
+}
+
 impl Controller {
-    pub(super) fn new(ceiling: Option<RateCeiling>) -> Self {
+    /// `parallelism`: the requests in flight each profile may have, and the token's first window.
+    pub(super) fn new(ceiling: Option<RateCeiling>, parallelism: usize) -> Self {
         let now = Instant::now();
         let rate = ceiling
             .as_ref()
             .map_or(INITIAL_RPS, |c| c.rps().clamp(MIN_RPS, INITIAL_RPS));
+        let parallelism = parallelism.max(1);
         Self {
-            probe: Semaphore::new(1),
+            turn: tokio::sync::Mutex::new(()),
+            freed: Notify::new(),
             ceiling,
             state: Mutex::new(State {
                 rate,
@@ -160,6 +203,11 @@ impl Controller {
                 successes_in_run: 0,
                 last_event: None,
                 measured: None,
+                window: parallelism,
+                in_flight: 0,
+                parallelism,
+                profiles: 0,
+                grown_after: 0,
                 probing: false,
                 waited: Duration::ZERO,
                 in_requests: Duration::ZERO,
@@ -167,26 +215,44 @@ impl Controller {
         }
     }
 
-    /// Waits for the pace (hold, bucket, ceiling). The caller holds an in-flight slot already.
+    /// One more profile uses the token: the window may grow by one parallelism more, and until
+    /// the first limit event it holds one request per profile, up to twice the parallelism.
+    pub(super) fn add_profile(&self) {
+        let mut state = self.lock();
+        state.profiles += 1;
+        if state.last_event.is_none() {
+            let first = state.profiles.min(state.parallelism.saturating_mul(2));
+            state.window = state.window.max(first);
+        }
+    }
+
+    /// Waits for its turn, then for the window, the hold, the bucket and the ceiling. The caller
+    /// holds one of its profile's in-flight slots already.
     pub(super) async fn admit(&self) -> Admission<'_> {
         let started = Instant::now();
-        let mut probe = None;
+        let turn = self.turn.lock().await;
         loop {
-            self.wait_for_pace().await;
-            if probe.is_some() || !self.lock().probing {
-                break;
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            // Registered before looking, so a request ending meanwhile is not missed.
+            freed.as_mut().enable();
+            match self.try_start(Instant::now()) {
+                Ok(()) => break,
+                Err(Wait::Window) => freed.await,
+                Err(Wait::Until(until)) => tokio::time::sleep_until(until).await,
             }
-            // Probing: one request at a time. Waiting for the probe slot can outlast a new hold
-            // (the previous probe's 429), so pace again once it is ours.
-            let permit = self.probe.acquire().await;
-            probe = Some(permit.expect("the probe semaphore is never closed"));
         }
-        let sent_at = Instant::now();
-        self.lock().waited += sent_at - started;
-        Admission {
-            _probe: probe,
-            sent_at,
+        let mut admission = Admission {
+            controller: self,
+            sent_at: Instant::now(),
+        };
+        if let Some(ceiling) = &self.ceiling {
+            tokio::time::sleep_until(ceiling.reserve_start()).await;
         }
+        drop(turn);
+        admission.sent_at = Instant::now();
+        self.lock().waited += admission.sent_at - started;
+        admission
     }
 
     /// Learns from one answer.
@@ -197,7 +263,13 @@ impl Controller {
         match feedback {
             Feedback::Success => {
                 state.accepted += 1;
+                let before = state.window;
                 state.grow(self.ceiling_rps());
+                state.widen();
+                if state.window > before {
+                    drop(state);
+                    self.freed.notify_waiters();
+                }
             }
             Feedback::Answered => state.accepted += 1,
             Feedback::NoAnswer => {}
@@ -206,6 +278,27 @@ impl Controller {
                 state.limited(now, admission.sent_at, hold);
             }
         }
+    }
+
+    /// Starts from a rate measured in an earlier run, as if measured in this one: just under it,
+    /// with one second's worth of burst (the server's bucket is full at the start).
+    pub(super) fn seed(&self, measured: f64) {
+        if !(measured > 0.0 && measured.is_finite()) {
+            return;
+        }
+        let mut state = self.lock();
+        let rate = (measured * SETTLE_FACTOR)
+            .clamp(MIN_RPS, MAX_RPS)
+            .min(self.ceiling_rps());
+        state.measured = Some(measured);
+        state.rate = rate;
+        state.capacity = rate.max(1.0);
+        state.tokens = state.capacity;
+    }
+
+    /// The server's sustained rate, once measured (or seeded).
+    pub(super) fn measured(&self) -> Option<f64> {
+        self.lock().measured
     }
 
     pub(super) fn figures(&self) -> PacingFigures {
@@ -217,36 +310,29 @@ impl Controller {
         }
     }
 
-    /// Waits for the hold, the bucket and the ceiling; takes a token.
-    async fn wait_for_pace(&self) {
-        loop {
-            match self.try_take(Instant::now()) {
-                Ok(()) => break,
-                Err(until) => tokio::time::sleep_until(until).await,
-            }
-        }
-        if let Some(ceiling) = &self.ceiling {
-            tokio::time::sleep_until(ceiling.reserve_start()).await;
-        }
-    }
-
     fn ceiling_rps(&self) -> f64 {
         self.ceiling.as_ref().map_or(MAX_RPS, RateCeiling::rps)
     }
 
-    /// Takes a token, or says when to look again.
-    fn try_take(&self, now: Instant) -> Result<(), Instant> {
+    /// Takes a place in the window and a token, or says what to wait for.
+    fn try_start(&self, now: Instant) -> Result<(), Wait> {
         let mut state = self.lock();
         if now < state.hold_until {
-            return Err(state.hold_until);
+            return Err(Wait::Until(state.hold_until));
+        }
+        if state.in_flight >= state.window {
+            return Err(Wait::Window);
         }
         state.refill(now);
         if state.tokens >= 1.0 {
             state.tokens -= 1.0;
+            state.in_flight += 1;
             return Ok(());
         }
         let missing = (1.0 - state.tokens) / state.rate;
-        Err(now + Duration::from_secs_f64(missing))
+        // A rounding remainder must still be a wait, or the loop would spin without time moving.
+        let missing = Duration::from_secs_f64(missing).max(Duration::from_micros(1));
+        Err(Wait::Until(now + missing))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -264,6 +350,29 @@ impl State {
         self.refilled = now;
     }
 
+    /// The largest window: every profile's parallelism (one, for a client without profiles).
+    fn max_window(&self) -> usize {
+        self.parallelism.saturating_mul(self.profiles.max(1))
+    }
+
+    /// One success widens the window by one per window's worth of successes (not while probing).
+    fn widen(&mut self) {
+        if self.probing || self.window >= self.max_window() {
+            return;
+        }
+        self.grown_after += 1;
+        if self.grown_after >= self.window {
+            self.grown_after = 0;
+            self.window += 1;
+        }
+    }
+
+    /// The window once probing ends: one profile's parallelism (more if it had grown past it).
+    fn end_probing(&mut self) {
+        self.probing = false;
+        self.window = self.window.max(self.parallelism.min(self.max_window()));
+    }
+
     /// Additive growth (multiplicative before the server's rate is known) after a run of
     /// successes about one second long.
     fn grow(&mut self, ceiling: f64) {
@@ -273,8 +382,10 @@ impl State {
             return;
         }
         self.successes_in_run = 0;
-        // A run of successes without a second event: the limit is not close, stop probing.
-        self.probing = false;
+        if self.probing {
+            // A run of successes without a second event: the limit is not close.
+            self.end_probing();
+        }
         self.rate = match self.measured {
             Some(measured) => self.rate + measured * ADDITIVE_SHARE,
             None => self.rate * 2.0,
@@ -313,7 +424,19 @@ impl State {
             // Not measured yet: a multiplicative cut, without burst; the next event measures.
             None => ((self.rate * CUT_FACTOR).max(MIN_RPS), 1.0),
         };
+        // One request at a time until the rate is measured (the measuring 429 is then a single
+        // one), one profile's parallelism once it is, half the window at later events.
+        let (was_probing, before) = (self.probing, self.window);
+        self.window = 1;
         self.probing = self.measured.is_none();
+        if self.measured.is_some() {
+            if was_probing {
+                self.end_probing();
+            } else {
+                self.window = (before / 2).max(1);
+            }
+        }
+        self.grown_after = 0;
         self.rate = rate;
         self.capacity = capacity;
         self.tokens = 0.0;
@@ -338,7 +461,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn starts_with_a_burst_and_no_wait() {
-        let controller = Controller::new(None);
+        let controller = Controller::new(None, 4);
         let origin = Instant::now();
         for _ in 0..INITIAL_RPS as usize {
             admit_and_answer(&controller, Feedback::Success).await;
@@ -349,7 +472,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_ceiling_spaces_every_start() {
         let ceiling = RateCeiling::new(20.0);
-        let controller = Controller::new(ceiling);
+        let controller = Controller::new(ceiling, 4);
         let origin = Instant::now();
         for _ in 0..5 {
             admit_and_answer(&controller, Feedback::Success).await;
@@ -360,7 +483,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_429_holds_every_request_for_retry_after_and_cuts_the_rate() {
-        let controller = Controller::new(None);
+        let controller = Controller::new(None, 4);
         admit_and_answer(
             &controller,
             Feedback::RateLimited(Some(Duration::from_secs(2))),
@@ -375,7 +498,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_429s_of_requests_already_in_flight_are_one_event() {
-        let controller = Controller::new(None);
+        let controller = Controller::new(None, 4);
         let first = controller.admit().await;
         let second = controller.admit().await;
         controller.feedback(&first, Feedback::RateLimited(Some(Duration::from_secs(1))));
@@ -386,7 +509,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn two_events_measure_the_server_rate_and_the_rate_settles_under_it() {
-        let controller = Controller::new(None);
+        let controller = Controller::new(None, 4);
         let limit = Feedback::RateLimited(Some(Duration::from_secs(1)));
         admit_and_answer(&controller, limit).await;
         let event = Instant::now();
@@ -403,7 +526,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn after_a_first_429_one_request_at_a_time_until_the_rate_is_measured() {
-        let controller = Controller::new(None);
+        let controller = Controller::new(None, 4);
         let limit = Feedback::RateLimited(Some(Duration::from_secs(1)));
         admit_and_answer(&controller, limit).await;
         let first = controller.admit().await;
@@ -411,7 +534,14 @@ mod tests {
         assert!(second.is_err(), "a second request ran while probing");
         controller.feedback(&first, Feedback::Success);
         drop(first);
-        // The next event measures the server's rate: full parallelism again.
+        let third = controller.admit().await;
+        controller.feedback(&third, Feedback::Success);
+        drop(third);
+        let one = controller.admit().await;
+        let two = tokio::time::timeout(Duration::from_secs(30), controller.admit()).await;
+        assert!(two.is_err(), "successes widened the window while probing");
+        drop(one);
+        // The next event measures the server's rate: the parallelism again.
         admit_and_answer(&controller, limit).await;
         let _one = controller.admit().await;
         let two = tokio::time::timeout(Duration::from_secs(30), controller.admit()).await;
@@ -419,8 +549,37 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_window_starts_at_one_request_per_profile_and_grows_to_parallelism_x_profiles() {
+        let controller = Controller::new(None, 2);
+        for _ in 0..3 {
+            controller.add_profile();
+        }
+        let mut admitted = Vec::new();
+        for _ in 0..3 {
+            admitted.push(controller.admit().await);
+        }
+        let fourth = tokio::time::timeout(Duration::from_secs(1), controller.admit()).await;
+        assert!(
+            fourth.is_err(),
+            "the first window is one request per profile"
+        );
+        // A window's worth of successes widens it by one, up to 2 x 3.
+        for _ in 0..30 {
+            let done = admitted.remove(0);
+            controller.feedback(&done, Feedback::Success);
+            drop(done);
+            while let Ok(admission) =
+                tokio::time::timeout(Duration::from_millis(1), controller.admit()).await
+            {
+                admitted.push(admission);
+            }
+        }
+        assert_eq!(admitted.len(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn successes_grow_the_rate_up_to_the_ceiling() {
-        let controller = Controller::new(RateCeiling::new(30.0));
+        let controller = Controller::new(RateCeiling::new(30.0), 4);
         admit_and_answer(&controller, Feedback::RateLimited(None)).await;
         let low = controller.figures().rate;
         for _ in 0..200 {
@@ -428,5 +587,195 @@ mod tests {
         }
         let rate = controller.figures().rate;
         assert!(rate > low && rate <= 30.0, "{low} -> {rate}");
+    }
+
+    /// A server like the emulator: `latency` per request, then a token bucket (`rate`, `burst`);
+    /// an empty bucket answers 429 with `Retry-After` in whole seconds, at least one.
+    struct Server {
+        rate: f64,
+        burst: f64,
+        latency: Duration,
+        bucket: Mutex<(f64, Instant)>,
+        answered: Mutex<(u64, u64)>,
+    }
+
+    impl Server {
+        fn new(limit: Option<(f64, u32)>, latency: Duration) -> Arc<Self> {
+            let (rate, burst) = limit.map_or((f64::INFINITY, f64::INFINITY), |(rate, burst)| {
+                (rate, f64::from(burst))
+            });
+            Arc::new(Self {
+                rate,
+                burst,
+                latency,
+                bucket: Mutex::new((burst, Instant::now())),
+                answered: Mutex::new((0, 0)),
+            })
+        }
+
+        async fn call(&self) -> Feedback {
+            tokio::time::sleep(self.latency).await;
+            let now = Instant::now();
+            let mut bucket = lock(&self.bucket);
+            let elapsed = now.saturating_duration_since(bucket.1).as_secs_f64();
+            bucket.0 = (bucket.0 + elapsed * self.rate).min(self.burst);
+            bucket.1 = now;
+            let mut answered = lock(&self.answered);
+            answered.0 += 1;
+            if bucket.0 >= 1.0 {
+                bucket.0 -= 1.0;
+                return Feedback::Success;
+            }
+            answered.1 += 1;
+            let wait = ((1.0 - bucket.0) / self.rate).ceil().max(1.0);
+            Feedback::RateLimited(Some(Duration::from_secs_f64(wait)))
+        }
+
+        /// Requests answered and 429s among them.
+        fn answered(&self) -> (u64, u64) {
+            *lock(&self.answered)
+        }
+    }
+
+    /// What a run of several profiles on one token cost.
+    #[derive(Debug)]
+    struct Run {
+        /// When each profile's last call was done.
+        done: Vec<Duration>,
+        calls: u64,
+        limited: u64,
+        peak_in_flight: usize,
+    }
+
+    impl Run {
+        fn wall(&self) -> Duration {
+            self.done.iter().copied().max().unwrap_or_default()
+        }
+    }
+
+    /// `calls[i]` calls of profile `i` on one token, each profile with `parallelism` in-flight
+    /// slots as the client gives it, each call retried after a 429's `Retry-After`.
+    async fn run_profiles(server: Arc<Server>, calls: &[usize], parallelism: usize) -> Run {
+        run_with(server, calls, parallelism, None).await
+    }
+
+    /// The same; with `fixed_window`, the token's window is that many from the start and never
+    /// moves (the pacing before the window: only each profile's slots bound what is in flight).
+    async fn run_with(
+        server: Arc<Server>,
+        calls: &[usize],
+        parallelism: usize,
+        fixed_window: Option<usize>,
+    ) -> Run {
+        let controller = Arc::new(Controller::new(None, fixed_window.unwrap_or(parallelism)));
+        let in_flight = Arc::new(Mutex::new((0usize, 0usize)));
+        let origin = Instant::now();
+        let mut profiles = Vec::new();
+        for &count in calls {
+            if fixed_window.is_none() {
+                controller.add_profile();
+            }
+            let slots = Arc::new(tokio::sync::Semaphore::new(parallelism));
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..count {
+                let (controller, server, slots, in_flight) = (
+                    Arc::clone(&controller),
+                    Arc::clone(&server),
+                    Arc::clone(&slots),
+                    Arc::clone(&in_flight),
+                );
+                tasks.spawn(async move {
+                    loop {
+                        let slot = slots.acquire().await.unwrap();
+                        let admission = controller.admit().await;
+                        {
+                            let mut count = lock(&in_flight);
+                            count.0 += 1;
+                            count.1 = count.1.max(count.0);
+                        }
+                        let feedback = server.call().await;
+                        lock(&in_flight).0 -= 1;
+                        controller.feedback(&admission, feedback);
+                        drop((admission, slot));
+                        match feedback {
+                            Feedback::RateLimited(wait) => {
+                                tokio::time::sleep(wait.unwrap_or_default()).await
+                            }
+                            _ => break,
+                        }
+                    }
+                });
+            }
+            profiles.push(tokio::spawn(async move {
+                while tasks.join_next().await.is_some() {}
+                origin.elapsed()
+            }));
+        }
+        let mut done = Vec::new();
+        for profile in profiles {
+            done.push(profile.await.unwrap());
+        }
+        let (calls, limited) = server.answered();
+        let peak_in_flight = lock(&in_flight).1;
+        Run {
+            done,
+            calls,
+            limited,
+            peak_in_flight,
+        }
+    }
+
+    const LATENCY: Duration = Duration::from_millis(50);
+
+    /// The time a server limit imposes on a run's accepted calls: none for the burst, then one
+    /// per 1/rate seconds.
+    fn server_imposed(run: &Run, rate: f64, burst: u32) -> f64 {
+        (run.calls - run.limited).saturating_sub(u64::from(burst)) as f64 / rate
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn five_profiles_on_one_limited_token_pay_one_small_first_event() {
+        let server = Server::new(Some((20.0, 20)), LATENCY);
+        let run = run_profiles(server, &[60; 5], 4).await;
+        let imposed = server_imposed(&run, 20.0, 20);
+        let ratio = run.wall().as_secs_f64() / imposed;
+        assert!(run.limited <= 2 * 4 + 2, "{run:?}");
+        assert!(ratio <= 1.15, "{ratio:.2}x of {imposed:.2} s: {run:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_the_first_event_the_sawtooth_stays_close_to_the_limit() {
+        let server = Server::new(Some((4.0, 20)), LATENCY);
+        let run = run_profiles(server, &[300], 4).await;
+        let ratio = run.wall().as_secs_f64() / server_imposed(&run, 4.0, 20);
+        // The additive growth finds the limit again every few seconds, one 429 each time.
+        let seconds = run.wall().as_secs();
+        assert!(run.limited <= 4 + seconds / 5, "{run:?}");
+        assert!(ratio <= 1.05, "{ratio:.2}x: {run:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_limit_the_window_costs_no_time_against_every_profiles_slots_at_once() {
+        let run = run_profiles(Server::new(None, LATENCY), &[60; 5], 4).await;
+        let at_once = run_with(Server::new(None, LATENCY), &[60; 5], 4, Some(20)).await;
+        assert_eq!(run.limited, 0);
+        // The rate's start (50/s, a burst of 50, doubling each second) bounds both runs; the
+        // window's growth costs under two round trips of the first burst (1.97 s against 1.89 s).
+        assert!(
+            run.wall() < at_once.wall() + 2 * LATENCY,
+            "{run:?} {at_once:?}"
+        );
+        let longer = run_profiles(Server::new(None, LATENCY), &[400; 5], 4).await;
+        assert_eq!(longer.peak_in_flight, 20, "{longer:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn profiles_take_turns_so_a_small_one_is_not_starved_by_a_large_one() {
+        let server = Server::new(Some((10.0, 10)), LATENCY);
+        let run = run_profiles(server, &[200, 10], 4).await;
+        // The small profile gets about half the token's starts: its 10 calls need about 2 s of a
+        // shared 10/s, far less than the 20 s of the whole run.
+        assert!(run.done[1] < Duration::from_secs(5), "{run:?}");
+        assert!(run.done[1] * 4 < run.done[0], "{run:?}");
     }
 }

@@ -26,6 +26,7 @@ mod limits;
 mod network;
 mod newcomer;
 mod ownership;
+mod pacing_profiles;
 mod plan_cli;
 mod plan_file;
 mod plan_output;

@@ -17,4 +17,5 @@ mod settings_default_options;
 mod settings_filters;
 mod settings_knobs;
 mod settings_services;
+mod tokens;
 mod unknowns;
