@@ -26,9 +26,10 @@ attempts="${COMMIT_STATE_ATTEMPTS:-5}"
 pause_seconds="${COMMIT_STATE_PAUSE_SECONDS:-2}"
 
 # The profile ids of the staged state files, for the commit message: "abcdefgh1234 ijklmnop5678".
+# The remembered API rates (`.pacing/`) are not state and name no profile here.
 staged_profiles() {
-  git diff --cached --name-only -- "$state_dir" | sed -n 's#^.*/\([^/]*\)\.json$#\1#p' | tr '\n' ' ' \
-    | sed 's/ $//'
+  git diff --cached --name-only -- "$state_dir" \
+    | sed -n -e '/^\.pacing\//d' -e '/\/\.pacing\//d' -e 's#^.*/\([^/]*\)\.json$#\1#p' | tr '\n' ' ' | sed 's/ $//'
 }
 
 # Stages the state directory; returns 1 when nothing in it changed.
@@ -80,9 +81,34 @@ rebase_onto_fetched() {
   local base
   base=$(git merge-base HEAD FETCH_HEAD) \
     || fail "$branch on $remote shares no history with this checkout (force-pushed?); the state commit is not pushed"
-  if ! git -c advice.mergeConflict=false rebase --quiet --autostash FETCH_HEAD; then
-    fail_rebase "$base"
-  fi
+  git -c advice.mergeConflict=false rebase --quiet --autostash FETCH_HEAD && return 0
+  while only_pacing_conflicts; do
+    keep_this_runs_pacing || return 0
+  done
+  fail_rebase "$base"
+}
+
+# Whether the rebase stopped on conflicts in remembered API rates (`.pacing/`) only.
+only_pacing_conflicts() {
+  local files file
+  files=$(git diff --name-only --diff-filter=U)
+  [ -n "$files" ] || return 1
+  while IFS= read -r file; do
+    case "$file" in .pacing/* | */.pacing/*) ;; *) return 1 ;; esac
+  done <<< "$files"
+}
+
+# A remembered rate is a hint for the next run's pacing, not state: two runs that both measured
+# one are no conflict, and this run's (the newer) measurement is kept. Returns 1 once the rebase
+# is done, 0 when it stopped again.
+keep_this_runs_pacing() {
+  local files=() file
+  while IFS= read -r file; do files+=("$file"); done < <(git diff --name-only --diff-filter=U)
+  # In a rebase, "theirs" is the commit being replayed: this run's.
+  git checkout --theirs -- "${files[@]}"
+  git add -- "${files[@]}"
+  GIT_EDITOR=true git -c advice.mergeConflict=false rebase --continue > /dev/null 2>&1 || return 0
+  return 1
 }
 
 # The lines of a failed push's output that say why: the server's (`remote: ...`) and the refused ref.

@@ -430,3 +430,39 @@ fn make_executable(path: &Path) {
 /// Git for Windows runs hooks through its own sh whatever the mode bits.
 #[cfg(not(unix))]
 fn make_executable(_path: &Path) {}
+
+#[test]
+fn remembered_rates_are_no_state_conflict_and_name_no_profile() {
+    if !have("git") {
+        return;
+    }
+    let origin = Origin::new();
+    let behind = origin.clone_as("behind");
+    let ahead = origin.clone_as("ahead");
+    // Another run measured the token's rate for the same profile and pushed it first.
+    origin.push_from(
+        &ahead,
+        "state/.pacing/abcdefgh1234.json",
+        "{\"rps\": 19.0}\n",
+        "ctrld-sync: update state",
+    );
+
+    write(&behind, "state/abcdefgh1234.json", "{\"serial\": 2}\n");
+    write(&behind, "state/.pacing/abcdefgh1234.json", "{\"rps\": 9.5}\n");
+    let output = origin.commit_state(&behind, &[]);
+
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert_eq!(
+        origin.history()[0],
+        format!("{BOT} ctrld-sync: update state of abcdefgh1234")
+    );
+    // The newer measurement, this run's, is kept; the state file is this run's too.
+    assert_eq!(
+        origin.file_on("main", "state/.pacing/abcdefgh1234.json"),
+        "{\"rps\": 9.5}\n"
+    );
+    assert_eq!(
+        origin.file_on("main", "state/abcdefgh1234.json"),
+        "{\"serial\": 2}\n"
+    );
+}
