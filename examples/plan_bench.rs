@@ -32,7 +32,7 @@ fn desired(profile: usize, churn: f64) -> DesiredProfile {
                     let generation = if i < changed { "new" } else { "old" };
                     let host =
                         format!("{generation}-{i:04}.f{folder:02}.p{profile:03}.example.com");
-                    (host.into(), RuleAction::block())
+                    (host.parse().unwrap(), RuleAction::block())
                 })
                 .collect::<std::collections::BTreeMap<_, _>>()
                 .into();

@@ -9,10 +9,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A hostname after normalisation (lowercase, no trailing dot, punycode). Sorted maps keep output stable.
-/// Shared: a run holds each hostname in the state, the sources, the plan, the applier's ledger and
-/// its saves, and a copy costs a reference count instead of an allocation.
-pub type Hostname = std::sync::Arc<str>;
+mod hostname;
+
+pub use hostname::{Hostname, HostnameError};
 
 /// One folder's rules, shared: the state, the sources, the refresh and the applier of a run hold
 /// the same map, each copy a reference count; a change copies only the map it changes
@@ -205,22 +204,13 @@ impl<'de> Deserialize<'de> for RuleAction {
     }
 }
 
-/// A map keyed by hostname, read with each key made straight from the text (serde's own
-/// `Arc<str>` goes through a `String` and a `Box<str>`: two allocations per rule of a state file).
+/// A map keyed by hostname, built in bulk (each key is made straight from the text: see
+/// [`Hostname`]'s `Deserialize`).
 pub(crate) fn hostname_map<'de, D, V>(deserializer: D) -> Result<BTreeMap<Hostname, V>, D::Error>
 where
     D: Deserializer<'de>,
     V: Deserialize<'de>,
 {
-    struct Key(Hostname);
-
-    impl<'de> Deserialize<'de> for Key {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            let visitor = TextVisitor::new("a hostname", |text| Ok::<_, String>(Key(text.into())));
-            deserializer.deserialize_str(visitor)
-        }
-    }
-
     struct Entries<V>(std::marker::PhantomData<V>);
 
     impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<V> {
@@ -235,7 +225,7 @@ where
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
             let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-            while let Some((Key(hostname), value)) = map.next_entry()? {
+            while let Some((hostname, value)) = map.next_entry::<Hostname, V>()? {
                 entries.push((hostname, value));
             }
             // Built in bulk: state files list hostnames sorted, so this is one pass.
@@ -252,13 +242,13 @@ pub(crate) fn shared_rules<'de, D: Deserializer<'de>>(deserializer: D) -> Result
 }
 
 /// Reads a string without owning it first, then converts it.
-struct TextVisitor<F> {
+pub(crate) struct TextVisitor<F> {
     expecting: &'static str,
     convert: F,
 }
 
 impl<F> TextVisitor<F> {
-    fn new<T, E>(expecting: &'static str, convert: F) -> Self
+    pub(crate) fn new<T, E>(expecting: &'static str, convert: F) -> Self
     where
         F: FnOnce(&str) -> Result<T, E>,
     {

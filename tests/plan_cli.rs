@@ -106,7 +106,7 @@ impl World {
         for (key, pk, name, hosts) in folders {
             let rules = hosts
                 .iter()
-                .map(|h| (Hostname::from(*h), RuleAction::block()))
+                .map(|h| (Hostname::parse(h).unwrap(), RuleAction::block()))
                 .collect::<std::collections::BTreeMap<_, _>>()
                 .into();
             let folder = FolderState {

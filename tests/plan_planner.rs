@@ -15,7 +15,7 @@ fn hosts(prefix: &str, n: usize) -> BTreeMap<Hostname, RuleAction> {
     (0..n)
         .map(|i| {
             (
-                format!("{prefix}{i:05}.example").into(),
+                format!("{prefix}{i:05}.example").parse().unwrap(),
                 RuleAction::block(),
             )
         })
@@ -211,7 +211,7 @@ fn a_rule_changing_folder_is_moved_never_deleted_and_recreated() {
         vec![Step::MoveRules {
             to_key: "more".into(),
             action: RuleAction::block(),
-            hostnames: vec!["a00002.example".into()],
+            hostnames: vec!["a00002.example".parse().unwrap()],
         }]
     );
 }
@@ -249,7 +249,7 @@ fn removals_pick_the_cheaper_strategy() {
 #[test]
 fn additions_are_grouped_by_action_in_requests_of_at_most_500() {
     let mut wanted = hosts("a", 1_001);
-    wanted.insert("allowed.example".into(), RuleAction::allow());
+    wanted.insert("allowed.example".parse().unwrap(), RuleAction::allow());
     let plan = plan(&desired(vec![("ads", wanted)]), &current(vec![], &[])).unwrap();
     let sizes: Vec<(String, usize)> = plan
         .steps
@@ -301,7 +301,7 @@ fn a_desired_rule_parked_in_a_leftover_scratch_folder_moves_out_before_the_folde
             Step::MoveRules {
                 to_key: "ads".into(),
                 action: RuleAction::block(),
-                hostnames: vec!["a00002.example".into()],
+                hostnames: vec!["a00002.example".parse().unwrap()],
             },
             Step::DeleteLeftoverScratch { pk: 66 },
         ]
@@ -340,7 +340,7 @@ fn a_folder_is_disabled_only_after_the_rules_leaving_it_have_moved() {
     );
     let mut want = desired(vec![("ads", hosts("a", 2)), ("old", hosts("b", 1))]);
     std::sync::Arc::make_mut(&mut want.folders[0].rules)
-        .insert("b00001.example".into(), RuleAction::block());
+        .insert("b00001.example".parse().unwrap(), RuleAction::block());
     want.folders[1].action.enabled = false;
     let plan = plan(&want, &now).unwrap();
     let position = |wanted: fn(&Step) -> bool| plan.steps.iter().position(wanted).unwrap();

@@ -185,7 +185,7 @@ fn generate(seed: u64, size: usize) -> Case {
     let rng = &mut SeededRng::seed_from_u64(seed);
     let full = rng.gen_bool(0.5);
     let hosts: Vec<Hostname> = (0..size)
-        .map(|i| format!("h{i:05}.example").into())
+        .map(|i| format!("h{i:05}.example").parse().unwrap())
         .collect();
     let mut model = Model::default();
     let keys: Vec<String> = (0..5).map(|i| format!("k{i}")).collect();

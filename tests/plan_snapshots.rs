@@ -17,7 +17,7 @@ use ctrld_sync::plan::{
 fn rules(entries: &[(&str, RuleAction)]) -> BTreeMap<Hostname, RuleAction> {
     entries
         .iter()
-        .map(|(host, action)| (Hostname::from(*host), action.clone()))
+        .map(|(host, action)| (Hostname::parse(host).unwrap(), action.clone()))
         .collect()
 }
 
@@ -113,7 +113,7 @@ fn scenario() -> Plan {
         remote(13, "Mine", 1),
     ];
     let unmanaged = BTreeMap::from([(
-        "mine.example".into(),
+        "mine.example".parse().unwrap(),
         Holder::Folder {
             pk: 13,
             name: "Mine".into(),

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::model::{ActionKind, FolderAction, FolderPk, RuleAction};
+use crate::model::{ActionKind, FolderAction, FolderPk, Hostname, RuleAction};
 
 use super::types::{RemoteProfile, RemoteRule};
 use crate::model::RemoteFolder;
@@ -129,8 +129,12 @@ fn folder(item: &Value, index: usize) -> Result<RemoteFolder, String> {
 fn rule(item: &Value, index: usize, listed_folder: Option<FolderPk>) -> Result<RemoteRule, String> {
     let path = format!("rules[{index}]");
     let fields = object(item, &path)?;
+    // Kept as the server holds it: a PUT or DELETE must name the rule in its stored case.
     let hostname = match fields.get("PK") {
-        Some(Value::String(hostname)) if !hostname.is_empty() => hostname.clone(),
+        Some(Value::String(text)) => match Hostname::as_stored(text) {
+            Some(hostname) => hostname,
+            None => return Err(unusable(&path, "PK", fields.get("PK"))),
+        },
         other => return Err(unusable(&path, "PK", other)),
     };
     let path = format!("{path} (`{hostname}`)");
@@ -145,7 +149,7 @@ fn rule(item: &Value, index: usize, listed_folder: Option<FolderPk>) -> Result<R
         }
     };
     Ok(RemoteRule {
-        hostname: hostname.into(),
+        hostname,
         action: RuleAction {
             kind,
             enabled: action.enabled(&path)?,

@@ -8,7 +8,6 @@ pub(crate) mod derive;
 mod error;
 pub(crate) mod fetch;
 pub(crate) mod format;
-pub(crate) mod hostname;
 
 use std::collections::BTreeMap;
 
