@@ -18,8 +18,28 @@ pub use hostname::{Hostname, HostnameError};
 /// (`Arc::make_mut`).
 pub(crate) type Rules = std::sync::Arc<BTreeMap<Hostname, RuleAction>>;
 
-/// Control D's integer primary key of a folder ("group").
-pub type FolderPk = u64;
+/// Control D's integer primary key of a folder ("group"): identifies a folder within one profile
+/// while it exists. Its own type, so a PK is not mixed up with a count or an index; written as
+/// the number (state and plan files, the API's paths and forms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FolderPk(u64);
+
+impl FolderPk {
+    pub const fn new(pk: u64) -> Self {
+        Self(pk)
+    }
+
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for FolderPk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
 
 /// Most hostnames one write may carry: the server silently drops form variables past about 1,001.
 pub const MAX_HOSTNAMES_PER_REQUEST: usize = 500;
@@ -394,4 +414,18 @@ pub struct DesiredProfile {
     pub id: String,
     pub name: Option<String>,
     pub folders: Vec<DesiredFolder>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_pk_is_written_as_its_number() {
+        let pk = FolderPk::new(12351);
+        assert_eq!(pk.to_string(), "12351");
+        assert_eq!(serde_json::to_string(&pk).unwrap(), "12351");
+        assert_eq!(serde_json::from_str::<FolderPk>("12351").unwrap(), pk);
+        assert!(serde_json::from_str::<FolderPk>("\"12351\"").is_err());
+    }
 }

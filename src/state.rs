@@ -502,7 +502,7 @@ pub(crate) mod tests {
         state.folders.insert(
             "ads".into(),
             FolderState {
-                pk: 7,
+                pk: FolderPk::new(7),
                 name: "Ads".into(),
                 action: FolderAction::of(ActionKind::Block),
                 rules: rules.into(),

@@ -32,7 +32,7 @@ struct Model {
     folders: BTreeMap<FolderPk, (String, FolderAction)>,
     /// hostname -> (folder or root, action)
     rules: BTreeMap<Hostname, (Option<FolderPk>, RuleAction)>,
-    next_pk: FolderPk,
+    next_pk: u64,
     limit: usize,
     calls: BTreeMap<&'static str, u64>,
 }
@@ -45,9 +45,9 @@ impl Model {
     fn create_folder(&mut self, name: &str, action: &FolderAction) -> FolderPk {
         self.call("POST");
         self.next_pk += 1;
-        self.folders
-            .insert(self.next_pk, (name.to_string(), action.clone()));
-        self.next_pk
+        let pk = FolderPk::new(self.next_pk);
+        self.folders.insert(pk, (name.to_string(), action.clone()));
+        pk
     }
 
     fn update_folder(&mut self, pk: FolderPk, name: &str, action: &FolderAction) {

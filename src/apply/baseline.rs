@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Hostname, RuleAction, Rules};
+use crate::model::{FolderPk, Hostname, RuleAction, Rules};
 use crate::plan::{FolderChange, FolderChangeKind, ProfilePlan, Step};
 use crate::state::{FolderState, ProfileState};
 
@@ -100,8 +100,8 @@ fn rules_before(plan: &ProfilePlan, change: &FolderChange) -> BTreeMap<Hostname,
 
 /// Scratch folders an interrupted run left: they exist until the plan's steps delete them. Those
 /// the state remembers stay remembered even when this plan keeps them (their rules were not read).
-fn leftover_scratch(plan: &ProfilePlan, remembered: &[u64]) -> Vec<u64> {
-    let mut pks: Vec<u64> = plan
+fn leftover_scratch(plan: &ProfilePlan, remembered: &[FolderPk]) -> Vec<FolderPk> {
+    let mut pks: Vec<FolderPk> = plan
         .steps
         .iter()
         .filter_map(|step| match step {

@@ -362,7 +362,7 @@ mod tests {
         state.folders.insert(
             "ads".into(),
             FolderState {
-                pk: 7,
+                pk: FolderPk::new(7),
                 name: "Ads".into(),
                 action: FolderAction::none(),
                 rules: Rules::new(rules(&["a", "b"])),
@@ -375,7 +375,7 @@ mod tests {
         target.folders.insert(
             "ads".into(),
             TargetFolder {
-                pk: Some(7),
+                pk: Some(FolderPk::new(7)),
                 name: "Ads".into(),
                 action: FolderAction::none(),
                 rules: rules(&["a", "b", "c", "e"]),
@@ -428,7 +428,7 @@ mod tests {
         ledger.settle_all();
         assert_eq!(ledger.state.folders["ads"].source, Some(source("old")));
 
-        ledger.folder_created("other", 9, "Other", &FolderAction::none());
+        ledger.folder_created("other", FolderPk::new(9), "Other", &FolderAction::none());
         ledger.rules_moved("other", &RuleAction::allow(), &hostnames(&["a"]));
         assert!(!ledger.state.folders["ads"].rules.contains_key("a"));
         assert_eq!(
