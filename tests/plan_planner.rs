@@ -343,7 +343,8 @@ fn a_folder_is_disabled_only_after_the_rules_leaving_it_have_moved() {
         &[],
     );
     let mut want = desired(vec![("ads", hosts("a", 2)), ("old", hosts("b", 1))]);
-    std::sync::Arc::make_mut(&mut want.folders[0].rules)
+    want.folders[0]
+        .rules
         .insert("b00001.example".parse().unwrap(), RuleAction::block());
     want.folders[1].action.enabled = false;
     let plan = plan(&want, &now).unwrap();

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{FolderPk, Hostname, RuleAction, Rules};
+use crate::model::{FolderPk, Hostname, RuleAction, RuleMap};
 use crate::plan::{FolderChange, FolderChangeKind, ProfilePlan, Step};
 use crate::state::{FolderState, ProfileState};
 
@@ -52,7 +52,7 @@ pub(crate) fn baseline(old: Option<&ProfileState>, plan: &ProfilePlan) -> Profil
                 name,
                 action,
                 // The state's own map when it already says so: shared, not a second copy.
-                rules: kept.map_or_else(|| Rules::new(rules), |old| Rules::clone(&old.rules)),
+                rules: kept.map_or_else(|| RuleMap::new(rules), |old| RuleMap::clone(&old.rules)),
                 overlapped: kept.map(|old| old.overlapped.clone()).unwrap_or_default(),
                 held_by_unmanaged: kept
                     .map(|old| old.held_by_unmanaged.clone())
