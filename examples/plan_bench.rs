@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use ctrld_sync::controld::RemoteFolder;
 use ctrld_sync::model::{
-    ActionKind, DesiredFolder, DesiredProfile, FolderAction, RuleAction, SourceRecord,
+    ActionKind, DesiredFolder, DesiredProfile, FolderAction, FolderPk, RuleAction, SourceRecord,
 };
 use ctrld_sync::plan::render::Format;
 use ctrld_sync::plan::{plan, render::render, CurrentFolder, CurrentProfile, PlanSettings};
@@ -32,7 +32,7 @@ fn desired(profile: usize, churn: f64) -> DesiredProfile {
                     let generation = if i < changed { "new" } else { "old" };
                     let host =
                         format!("{generation}-{i:04}.f{folder:02}.p{profile:03}.example.com");
-                    (host.into(), RuleAction::block())
+                    (host.parse().unwrap(), RuleAction::block())
                 })
                 .collect::<std::collections::BTreeMap<_, _>>()
                 .into();
@@ -64,7 +64,7 @@ fn current(profile: usize, synced: bool) -> CurrentProfile {
     let mut remote_folders = Vec::new();
     if synced {
         for (index, folder) in desired(profile, 0.0).folders.into_iter().enumerate() {
-            let pk = 1_000 + index as u64;
+            let pk = FolderPk::new(1_000 + index as u64);
             remote_folders.push(RemoteFolder {
                 pk,
                 name: folder.name.clone(),

@@ -6,21 +6,107 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A hostname after normalisation (lowercase, no trailing dot, punycode). Sorted maps keep output stable.
-/// Shared: a run holds each hostname in the state, the sources, the plan, the applier's ledger and
-/// its saves, and a copy costs a reference count instead of an allocation.
-pub type Hostname = std::sync::Arc<str>;
+mod hostname;
 
-/// One folder's rules, shared: the state, the sources, the refresh and the applier of a run hold
-/// the same map, each copy a reference count; a change copies only the map it changes
-/// (`Arc::make_mut`).
-pub(crate) type Rules = std::sync::Arc<BTreeMap<Hostname, RuleAction>>;
+pub use hostname::{Hostname, HostnameError};
 
-/// Control D's integer primary key of a folder ("group").
-pub type FolderPk = u64;
+/// One folder's rules: each hostname once, in order, with its action. Shared: the state, the
+/// sources, the refresh and the applier of a run hold the same map, each copy a reference count;
+/// a change copies only the map it changes, and only when it changes something. Read it as the
+/// map it derefs to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleMap(Arc<BTreeMap<Hostname, RuleAction>>);
+
+impl RuleMap {
+    pub fn new(rules: BTreeMap<Hostname, RuleAction>) -> Self {
+        Self(Arc::new(rules))
+    }
+
+    /// Sets the hostname's action; the action it had, if any.
+    pub fn insert(&mut self, hostname: Hostname, action: RuleAction) -> Option<RuleAction> {
+        Arc::make_mut(&mut self.0).insert(hostname, action)
+    }
+
+    /// Takes the hostname out; its action, if it was there. A map without it is not copied.
+    pub fn remove(&mut self, hostname: &str) -> Option<RuleAction> {
+        match self.0.contains_key(hostname) {
+            true => Arc::make_mut(&mut self.0).remove(hostname),
+            false => None,
+        }
+    }
+}
+
+impl std::ops::Deref for RuleMap {
+    type Target = BTreeMap<Hostname, RuleAction>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl From<BTreeMap<Hostname, RuleAction>> for RuleMap {
+    fn from(rules: BTreeMap<Hostname, RuleAction>) -> Self {
+        Self::new(rules)
+    }
+}
+
+impl FromIterator<(Hostname, RuleAction)> for RuleMap {
+    fn from_iter<I: IntoIterator<Item = (Hostname, RuleAction)>>(rules: I) -> Self {
+        Self::new(rules.into_iter().collect())
+    }
+}
+
+impl Extend<(Hostname, RuleAction)> for RuleMap {
+    fn extend<I: IntoIterator<Item = (Hostname, RuleAction)>>(&mut self, rules: I) {
+        Arc::make_mut(&mut self.0).extend(rules);
+    }
+}
+
+impl<'a> IntoIterator for &'a RuleMap {
+    type Item = (&'a Hostname, &'a RuleAction);
+    type IntoIter = std::collections::btree_map::Iter<'a, Hostname, RuleAction>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl Serialize for RuleMap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        hostname_map(deserializer).map(Self::new)
+    }
+}
+
+/// Control D's integer primary key of a folder ("group"): identifies a folder within one profile
+/// while it exists. Its own type, so a PK is not mixed up with a count or an index; written as
+/// the number (state and plan files, the API's paths and forms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FolderPk(u64);
+
+impl FolderPk {
+    pub const fn new(pk: u64) -> Self {
+        Self(pk)
+    }
+
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for FolderPk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
 
 /// Most hostnames one write may carry: the server silently drops form variables past about 1,001.
 pub const MAX_HOSTNAMES_PER_REQUEST: usize = 500;
@@ -205,22 +291,13 @@ impl<'de> Deserialize<'de> for RuleAction {
     }
 }
 
-/// A map keyed by hostname, read with each key made straight from the text (serde's own
-/// `Arc<str>` goes through a `String` and a `Box<str>`: two allocations per rule of a state file).
+/// A map keyed by hostname, built in bulk (each key is made straight from the text: see
+/// [`Hostname`]'s `Deserialize`).
 pub(crate) fn hostname_map<'de, D, V>(deserializer: D) -> Result<BTreeMap<Hostname, V>, D::Error>
 where
     D: Deserializer<'de>,
     V: Deserialize<'de>,
 {
-    struct Key(Hostname);
-
-    impl<'de> Deserialize<'de> for Key {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            let visitor = TextVisitor::new("a hostname", |text| Ok::<_, String>(Key(text.into())));
-            deserializer.deserialize_str(visitor)
-        }
-    }
-
     struct Entries<V>(std::marker::PhantomData<V>);
 
     impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<V> {
@@ -235,7 +312,7 @@ where
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
             let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-            while let Some((Key(hostname), value)) = map.next_entry()? {
+            while let Some((hostname, value)) = map.next_entry::<Hostname, V>()? {
                 entries.push((hostname, value));
             }
             // Built in bulk: state files list hostnames sorted, so this is one pass.
@@ -246,19 +323,14 @@ where
     deserializer.deserialize_map(Entries(std::marker::PhantomData))
 }
 
-/// [`hostname_map`] of rule actions, shared.
-pub(crate) fn shared_rules<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Rules, D::Error> {
-    hostname_map(deserializer).map(Rules::new)
-}
-
 /// Reads a string without owning it first, then converts it.
-struct TextVisitor<F> {
+pub(crate) struct TextVisitor<F> {
     expecting: &'static str,
     convert: F,
 }
 
 impl<F> TextVisitor<F> {
-    fn new<T, E>(expecting: &'static str, convert: F) -> Self
+    pub(crate) fn new<T, E>(expecting: &'static str, convert: F) -> Self
     where
         F: FnOnce(&str) -> Result<T, E>,
     {
@@ -392,7 +464,7 @@ pub struct DesiredFolder {
     pub action: FolderAction,
     /// Every rule the source yields, each with its own action, before overlaps between folders are
     /// resolved (that is the planner's job).
-    pub rules: Rules,
+    pub rules: RuleMap,
     /// What to record in the state so that an unchanged source is recognised next time.
     pub source: SourceRecord,
 }
@@ -404,4 +476,51 @@ pub struct DesiredProfile {
     pub id: String,
     pub name: Option<String>,
     pub folders: Vec<DesiredFolder>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_pk_is_written_as_its_number() {
+        let pk = FolderPk::new(12351);
+        assert_eq!(pk.to_string(), "12351");
+        assert_eq!(serde_json::to_string(&pk).unwrap(), "12351");
+        assert_eq!(serde_json::from_str::<FolderPk>("12351").unwrap(), pk);
+        assert!(serde_json::from_str::<FolderPk>("\"12351\"").is_err());
+    }
+
+    #[test]
+    fn a_rule_map_is_copied_only_by_a_change() {
+        let shared = RuleMap::new(block_rules(&["a.example", "b.example"]));
+        let mut copy = shared.clone();
+        assert_eq!(copy.remove("absent.example"), None);
+        assert!(
+            Arc::ptr_eq(&shared.0, &copy.0),
+            "removing nothing copied the map"
+        );
+        assert_eq!(copy.remove("a.example"), Some(RuleAction::block()));
+        assert!(!Arc::ptr_eq(&shared.0, &copy.0));
+        assert_eq!(shared.len(), 2);
+        copy.insert("c.example".into(), RuleAction::allow());
+        assert_eq!(
+            copy.keys().map(Hostname::as_str).collect::<Vec<_>>(),
+            ["b.example", "c.example"]
+        );
+    }
+
+    #[test]
+    fn a_rule_map_is_written_sorted_and_read_back() {
+        let rules: RuleMap = [
+            ("b.example".into(), RuleAction::allow()),
+            ("a.example".into(), RuleAction::block()),
+        ]
+        .into_iter()
+        .collect();
+        let json = serde_json::to_string(&rules).unwrap();
+        assert_eq!(json, r#"{"a.example":"block","b.example":"allow"}"#);
+        assert_eq!(serde_json::from_str::<RuleMap>(&json).unwrap(), rules);
+        assert!(serde_json::from_str::<RuleMap>(r#"{"":"block"}"#).is_err());
+    }
 }

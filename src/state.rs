@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, Rules, SourceRecord};
+use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, RuleMap, SourceRecord};
 use crate::source::{CachedSource, SourceCache};
 
 mod writer;
@@ -110,7 +110,7 @@ pub struct FolderState {
     pub name: String,
     pub action: FolderAction,
     /// What is in the folder in Control D.
-    pub rules: Rules,
+    pub rules: RuleMap,
     /// In the source, but kept by an earlier managed folder in config order (an overlap). Worked
     /// out again by every plan: when that folder is gone or no longer lists it, this one gets it.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -127,14 +127,14 @@ pub struct FolderState {
 
 impl FolderState {
     /// Every hostname the folder's source listed when it was last complete, each with its action.
-    pub(crate) fn listed(&self) -> Rules {
+    pub(crate) fn listed(&self) -> RuleMap {
         if self.overlapped.is_empty() && self.held_by_unmanaged.is_empty() {
-            return Rules::clone(&self.rules);
+            return RuleMap::clone(&self.rules);
         }
         let mut rules = BTreeMap::clone(&self.rules);
         let left_out = self.overlapped.iter().chain(&self.held_by_unmanaged);
         rules.extend(left_out.map(|(h, a)| (h.clone(), a.clone())));
-        Rules::new(rules)
+        RuleMap::new(rules)
     }
 }
 
@@ -155,8 +155,7 @@ struct FolderStateFile {
     pk: FolderPk,
     name: String,
     action: FolderAction,
-    #[serde(deserialize_with = "crate::model::shared_rules")]
-    rules: Rules,
+    rules: RuleMap,
     #[serde(default, deserialize_with = "crate::model::hostname_map")]
     overlapped: BTreeMap<Hostname, RuleAction>,
     #[serde(default, deserialize_with = "crate::model::hostname_map")]
@@ -502,7 +501,7 @@ pub(crate) mod tests {
         state.folders.insert(
             "ads".into(),
             FolderState {
-                pk: 7,
+                pk: FolderPk::new(7),
                 name: "Ads".into(),
                 action: FolderAction::of(ActionKind::Block),
                 rules: rules.into(),

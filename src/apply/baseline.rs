@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Hostname, RuleAction, Rules};
+use crate::model::{FolderPk, Hostname, RuleAction, RuleMap};
 use crate::plan::{FolderChange, FolderChangeKind, ProfilePlan, Step};
 use crate::state::{FolderState, ProfileState};
 
@@ -52,7 +52,7 @@ pub(crate) fn baseline(old: Option<&ProfileState>, plan: &ProfilePlan) -> Profil
                 name,
                 action,
                 // The state's own map when it already says so: shared, not a second copy.
-                rules: kept.map_or_else(|| Rules::new(rules), |old| Rules::clone(&old.rules)),
+                rules: kept.map_or_else(|| RuleMap::new(rules), |old| RuleMap::clone(&old.rules)),
                 overlapped: kept.map(|old| old.overlapped.clone()).unwrap_or_default(),
                 held_by_unmanaged: kept
                     .map(|old| old.held_by_unmanaged.clone())
@@ -100,8 +100,8 @@ fn rules_before(plan: &ProfilePlan, change: &FolderChange) -> BTreeMap<Hostname,
 
 /// Scratch folders an interrupted run left: they exist until the plan's steps delete them. Those
 /// the state remembers stay remembered even when this plan keeps them (their rules were not read).
-fn leftover_scratch(plan: &ProfilePlan, remembered: &[u64]) -> Vec<u64> {
-    let mut pks: Vec<u64> = plan
+fn leftover_scratch(plan: &ProfilePlan, remembered: &[FolderPk]) -> Vec<FolderPk> {
+    let mut pks: Vec<FolderPk> = plan
         .steps
         .iter()
         .filter_map(|step| match step {

@@ -53,7 +53,7 @@ pub(crate) enum ApplyError {
     RuleLimit {
         profile: String,
         key: String,
-        pk: u64,
+        pk: crate::model::FolderPk,
         count: usize,
         limit: usize,
     },

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, Rules};
+use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, RuleMap};
 use crate::plan::{Holder, ProfileTarget};
 use crate::state::{FolderState, ProfileState};
 
@@ -143,7 +143,7 @@ impl Ledger {
             pk,
             name: name.to_string(),
             action: action.clone(),
-            rules: Rules::default(),
+            rules: RuleMap::default(),
             overlapped: BTreeMap::new(),
             held_by_unmanaged: BTreeMap::new(),
             source: None,
@@ -230,14 +230,13 @@ impl Ledger {
     pub(super) fn folder_read(&mut self, key: &str, rules: BTreeMap<Hostname, RuleAction>) {
         for hostname in rules.keys() {
             for (other_key, folder) in self.state.folders.iter_mut() {
-                // Checked first: `make_mut` copies a shared map, which only a change needs.
                 if other_key != key && folder.rules.contains_key(hostname) {
-                    Arc::make_mut(&mut folder.rules).remove(hostname);
+                    folder.rules.remove(hostname);
                 }
             }
         }
         if let Some(folder) = self.state.folders.get_mut(key) {
-            folder.rules = Rules::new(rules);
+            folder.rules = RuleMap::new(rules);
         }
         self.touch(key);
     }
@@ -304,7 +303,7 @@ impl Ledger {
 
     fn insert_rules(&mut self, key: &str, action: &RuleAction, hostnames: &[Hostname]) {
         if let Some(folder) = self.state.folders.get_mut(key) {
-            let rules = Arc::make_mut(&mut folder.rules);
+            let rules = &mut folder.rules;
             for hostname in hostnames {
                 rules.insert(hostname.clone(), action.clone());
             }
@@ -316,9 +315,8 @@ impl Ledger {
         let mut emptied = BTreeSet::new();
         for hostname in hostnames {
             for (key, folder) in self.state.folders.iter_mut() {
-                // Checked first: `make_mut` copies a shared map, which only a change needs.
                 if folder.rules.contains_key(hostname) {
-                    Arc::make_mut(&mut folder.rules).remove(hostname);
+                    folder.rules.remove(hostname);
                     emptied.insert(key.clone());
                 }
             }
@@ -362,10 +360,10 @@ mod tests {
         state.folders.insert(
             "ads".into(),
             FolderState {
-                pk: 7,
+                pk: FolderPk::new(7),
                 name: "Ads".into(),
                 action: FolderAction::none(),
-                rules: Rules::new(rules(&["a", "b"])),
+                rules: RuleMap::new(rules(&["a", "b"])),
                 overlapped: BTreeMap::new(),
                 held_by_unmanaged: BTreeMap::new(),
                 source: Some(source("old")),
@@ -375,7 +373,7 @@ mod tests {
         target.folders.insert(
             "ads".into(),
             TargetFolder {
-                pk: Some(7),
+                pk: Some(FolderPk::new(7)),
                 name: "Ads".into(),
                 action: FolderAction::none(),
                 rules: rules(&["a", "b", "c", "e"]),
@@ -428,7 +426,7 @@ mod tests {
         ledger.settle_all();
         assert_eq!(ledger.state.folders["ads"].source, Some(source("old")));
 
-        ledger.folder_created("other", 9, "Other", &FolderAction::none());
+        ledger.folder_created("other", FolderPk::new(9), "Other", &FolderAction::none());
         ledger.rules_moved("other", &RuleAction::allow(), &hostnames(&["a"]));
         assert!(!ledger.state.folders["ads"].rules.contains_key("a"));
         assert_eq!(

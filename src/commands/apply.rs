@@ -128,7 +128,7 @@ async fn plan_now(
         refresh: refresh_mode(args.refresh),
         allow_destroy: args.allow_destroy,
     };
-    let planned = pipeline::plan(context, workspace, Some(&mut *session), &request).await?;
+    let planned = pipeline::run_stages(context, workspace, Some(&mut *session), &request).await?;
     let ids: Vec<&str> = planned
         .plan
         .profiles

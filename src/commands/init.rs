@@ -16,7 +16,7 @@ use crate::config::{ApiConfig, ProfileConfig};
 use crate::controld::{Client, RemoteFolder, RemoteRule};
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::model::{FolderAction, RuleAction};
+use crate::model::{FolderAction, FolderPk, RuleAction};
 use crate::plan::SCRATCH_PREFIX;
 
 const STARTER: &str = include_str!("init_starter.toml");
@@ -182,7 +182,7 @@ fn rule_action_json(action: &RuleAction) -> Value {
 }
 
 /// A config key from a folder name: lowercase letters, digits and `-`, unique within the file.
-fn unique_key(name: &str, pk: u64, taken: &mut BTreeSet<String>) -> String {
+fn unique_key(name: &str, pk: FolderPk, taken: &mut BTreeSet<String>) -> String {
     let mut key = String::new();
     for c in name.to_lowercase().chars() {
         if c.is_ascii_alphanumeric() {
@@ -238,14 +238,14 @@ mod tests {
     fn keys_are_slugs_and_unique() {
         let mut taken = BTreeSet::new();
         assert_eq!(
-            unique_key("Badware Hoster", 7, &mut taken),
+            unique_key("Badware Hoster", FolderPk::new(7), &mut taken),
             "badware-hoster"
         );
         assert_eq!(
-            unique_key("Badware  Hoster!", 9, &mut taken),
+            unique_key("Badware  Hoster!", FolderPk::new(9), &mut taken),
             "badware-hoster-9"
         );
-        assert_eq!(unique_key("***", 3, &mut taken), "folder-3");
+        assert_eq!(unique_key("***", FolderPk::new(3), &mut taken), "folder-3");
     }
 
     #[test]

@@ -56,9 +56,9 @@ pub(crate) struct Planned {
     pub sources: SourceCounts,
 }
 
-/// Runs the stages up to the plan. Without a session (`--refresh none` in `plan`) nothing is asked
-/// of the API and no token is needed.
-pub(crate) async fn plan(
+/// Runs the stages up to and including the planner. Without a session (`--refresh none` in
+/// `plan`) nothing is asked of the API and no token is needed.
+pub(crate) async fn run_stages(
     context: &Context,
     workspace: &Workspace,
     mut session: Option<&mut Session>,

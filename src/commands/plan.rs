@@ -32,7 +32,7 @@ pub(crate) async fn run(context: &Context, args: PlanArgs) -> Result<ExitStatus>
             ApiOverrides::default(),
         )?),
     };
-    let mut planned = pipeline::plan(context, &workspace, session.as_mut(), &request).await?;
+    let mut planned = pipeline::run_stages(context, &workspace, session.as_mut(), &request).await?;
     if request.refresh == refresh::Mode::None {
         planned.plan.mark_state_only();
     }

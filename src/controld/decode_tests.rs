@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::model::{ActionKind, FolderAction, RuleAction};
+use crate::model::{ActionKind, FolderAction, FolderPk, RuleAction};
 
 use super::envelope::{self, Answer};
 use super::types::{RemoteProfile, RemoteRule};
@@ -78,7 +78,7 @@ fn get_groups_accepts_dashboard_folders_string_numbers_and_missing_do_or_count()
         .map(|f: &RemoteFolder| {
             let a = &f.action;
             (
-                f.pk,
+                f.pk.get(),
                 f.name.as_str(),
                 a.kind,
                 a.enabled,
@@ -131,13 +131,13 @@ fn get_groups_accepts_dashboard_folders_string_numbers_and_missing_do_or_count()
 #[test]
 fn post_groups_answers_with_the_new_pk() {
     let folders = wire::folders(&success_body(200, CREATE_FOLDER)).unwrap();
-    assert_eq!(folders[0].pk, 12351);
+    assert_eq!(folders[0].pk, FolderPk::new(12351));
     assert_eq!(folders[0].action, FolderAction::of(ActionKind::Block));
 }
 
 #[test]
 fn get_folder_rules_accepts_comment_ttl_order_gaps_and_mixed_case() {
-    let rules = wire::rules(&success_body(200, RULES_FOLDER), Some(12345)).unwrap();
+    let rules = wire::rules(&success_body(200, RULES_FOLDER), Some(FolderPk::new(12345))).unwrap();
     let hostnames: Vec<&str> = rules.iter().map(|r| &*r.hostname).collect();
     assert_eq!(
         hostnames,
@@ -148,7 +148,9 @@ fn get_folder_rules_accepts_comment_ttl_order_gaps_and_mixed_case() {
             "spoof.example"
         ]
     );
-    assert!(rules.iter().all(|rule| rule.folder == Some(12345)));
+    assert!(rules
+        .iter()
+        .all(|rule| rule.folder == Some(FolderPk::new(12345))));
     assert!(!rules[1].action.enabled);
     assert_eq!(rules[2].action, RuleAction::allow());
     assert_eq!(rules[3].action.to_string(), "spoof via=10.0.0.1 via_v6=::1");
@@ -159,7 +161,10 @@ fn get_root_rules_and_rules_all_place_each_rule() {
     let root = wire::rules(&success_body(200, RULES_ROOT), None).unwrap();
     assert!(root.iter().all(|rule: &RemoteRule| rule.folder.is_none()));
     let all = wire::rules(&success_body(200, RULES_ALL), None).unwrap();
-    let folders: Vec<Option<u64>> = all.iter().map(|rule| rule.folder).collect();
+    let folders: Vec<Option<u64>> = all
+        .iter()
+        .map(|rule| rule.folder.map(FolderPk::get))
+        .collect();
     assert_eq!(folders, [None, Some(12345), Some(12347)]);
 }
 
@@ -367,7 +372,7 @@ fn mutated(fixture: &str, mutation: &Mutation) -> Value {
 }
 
 /// What decoding must keep whatever the mutation: the needed fields.
-fn folder_keys(folders: &[RemoteFolder]) -> Vec<(u64, String, Option<ActionKind>, bool, u64)> {
+fn folder_keys(folders: &[RemoteFolder]) -> Vec<(FolderPk, String, Option<ActionKind>, bool, u64)> {
     let key = |f: &RemoteFolder| {
         (
             f.pk,
@@ -380,7 +385,7 @@ fn folder_keys(folders: &[RemoteFolder]) -> Vec<(u64, String, Option<ActionKind>
     folders.iter().map(key).collect()
 }
 
-fn rule_keys(rules: &[RemoteRule]) -> Vec<(String, ActionKind, bool, Option<u64>)> {
+fn rule_keys(rules: &[RemoteRule]) -> Vec<(String, ActionKind, bool, Option<FolderPk>)> {
     let key = |r: &RemoteRule| {
         (
             r.hostname.to_string(),
@@ -406,8 +411,8 @@ proptest! {
             prop_assert_eq!(folder_keys(&decoded), expected);
         }
         for fixture in [RULES_FOLDER, RULES_ROOT, RULES_ALL, CREATE_RULES, DELETE] {
-            let expected = rule_keys(&wire::rules(&success_body(200, fixture), Some(7)).unwrap());
-            let decoded = wire::rules(&mutated(fixture, &mutation), Some(7)).unwrap();
+            let expected = rule_keys(&wire::rules(&success_body(200, fixture), Some(FolderPk::new(7))).unwrap());
+            let decoded = wire::rules(&mutated(fixture, &mutation), Some(FolderPk::new(7))).unwrap();
             prop_assert_eq!(rule_keys(&decoded), expected);
         }
     }

@@ -76,7 +76,8 @@ impl Form {
 /// The `group` field of a rule PUT: `0` moves to the root.
 pub(crate) fn target_group(target: RuleTarget) -> FolderPk {
     match target {
-        RuleTarget::Root => 0,
+        // The API's `group` for the root: no folder has PK 0.
+        RuleTarget::Root => FolderPk::new(0),
         RuleTarget::Folder(pk) => pk,
     }
 }
@@ -101,7 +102,9 @@ mod tests {
             via_v6: Some("::1".into()),
         };
         let hosts = vec!["a.example".to_string(), "b.example".to_string()];
-        let body = Form::rule(&action, Some(42)).hostnames(&hosts).finish();
+        let body = Form::rule(&action, Some(FolderPk::new(42)))
+            .hostnames(&hosts)
+            .finish();
         assert_eq!(
             body,
             "do=2&status=0&via=1.2.3.4&via_v6=%3A%3A1&group=42\
@@ -147,7 +150,7 @@ mod tests {
 
     #[test]
     fn move_to_root_is_group_zero() {
-        assert_eq!(target_group(RuleTarget::Root), 0);
-        assert_eq!(target_group(RuleTarget::Folder(7)), 7);
+        assert_eq!(target_group(RuleTarget::Root).get(), 0);
+        assert_eq!(target_group(RuleTarget::Folder(FolderPk::new(7))).get(), 7);
     }
 }

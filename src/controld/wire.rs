@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::model::{ActionKind, FolderAction, FolderPk, RuleAction};
+use crate::model::{ActionKind, FolderAction, FolderPk, Hostname, RuleAction};
 
 use super::types::{RemoteProfile, RemoteRule};
 use crate::model::RemoteFolder;
@@ -109,7 +109,7 @@ fn folder(item: &Value, index: usize) -> Result<RemoteFolder, String> {
     let path = format!("groups[{index}]");
     let fields = object(item, &path)?;
     let pk = fields.get("PK").and_then(number);
-    let pk = pk.ok_or_else(|| unusable(&path, "PK", fields.get("PK")))?;
+    let pk = FolderPk::new(pk.ok_or_else(|| unusable(&path, "PK", fields.get("PK")))?);
     let name =
         text(fields.get("group")).ok_or_else(|| unusable(&path, "group", fields.get("group")))?;
     let action = action_of(fields, &path)?;
@@ -129,8 +129,12 @@ fn folder(item: &Value, index: usize) -> Result<RemoteFolder, String> {
 fn rule(item: &Value, index: usize, listed_folder: Option<FolderPk>) -> Result<RemoteRule, String> {
     let path = format!("rules[{index}]");
     let fields = object(item, &path)?;
+    // Kept as the server holds it: a PUT or DELETE must name the rule in its stored case.
     let hostname = match fields.get("PK") {
-        Some(Value::String(hostname)) if !hostname.is_empty() => hostname.clone(),
+        Some(Value::String(text)) => match Hostname::as_stored(text) {
+            Some(hostname) => hostname,
+            None => return Err(unusable(&path, "PK", fields.get("PK"))),
+        },
         other => return Err(unusable(&path, "PK", other)),
     };
     let path = format!("{path} (`{hostname}`)");
@@ -141,11 +145,11 @@ fn rule(item: &Value, index: usize, listed_folder: Option<FolderPk>) -> Result<R
         None | Some(Value::Null) => listed_folder,
         Some(group) => {
             let pk = number(group).ok_or_else(|| unusable(&path, "group", Some(group)))?;
-            Some(pk).filter(|pk| *pk != 0)
+            Some(pk).filter(|pk| *pk != 0).map(FolderPk::new)
         }
     };
     Ok(RemoteRule {
-        hostname: hostname.into(),
+        hostname,
         action: RuleAction {
             kind,
             enabled: action.enabled(&path)?,
@@ -271,10 +275,10 @@ mod tests {
             {"PK": 14, "group": "Spoofed", "action": {"do": 2, "status": 1, "via": "1.2.3.4"}, "count": 0}
         ]});
         let folders = folders(&body).unwrap();
-        assert_eq!(folders[0].pk, 12);
+        assert_eq!(folders[0].pk, FolderPk::new(12));
         assert_eq!(folders[0].action, FolderAction::of(ActionKind::Block));
         assert_eq!(folders[0].count, 3);
-        assert_eq!(folders[1].pk, 13);
+        assert_eq!(folders[1].pk, FolderPk::new(13));
         assert_eq!(folders[1].action.kind, None);
         assert!(!folders[1].action.enabled);
         assert_eq!(folders[2].action.via.as_deref(), Some("1.2.3.4"));
@@ -297,7 +301,7 @@ mod tests {
             {"PK": "c.example", "action": {"do": 2, "status": 1, "via": "1.1.1.1", "via_v6": "::1"}}
         ]});
         let rules = rules(&body, None).unwrap();
-        assert_eq!(rules[0].folder, Some(12));
+        assert_eq!(rules[0].folder, Some(FolderPk::new(12)));
         assert_eq!(rules[0].action, RuleAction::allow());
         assert_eq!(rules[1].folder, None);
         assert!(!rules[1].action.enabled);
@@ -307,7 +311,8 @@ mod tests {
     #[test]
     fn a_rule_without_group_belongs_to_the_listed_folder() {
         let body = json!({"rules": [{"PK": "a.example", "action": {"do": 0}}]});
-        assert_eq!(rules(&body, Some(9)).unwrap()[0].folder, Some(9));
+        let nine = Some(FolderPk::new(9));
+        assert_eq!(rules(&body, nine).unwrap()[0].folder, nine);
     }
 
     #[test]

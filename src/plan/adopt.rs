@@ -49,24 +49,26 @@ mod tests {
     fn the_folder_with_the_most_matching_rules_is_adopted() {
         let desired = rules(&["a", "b", "c"]);
         let (few, many, stray) = (rules(&["a", "x", "y", "z"]), rules(&["a", "b"]), rules(&[]));
-        let candidates = [(9, &few), (12, &many), (3, &stray)];
+        let pk = FolderPk::new;
+        let candidates = [(pk(9), &few), (pk(12), &many), (pk(3), &stray)];
         assert_eq!(
             choose_adoption(&desired, &candidates),
-            Some((12, vec![3, 9]))
+            Some((pk(12), vec![pk(3), pk(9)]))
         );
     }
 
     #[test]
     fn ties_go_to_the_lowest_pk_whatever_the_order() {
         let desired = rules(&["a"]);
+        let pk = FolderPk::new;
         let (one, other) = (rules(&["a"]), rules(&["a", "q"]));
         assert_eq!(
-            choose_adoption(&desired, &[(8, &one), (7, &other)]),
-            Some((7, vec![8]))
+            choose_adoption(&desired, &[(pk(8), &one), (pk(7), &other)]),
+            Some((pk(7), vec![pk(8)]))
         );
         assert_eq!(
-            choose_adoption(&desired, &[(7, &other), (8, &one)]),
-            Some((7, vec![8]))
+            choose_adoption(&desired, &[(pk(7), &other), (pk(8), &one)]),
+            Some((pk(7), vec![pk(8)]))
         );
         assert_eq!(choose_adoption(&desired, &[]), None);
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::planner::{exceeds_delete_share, PlanSettings};
 use super::types::{ProfilePlan, Step};
-use crate::model::Hostname;
+use crate::model::{FolderPk, Hostname};
 use crate::state::ProfileState;
 
 /// One sentence per destructive change the steps make: a folder deleted; more than
@@ -108,7 +108,7 @@ fn held_by(plan: &ProfilePlan, state: Option<&ProfileState>, key: &str) -> usize
     staying + moved_out
 }
 
-fn is_managed_pk(plan: &ProfilePlan, state: Option<&ProfileState>, pk: u64) -> bool {
+fn is_managed_pk(plan: &ProfilePlan, state: Option<&ProfileState>, pk: FolderPk) -> bool {
     let in_state = state.is_some_and(|state| state.folders.values().any(|f| f.pk == pk));
     in_state || plan.folders.iter().any(|folder| folder.pk == Some(pk))
 }

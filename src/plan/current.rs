@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderAction, FolderPk, Hostname, RemoteFolder, RuleAction, Rules};
+use crate::model::{FolderAction, FolderPk, Hostname, RemoteFolder, RuleAction, RuleMap};
 
 /// One profile as it is now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub struct CurrentFolder {
     pub pk: FolderPk,
     pub name: String,
     pub action: FolderAction,
-    pub rules: Rules,
+    pub rules: RuleMap,
     /// Taken over by name this run (not yet in the state).
     pub adopted: bool,
 }

@@ -116,7 +116,15 @@ mod tests {
     use crate::model::block_rules as rules;
 
     fn verdict(recorded: &[&str], holds: &[&str]) -> Verdict {
-        FolderIdentity::judge("ads", 7, "Ads", "Mine", &rules(recorded), &rules(holds)).verdict
+        FolderIdentity::judge(
+            "ads",
+            FolderPk::new(7),
+            "Ads",
+            "Mine",
+            &rules(recorded),
+            &rules(holds),
+        )
+        .verdict
     }
 
     #[test]
@@ -173,7 +181,7 @@ mod tests {
     fn the_line_says_the_case_and_why() {
         let line = FolderIdentity::judge(
             "ads",
-            26,
+            FolderPk::new(26),
             "Ads",
             "Mine",
             &rules(&["a"]),
@@ -187,7 +195,7 @@ mod tests {
         );
         let renamed = FolderIdentity::judge(
             "ads",
-            26,
+            FolderPk::new(26),
             "Ads",
             "Mine\u{1b}[2J",
             &rules(&["a"]),

@@ -85,7 +85,7 @@ fn rules_into(step: &Step) -> Option<&String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FolderAction, RuleAction};
+    use crate::model::{FolderAction, FolderPk, RuleAction};
 
     fn create(key: &str) -> Step {
         Step::CreateFolder {
@@ -136,13 +136,13 @@ mod tests {
     fn updates_and_folder_deletes_are_barriers() {
         let update = Step::UpdateFolder {
             key: "a".into(),
-            pk: 1,
+            pk: FolderPk::new(1),
             name: "A".into(),
             action: FolderAction::none(),
         };
         let delete = Step::DeleteFolder {
             key: "old".into(),
-            pk: 9,
+            pk: FolderPk::new(9),
         };
         let steps = vec![add("b"), update, add("a"), park("x.example"), delete];
         let waits = prerequisites(&steps);

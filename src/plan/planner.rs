@@ -13,7 +13,7 @@ use super::error::PlanError;
 use super::types::*;
 use super::SCRATCH_PREFIX;
 use crate::model::MAX_HOSTNAMES_PER_REQUEST;
-use crate::model::{DesiredProfile, Hostname, RuleAction};
+use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction};
 
 /// The knobs the planner honours (from `[safety]`, the CLI and the API's limit).
 #[derive(Clone, Debug, PartialEq)]
@@ -415,8 +415,8 @@ fn count_rules(
     resolved: &Resolved,
     folders: &[FolderChange],
 ) -> RuleCounts {
-    let managed_pks: BTreeSet<u64> = current.managed.values().map(|f| f.pk).collect();
-    let scratch: BTreeSet<u64> = current.scratch.iter().copied().collect();
+    let managed_pks: BTreeSet<FolderPk> = current.managed.values().map(|f| f.pk).collect();
+    let scratch: BTreeSet<FolderPk> = current.scratch.iter().copied().collect();
     let mut unmanaged = 0;
     let mut leftover_counted = 0;
     for folder in &current.remote_folders {

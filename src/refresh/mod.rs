@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 pub(crate) use error::RefreshError;
 
 use crate::controld::{ApiError, Client, RemoteFolder, RemoteRule};
-use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction, Rules};
+use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction, RuleMap};
 use crate::plan::adopt::{choose_adoption, DuplicateFolders};
 use crate::plan::identity::FolderIdentity;
 use crate::plan::{CurrentFolder, CurrentProfile, Holder, RefreshReads, SCRATCH_PREFIX};
@@ -152,7 +152,7 @@ pub(crate) async fn refresh(
         let rules = match (found.read.take(), found.trusted.take()) {
             (Some(read), _) => read,
             (None, Some(trusted)) if !full => trusted,
-            _ => Rules::new(read_rules(client, profile, Some(found.remote.pk)).await?),
+            _ => RuleMap::new(read_rules(client, profile, Some(found.remote.pk)).await?),
         };
         Ok::<_, ApiError>((key, found.into_current(rules), None))
     });
@@ -164,7 +164,7 @@ pub(crate) async fn refresh(
     }
     // Someone else's folders at a managed folder's old PK: their rules were read, so the hostnames
     // they hold are known to be unmanaged (unless a desired folder adopted one of them by name).
-    let others: Vec<(Holder, Rules)> = others
+    let others: Vec<(Holder, RuleMap)> = others
         .into_iter()
         .filter(|(holder, _)| !holder_is_managed(holder, &managed))
         .collect();
@@ -275,7 +275,10 @@ pub(crate) fn from_state(profile: &str, state: Option<&ProfileState>) -> Current
     let mut managed = BTreeMap::new();
     for (key, folder) in state.map(|s| &s.folders).into_iter().flatten() {
         remote_folders.push(remote_of(folder));
-        managed.insert(key.clone(), current_of(folder, Rules::clone(&folder.rules)));
+        managed.insert(
+            key.clone(),
+            current_of(folder, RuleMap::clone(&folder.rules)),
+        );
     }
     remote_folders.sort_by_key(|folder| folder.pk);
     let unmanaged_rules = held_at_last_apply(state, &managed);
@@ -342,7 +345,11 @@ async fn adopt_among_duplicates(
         left_alone,
     };
     let chosen = Found::at(remote, true);
-    Ok((key, chosen.into_current(Rules::new(rules)), Some(duplicate)))
+    Ok((
+        key,
+        chosen.into_current(RuleMap::new(rules)),
+        Some(duplicate),
+    ))
 }
 
 /// A managed folder found remotely: by its state PK, or adopted by name.
@@ -351,9 +358,9 @@ struct Found<'a> {
     /// Other remote folders of the same name, when adopting by name among several.
     rivals: Vec<&'a RemoteFolder>,
     /// The state's rules, when the folder matches the state exactly (no drift).
-    trusted: Option<Rules>,
+    trusted: Option<RuleMap>,
     /// Its rules, already read this run (to weigh its identity).
-    read: Option<Rules>,
+    read: Option<RuleMap>,
     adopted: bool,
 }
 
@@ -368,7 +375,7 @@ impl<'a> Found<'a> {
         }
     }
 
-    fn into_current(self, rules: Rules) -> CurrentFolder {
+    fn into_current(self, rules: RuleMap) -> CurrentFolder {
         CurrentFolder {
             pk: self.remote.pk,
             name: self.remote.name.clone(),
@@ -425,7 +432,7 @@ fn match_by_pk<'a>(
             continue;
         }
         let mut found = Found::at(remote, false);
-        found.trusted = unchanged(folder, remote).then(|| Rules::clone(&folder.rules));
+        found.trusted = unchanged(folder, remote).then(|| RuleMap::clone(&folder.rules));
         matched.found.insert(key.clone(), found);
     }
     matched
@@ -435,7 +442,7 @@ fn match_by_pk<'a>(
 /// with their rules (read once, so they are known to be unmanaged).
 struct Judged<'a> {
     ours: Vec<(String, Found<'a>)>,
-    others: Vec<(Holder, Rules)>,
+    others: Vec<(Holder, RuleMap)>,
     identities: Vec<FolderIdentity>,
     reads: u64,
 }
@@ -468,7 +475,7 @@ async fn judge_renamed<'a>(
             &state.rules,
             &rules,
         );
-        let rules = Rules::new(rules);
+        let rules = RuleMap::new(rules);
         if identity.is_ours() {
             let mut found = Found::at(remote, false);
             found.read = Some(rules);
@@ -523,7 +530,7 @@ fn holder_is_managed(holder: &Holder, managed: &BTreeMap<String, CurrentFolder>)
 }
 
 /// Each hostname of the given folders, with the folder that holds it.
-fn holders_of(folders: &[(Holder, Rules)]) -> impl Iterator<Item = (Hostname, Holder)> + '_ {
+fn holders_of(folders: &[(Holder, RuleMap)]) -> impl Iterator<Item = (Hostname, Holder)> + '_ {
     folders.iter().flat_map(|(holder, rules)| {
         rules
             .keys()
@@ -588,7 +595,7 @@ async fn read_unmanaged(
     remote: &[RemoteFolder],
     managed: &BTreeMap<String, CurrentFolder>,
     scratch: &[FolderPk],
-    already_read: &[(Holder, Rules)],
+    already_read: &[(Holder, RuleMap)],
 ) -> Result<(BTreeMap<Hostname, Holder>, u64), ApiError> {
     let managed_pks: BTreeSet<FolderPk> = managed.values().map(|f| f.pk).collect();
     let read_pks: BTreeSet<FolderPk> = already_read
@@ -633,7 +640,7 @@ fn remote_of(folder: &FolderState) -> RemoteFolder {
     }
 }
 
-fn current_of(folder: &FolderState, rules: Rules) -> CurrentFolder {
+fn current_of(folder: &FolderState, rules: RuleMap) -> CurrentFolder {
     CurrentFolder {
         pk: folder.pk,
         name: folder.name.clone(),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{FolderAction, Rules, SourceRecord};
+use crate::model::{FolderAction, RuleMap, SourceRecord};
 
 /// Keyed by (location, folder fingerprint): a parse is reused only while the folder's settings
 /// are the same as when it was made.
@@ -19,7 +19,7 @@ pub struct CachedSource {
     pub record: SourceRecord,
     pub name: String,
     pub action: FolderAction,
-    pub rules: Rules,
+    pub rules: RuleMap,
 }
 
 impl SourceCache {
@@ -47,7 +47,7 @@ impl From<&crate::model::DesiredFolder> for CachedSource {
             record: folder.source.clone(),
             name: folder.name.clone(),
             action: folder.action.clone(),
-            rules: Rules::clone(&folder.rules),
+            rules: RuleMap::clone(&folder.rules),
         }
     }
 }

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use super::error::FolderProblem;
 use super::format::{EntryAction, RawList, Skip};
-use super::hostname;
 use crate::config::FolderConfig;
 use crate::model::{ActionKind, FolderAction, Hostname, RuleAction};
 use crate::quote::quote;
@@ -47,8 +46,8 @@ pub(crate) fn derive(
         skips.add(skip);
     }
     let normalize = match list.stored_case {
-        true => hostname::normalize_keeping_case,
-        false => hostname::normalize,
+        true => Hostname::parse_keeping_case,
+        false => Hostname::parse,
     };
     let mut rules = BTreeMap::new();
     for entry in list.entries {

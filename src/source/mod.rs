@@ -8,7 +8,6 @@ pub(crate) mod derive;
 mod error;
 pub(crate) mod fetch;
 pub(crate) mod format;
-pub(crate) mod hostname;
 
 use std::collections::BTreeMap;
 
@@ -21,7 +20,7 @@ pub use error::{FolderProblem, SourceError};
 pub(crate) use fetch::FetchOptions;
 
 use crate::config::{Config, FolderConfig, Format, OnError, SourceAuth, SourceLocation};
-use crate::model::{ActionKind, DesiredFolder, DesiredProfile, KeptFolder, Rules, SourceRecord};
+use crate::model::{ActionKind, DesiredFolder, DesiredProfile, KeptFolder, RuleMap, SourceRecord};
 use crate::printer::Printer;
 use crate::shared::blocking;
 use crate::shared::progress::{NoProgress, Progress};
@@ -525,7 +524,7 @@ impl Outcome {
                 key: folder.key.clone(),
                 name: cached.name.clone(),
                 action: cached.action.clone(),
-                rules: Rules::clone(&cached.rules),
+                rules: RuleMap::clone(&cached.rules),
                 source: record,
             },
         );
@@ -574,7 +573,7 @@ impl Outcome {
                 key: folder.key.clone(),
                 name: derived.name,
                 action: derived.action,
-                rules: Rules::new(derived.rules),
+                rules: RuleMap::new(derived.rules),
                 source: record,
             },
         );

@@ -7,7 +7,7 @@ use ctrld_sync::controld::{
     ApiError, CallStats, Client, ClientConfig, RateCeiling, RemoteRule, RuleTarget, Token,
     INITIAL_RPS, MAX_HOSTNAMES_PER_REQUEST,
 };
-use ctrld_sync::model::{ActionKind, FolderAction, RuleAction};
+use ctrld_sync::model::{ActionKind, FolderAction, FolderPk, RuleAction};
 
 const PROFILE: &str = "p1";
 
@@ -314,7 +314,10 @@ async fn client_errors_are_typed_by_code() {
     assert!(duplicate.is_rule_exists(), "{duplicate}");
     assert_eq!(duplicate.code(), Some(40003));
 
-    let missing = client.list_rules(PROFILE, Some(999_999)).await.unwrap_err();
+    let missing = client
+        .list_rules(PROFILE, Some(FolderPk::new(999_999)))
+        .await
+        .unwrap_err();
     assert!(missing.is_not_found(), "{missing}");
 
     let redirect = RuleAction {

@@ -15,7 +15,7 @@ use controld_emulator::{
     ActionDump, Behaviour, Dump, Emulator, EmulatorConfig, FolderDump, ProfileDump, RuleDump,
 };
 use ctrld_sync::controld::{Client, ClientConfig, Token};
-use ctrld_sync::model::RuleAction;
+use ctrld_sync::model::{FolderPk, RuleAction};
 use proptest::prelude::*;
 use tempfile::TempDir;
 
@@ -208,7 +208,7 @@ async fn seed_dashboard_folders(emulator: &Emulator, case: &Case) {
                 };
                 let hostnames = [hostname(rule, host)];
                 client
-                    .create_rules(PROFILE, Some(pk), &action, &hostnames)
+                    .create_rules(PROFILE, Some(FolderPk::new(pk)), &action, &hostnames)
                     .await
                     .unwrap();
             }

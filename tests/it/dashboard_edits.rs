@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use controld_emulator::{ActionDump, Emulator, EmulatorConfig, FolderDump, ProfileDump, RuleDump};
 use ctrld_sync::controld::{Client, ClientConfig, RuleTarget, Token};
-use ctrld_sync::model::{ActionKind, RuleAction};
+use ctrld_sync::model::{ActionKind, FolderPk, RuleAction};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use tempfile::TempDir;
@@ -543,7 +543,7 @@ impl World {
             Made::DeleteFolder(pk) => {
                 self.model.person.remove(pk);
                 self.model.made.remove(pk);
-                self.client.delete_folder(PROFILE, *pk).await
+                self.client.delete_folder(PROFILE, FolderPk::new(*pk)).await
             }
             Made::RenameFolder(pk, name) => {
                 let path = ["profiles", PROFILE, "groups", &pk.to_string()].map(String::from);
@@ -570,7 +570,7 @@ impl World {
                 self.model.made.insert(pk);
                 let action = rule_action(*kind, true);
                 self.client
-                    .create_rules(PROFILE, Some(pk), &action, hostnames)
+                    .create_rules(PROFILE, Some(FolderPk::new(pk)), &action, hostnames)
                     .await
             }
             Made::AddRule {
@@ -578,7 +578,7 @@ impl World {
                 hostname,
                 kind,
             } => {
-                let folder = (*place != ROOT).then_some(*place);
+                let folder = (*place != ROOT).then_some(FolderPk::new(*place));
                 let action = rule_action(*kind, true);
                 self.client
                     .create_rules(PROFILE, folder, &action, &[hostname])
@@ -592,7 +592,7 @@ impl World {
             } => {
                 let target = place.map(|pk| match pk {
                     ROOT => RuleTarget::Root,
-                    pk => RuleTarget::Folder(pk),
+                    pk => RuleTarget::Folder(FolderPk::new(pk)),
                 });
                 let action = rule_action(action.kind.unwrap_or(0), action.status == 1);
                 self.client

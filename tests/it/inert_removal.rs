@@ -38,7 +38,10 @@ fn parked_rules_are_disabled_and_a_desired_one_is_moved_back_out() {
     let mut file: PlanFile = serde_json::from_str(&read(&path)).unwrap();
     let steps = &mut file.profiles[0].plan.steps;
     let parked = Step::MoveToScratch {
-        hostnames: hosts("ok", 10..20).into_iter().map(Into::into).collect(),
+        hostnames: hosts("ok", 10..20)
+            .into_iter()
+            .map(|host| host.parse().unwrap())
+            .collect(),
     };
     assert!(steps.contains(&parked), "{steps:?}");
     assert_eq!(steps.pop(), Some(Step::DeleteScratch));

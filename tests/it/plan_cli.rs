@@ -8,7 +8,7 @@ use assert_cmd::Command;
 use controld_emulator::{
     ActionDump, Dump, Emulator, EmulatorConfig, FolderDump, ProfileDump, RuleDump,
 };
-use ctrld_sync::model::{ActionKind, FolderAction, Hostname, RuleAction};
+use ctrld_sync::model::{ActionKind, FolderAction, FolderPk, Hostname, RuleAction};
 use ctrld_sync::state::{FolderState, ProfileState, StateStore};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
@@ -106,11 +106,11 @@ impl World {
         for (key, pk, name, hosts) in folders {
             let rules = hosts
                 .iter()
-                .map(|h| (Hostname::from(*h), RuleAction::block()))
+                .map(|h| (Hostname::parse(h).unwrap(), RuleAction::block()))
                 .collect::<std::collections::BTreeMap<_, _>>()
                 .into();
             let folder = FolderState {
-                pk: *pk,
+                pk: FolderPk::new(*pk),
                 name: name.to_string(),
                 action: FolderAction::of(ActionKind::Block),
                 rules,

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use ctrld_sync::controld::RemoteFolder;
 use ctrld_sync::model::{
-    ActionKind, DesiredFolder, DesiredProfile, FolderAction, Hostname, RuleAction, SourceRecord,
+    ActionKind, DesiredFolder, DesiredProfile, FolderAction, FolderPk, Hostname, RuleAction,
+    SourceRecord,
 };
 use ctrld_sync::plan::{
     parked_rule_action, plan_profile, CurrentFolder, CurrentProfile, PlanError, PlanSettings,
@@ -15,7 +16,7 @@ fn hosts(prefix: &str, n: usize) -> BTreeMap<Hostname, RuleAction> {
     (0..n)
         .map(|i| {
             (
-                format!("{prefix}{i:05}.example").into(),
+                format!("{prefix}{i:05}.example").parse().unwrap(),
                 RuleAction::block(),
             )
         })
@@ -53,7 +54,7 @@ fn current(
     let mut remote_folders: Vec<RemoteFolder> = unmanaged
         .iter()
         .map(|(pk, count)| RemoteFolder {
-            pk: *pk,
+            pk: FolderPk::new(*pk),
             name: format!("mine {pk}"),
             action: FolderAction::none(),
             count: *count,
@@ -61,6 +62,7 @@ fn current(
         .collect();
     let mut folders = BTreeMap::new();
     for (key, pk, rules) in managed {
+        let pk = FolderPk::new(pk);
         remote_folders.push(RemoteFolder {
             pk,
             name: key.to_uppercase(),
@@ -117,7 +119,7 @@ fn deleting_a_managed_folder_is_refused_without_allow_destroy() {
         plan.steps,
         vec![Step::DeleteFolder {
             key: "old".into(),
-            pk: 2
+            pk: FolderPk::new(2)
         }]
     );
     assert_eq!(plan.destructive.len(), 1);
@@ -211,7 +213,7 @@ fn a_rule_changing_folder_is_moved_never_deleted_and_recreated() {
         vec![Step::MoveRules {
             to_key: "more".into(),
             action: RuleAction::block(),
-            hostnames: vec!["a00002.example".into()],
+            hostnames: vec!["a00002.example".parse().unwrap()],
         }]
     );
 }
@@ -249,7 +251,7 @@ fn removals_pick_the_cheaper_strategy() {
 #[test]
 fn additions_are_grouped_by_action_in_requests_of_at_most_500() {
     let mut wanted = hosts("a", 1_001);
-    wanted.insert("allowed.example".into(), RuleAction::allow());
+    wanted.insert("allowed.example".parse().unwrap(), RuleAction::allow());
     let plan = plan(&desired(vec![("ads", wanted)]), &current(vec![], &[])).unwrap();
     let sizes: Vec<(String, usize)> = plan
         .steps
@@ -284,7 +286,7 @@ fn additions_are_grouped_by_action_in_requests_of_at_most_500() {
 #[test]
 fn a_desired_rule_parked_in_a_leftover_scratch_folder_moves_out_before_the_folder_goes() {
     let mut now = current(vec![("ads", 1, hosts("a", 2))], &[(66, 40)]);
-    now.scratch = vec![66];
+    now.scratch = vec![FolderPk::new(66)];
     // 40 parked rules; a00002 is desired again.
     let parked: BTreeMap<Hostname, RuleAction> = hosts("a", 42).into_iter().skip(2).collect();
     let disabled = parked_rule_action();
@@ -301,9 +303,11 @@ fn a_desired_rule_parked_in_a_leftover_scratch_folder_moves_out_before_the_folde
             Step::MoveRules {
                 to_key: "ads".into(),
                 action: RuleAction::block(),
-                hostnames: vec!["a00002.example".into()],
+                hostnames: vec!["a00002.example".parse().unwrap()],
             },
-            Step::DeleteLeftoverScratch { pk: 66 },
+            Step::DeleteLeftoverScratch {
+                pk: FolderPk::new(66)
+            },
         ]
     );
     assert_eq!(
@@ -317,7 +321,7 @@ fn a_desired_rule_parked_in_a_leftover_scratch_folder_moves_out_before_the_folde
 #[test]
 fn a_leftover_scratch_folder_whose_rules_were_not_read_is_kept() {
     let mut now = current(vec![("ads", 1, hosts("a", 2))], &[(66, 40)]);
-    now.scratch = vec![66];
+    now.scratch = vec![FolderPk::new(66)];
     now.parked = None;
     let plan = plan(&desired(vec![("ads", hosts("a", 3))]), &now).unwrap();
     assert!(
@@ -339,8 +343,9 @@ fn a_folder_is_disabled_only_after_the_rules_leaving_it_have_moved() {
         &[],
     );
     let mut want = desired(vec![("ads", hosts("a", 2)), ("old", hosts("b", 1))]);
-    std::sync::Arc::make_mut(&mut want.folders[0].rules)
-        .insert("b00001.example".into(), RuleAction::block());
+    want.folders[0]
+        .rules
+        .insert("b00001.example".parse().unwrap(), RuleAction::block());
     want.folders[1].action.enabled = false;
     let plan = plan(&want, &now).unwrap();
     let position = |wanted: fn(&Step) -> bool| plan.steps.iter().position(wanted).unwrap();

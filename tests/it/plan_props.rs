@@ -32,7 +32,7 @@ struct Model {
     folders: BTreeMap<FolderPk, (String, FolderAction)>,
     /// hostname -> (folder or root, action)
     rules: BTreeMap<Hostname, (Option<FolderPk>, RuleAction)>,
-    next_pk: FolderPk,
+    next_pk: u64,
     limit: usize,
     calls: BTreeMap<&'static str, u64>,
 }
@@ -45,9 +45,9 @@ impl Model {
     fn create_folder(&mut self, name: &str, action: &FolderAction) -> FolderPk {
         self.call("POST");
         self.next_pk += 1;
-        self.folders
-            .insert(self.next_pk, (name.to_string(), action.clone()));
-        self.next_pk
+        let pk = FolderPk::new(self.next_pk);
+        self.folders.insert(pk, (name.to_string(), action.clone()));
+        pk
     }
 
     fn update_folder(&mut self, pk: FolderPk, name: &str, action: &FolderAction) {
@@ -185,7 +185,7 @@ fn generate(seed: u64, size: usize) -> Case {
     let rng = &mut SeededRng::seed_from_u64(seed);
     let full = rng.gen_bool(0.5);
     let hosts: Vec<Hostname> = (0..size)
-        .map(|i| format!("h{i:05}.example").into())
+        .map(|i| format!("h{i:05}.example").parse().unwrap())
         .collect();
     let mut model = Model::default();
     let keys: Vec<String> = (0..5).map(|i| format!("k{i}")).collect();

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use ctrld_sync::controld::RemoteFolder;
 use ctrld_sync::model::{
-    ActionKind, DesiredFolder, DesiredProfile, FolderAction, Hostname, RuleAction, SourceRecord,
+    ActionKind, DesiredFolder, DesiredProfile, FolderAction, FolderPk, Hostname, RuleAction,
+    SourceRecord,
 };
 use ctrld_sync::plan::render::Format;
 use ctrld_sync::plan::{
@@ -17,7 +18,7 @@ use ctrld_sync::plan::{
 fn rules(entries: &[(&str, RuleAction)]) -> BTreeMap<Hostname, RuleAction> {
     entries
         .iter()
-        .map(|(host, action)| (Hostname::from(*host), action.clone()))
+        .map(|(host, action)| (Hostname::parse(host).unwrap(), action.clone()))
         .collect()
 }
 
@@ -47,7 +48,7 @@ fn desired(key: &str, name: &str, entries: &[(&str, RuleAction)]) -> DesiredFold
 
 fn current(pk: u64, name: &str, entries: &[(&str, RuleAction)]) -> CurrentFolder {
     CurrentFolder {
-        pk,
+        pk: FolderPk::new(pk),
         name: name.into(),
         action: FolderAction::of(ActionKind::Block),
         rules: rules(entries).into(),
@@ -113,9 +114,9 @@ fn scenario() -> Plan {
         remote(13, "Mine", 1),
     ];
     let unmanaged = BTreeMap::from([(
-        "mine.example".into(),
+        "mine.example".parse().unwrap(),
         Holder::Folder {
-            pk: 13,
+            pk: FolderPk::new(13),
             name: "Mine".into(),
         },
     )]);
@@ -162,7 +163,7 @@ fn scenario() -> Plan {
 
 fn remote(pk: u64, name: &str, count: u64) -> RemoteFolder {
     RemoteFolder {
-        pk,
+        pk: FolderPk::new(pk),
         name: name.into(),
         action: FolderAction::of(ActionKind::Block),
         count,

@@ -114,8 +114,9 @@ async fn a_cached_parse_is_reused_only_when_the_rules_come_from_it() {
     // A cache that says so, but with rules the source does not have: reuse must show them.
     let mut cache = SourceCache::default();
     let mut cached = CachedSource::from(&first.profiles[0].folders[0]);
-    std::sync::Arc::make_mut(&mut cached.rules)
-        .insert("cached-only.example".into(), RuleAction::block());
+    cached
+        .rules
+        .insert("cached-only.example".parse().unwrap(), RuleAction::block());
     let fingerprint = cached.record.fingerprint.clone();
     cache.insert(&fingerprint, cached);
     let second = load(&config, &cache).await.unwrap();
