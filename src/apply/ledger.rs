@@ -429,4 +429,39 @@ mod tests {
         assert!(ledger.state.folders["ads"].rules.is_empty());
         assert_eq!(ledger.tally.rules_removed, 1);
     }
+
+    #[test]
+    fn a_deleted_scratch_folder_leaves_the_other_scratch_pks_and_forgets_only_its_own() {
+        let mut ledger = ledger();
+        ledger.state.scratch = vec![3, 5];
+        ledger.scratch_created(4);
+        ledger.scratch_deleted(3);
+        assert_eq!(ledger.state.scratch, vec![4, 5], "only PK 3 dropped");
+        assert_eq!(ledger.scratch(), Some(4), "another run's scratch PK gone");
+        ledger.scratch_deleted(4);
+        assert_eq!(ledger.state.scratch, vec![5]);
+        assert_eq!(ledger.scratch(), None, "this run's scratch folder gone");
+    }
+
+    #[test]
+    fn a_read_folder_takes_its_hostnames_out_of_the_others_and_copies_no_other_map() {
+        let mut ledger = ledger();
+        ledger.folder_created("other", 9, "Other", &FolderAction::none());
+        ledger.folder_created("third", 11, "Third", &FolderAction::none());
+        ledger.rules_added("third", &RuleAction::block(), &hostnames(&["z"]));
+        let third_before = Arc::clone(&ledger.state.folders["third"].rules);
+        let read: BTreeMap<Hostname, RuleAction> = [("a".into(), RuleAction::allow())].into();
+        ledger.folder_read("other", read.clone());
+        assert_eq!(*ledger.state.folders["other"].rules, read);
+        let ads = &ledger.state.folders["ads"].rules;
+        assert!(!ads.contains_key("a"), "now held by `other` only");
+        assert!(
+            ads.contains_key("b"),
+            "hostnames the read did not show stay"
+        );
+        assert!(
+            Arc::ptr_eq(&ledger.state.folders["third"].rules, &third_before),
+            "a folder without the hostname keeps its shared map"
+        );
+    }
 }
