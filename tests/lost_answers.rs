@@ -1,0 +1,102 @@
+//! A write whose answer never arrives (the change made or not) is resolved by reading back within
+//! the run that met it: one `apply` converges, never "the next run finishes".
+
+mod apply_support;
+
+use apply_support::*;
+
+const CREATE_FOLDER: &str = "POST /profiles/{profile}/groups";
+const CREATE_RULES: &str = "POST /profiles/{profile}/rules";
+const UPDATE_RULES: &str = "PUT /profiles/{profile}/rules";
+const UPDATE_FOLDER: &str = "PUT /profiles/{profile}/groups/{group}";
+const DELETE_FOLDER: &str = "DELETE /profiles/{profile}/groups/{group}";
+const DELETE_RULE: &str = "DELETE /profiles/{profile}/rules/{hostname}";
+
+fn setup(folders: Vec<FolderSpec>) -> (Setup, FolderDumpKept) {
+    let setup = Setup::with_profiles(&["p1"], folders);
+    let unmanaged = folder(700, "Mine", &hosts("mine", 0..3));
+    preload(&setup.emulator, "p1", vec![unmanaged.clone()], vec![]);
+    (setup, FolderDumpKept(unmanaged))
+}
+
+/// A person's folder, listed before any folder the tool creates: a read-back that matched any
+/// folder it did not know would take this one.
+struct FolderDumpKept(controld_emulator::FolderDump);
+
+impl FolderDumpKept {
+    fn assert_untouched(&self, setup: &Setup) {
+        let dump = setup.emulator.dump();
+        let mine = dump.profiles["p1"].folders.iter().find(|f| f.pk == 700);
+        assert_eq!(mine, Some(&self.0), "the unmanaged folder untouched");
+    }
+}
+
+fn one_apply_converges(setup: &Setup, kept: &FolderDumpKept) {
+    setup.apply_ok(&[]);
+    setup.assert_converged(&["Mine"]);
+    kept.assert_untouched(setup);
+    assert_eq!(setup.plan_exit_code(), 0, "nothing left for a next run");
+}
+
+#[test]
+fn a_lost_folder_creation_is_read_back_to_the_new_folder_in_the_same_run() {
+    let (setup, kept) = setup(vec![
+        FolderSpec::domains("ads", "Ads", "block", &hosts("ads", 0..30)),
+        FolderSpec::domains("allow", "Allowed", "allow", &hosts("allow", 0..10)),
+    ]);
+    setup.emulator.lose_next_answers(CREATE_FOLDER, 2);
+    one_apply_converges(&setup, &kept);
+    let dump = setup.emulator.dump();
+    assert_eq!(dump.profiles["p1"].folders.len(), 3, "no folder made twice");
+    assert_eq!(setup.emulator.stats().faults, 2);
+}
+
+#[test]
+fn lost_rule_writes_are_read_back_and_finished_in_the_same_run() {
+    let (setup, kept) = setup(vec![FolderSpec::domains(
+        "ads",
+        "Ads",
+        "block",
+        &hosts("ads", 0..30),
+    )]);
+    setup.emulator.lose_next_answers(CREATE_RULES, 1);
+    one_apply_converges(&setup, &kept);
+    assert_eq!(setup.emulator.stats().faults, 1);
+}
+
+#[test]
+fn every_kind_of_lost_write_is_resolved_in_the_run_that_met_it() {
+    let (mut setup, kept) = setup(vec![
+        FolderSpec::domains("ads", "Ads", "block", &hosts("ads", 0..30)),
+        FolderSpec::domains("old", "Old", "block", &hosts("old", 0..5)),
+        FolderSpec::domains("allow", "Allowed", "allow", &hosts("allow", 0..10)),
+    ]);
+    setup.apply_ok(&[]);
+    // Renamed, a folder gone, hostnames moved between folders and flipped, new ones added.
+    let mut ads = hosts("ads", 5..30);
+    ads.extend(hosts("allow", 0..3));
+    ads.extend(hosts("fresh", 0..10));
+    setup.set_folders(vec![
+        FolderSpec::domains("ads", "Ads and more", "block", &ads),
+        FolderSpec::domains("allow", "Allowed", "allow", &hosts("allow", 3..10)),
+        FolderSpec::domains("new", "New", "allow", &hosts("new", 0..4)),
+    ]);
+    setup.set_safety("max_delete_percent = 100.0\nallow_destroy = true");
+    for route in [
+        CREATE_FOLDER,
+        CREATE_RULES,
+        UPDATE_RULES,
+        UPDATE_FOLDER,
+        DELETE_FOLDER,
+        DELETE_RULE,
+    ] {
+        setup.emulator.lose_next_answers(route, 1);
+    }
+    setup.emulator.reset_stats();
+    one_apply_converges(&setup, &kept);
+    assert!(
+        setup.emulator.stats().faults >= 3,
+        "{:?}",
+        setup.emulator.stats()
+    );
+}
