@@ -195,6 +195,12 @@ impl Emulator {
         self.shared.lose_next_answers(template, count);
     }
 
+    /// The next `count` requests to `template` are answered 500 (empty JSON) without being carried
+    /// out: to a client that may not repeat the request, as unknown an outcome as a lost answer.
+    pub fn fail_next_requests(&self, template: &'static str, count: u32) {
+        self.shared.fail_next_requests(template, count);
+    }
+
     /// Tests flip faults on and off between phases.
     pub fn set_fail_rate(&self, p: f64) {
         self.shared.set_fail_rate(p);

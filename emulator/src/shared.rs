@@ -34,6 +34,8 @@ pub struct Shared {
     faults: Mutex<FaultInjector>,
     /// Route templates whose next requests are carried out with their answers lost, and how many.
     lose_next: Mutex<std::collections::BTreeMap<&'static str, u32>>,
+    /// Route templates whose next requests are answered 500 without being carried out.
+    fail_next: Mutex<std::collections::BTreeMap<&'static str, u32>>,
 }
 
 /// One API request being answered; see [`Shared::in_flight`].
@@ -87,6 +89,7 @@ impl Shared {
                 .map(|rps| Mutex::new(TokenBucket::new(rps, config.burst))),
             faults: Mutex::new(FaultInjector::new(config.fail_rate, config.seed)),
             lose_next: Mutex::new(std::collections::BTreeMap::new()),
+            fail_next: Mutex::new(std::collections::BTreeMap::new()),
         })
     }
 
@@ -155,17 +158,18 @@ impl Shared {
         lock(&self.lose_next).insert(template, count);
     }
 
+    /// The next `count` requests matching `template` are answered 500 and not carried out.
+    pub fn fail_next_requests(&self, template: &'static str, count: u32) {
+        lock(&self.fail_next).insert(template, count);
+    }
+
     pub fn decide_fault(&self, route: &Route) -> Fault {
-        let targeted = match lock(&self.lose_next).get_mut(route.template()) {
-            Some(left) if *left > 0 => {
-                *left -= 1;
-                true
-            }
-            _ => false,
-        };
-        let fault = match targeted {
-            true => Fault::After,
-            false => lock(&self.faults).decide(route.is_write()),
+        let fault = if take_one(&self.fail_next, route.template()) {
+            Fault::Before
+        } else if take_one(&self.lose_next, route.template()) {
+            Fault::After
+        } else {
+            lock(&self.faults).decide(route.is_write())
         };
         if fault != Fault::None {
             lock(&self.stats).faults += 1;
@@ -189,6 +193,20 @@ impl Shared {
                 eprintln!("controld-emulator: {error}");
             }
         }
+    }
+}
+
+/// Counts one request off a targeted fault; false once none are left.
+fn take_one(
+    targets: &Mutex<std::collections::BTreeMap<&'static str, u32>>,
+    template: &str,
+) -> bool {
+    match lock(targets).get_mut(template) {
+        Some(left) if *left > 0 => {
+            *left -= 1;
+            true
+        }
+        _ => false,
     }
 }
 
