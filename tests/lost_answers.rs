@@ -100,3 +100,72 @@ fn every_kind_of_lost_write_is_resolved_in_the_run_that_met_it() {
         setup.emulator.stats()
     );
 }
+
+/// A POST refused with a 500 (nothing made) leaves the outcome as unknown as a lost answer: the
+/// read-back finds nothing and the same run sends it again, once.
+#[test]
+fn writes_answered_500_and_never_made_are_sent_again_in_the_same_run() {
+    let (setup, kept) = setup(vec![
+        FolderSpec::domains("ads", "Ads", "block", &hosts("ads", 0..30)),
+        FolderSpec::domains("allow", "Allowed", "allow", &hosts("allow", 0..10)),
+    ]);
+    setup.emulator.fail_next_requests(CREATE_FOLDER, 1);
+    setup.emulator.fail_next_requests(CREATE_RULES, 2);
+    one_apply_converges(&setup, &kept);
+    let dump = setup.emulator.dump();
+    assert_eq!(dump.profiles["p1"].folders.len(), 3, "no folder made twice");
+    let stats = setup.emulator.stats();
+    assert_eq!(stats.faults, 3);
+    assert_eq!(
+        stats.by_route[CREATE_FOLDER], 3,
+        "the failed one sent again"
+    );
+}
+
+/// A refusal is a definite answer: the run fails with it at the first request, reading nothing
+/// back and sending nothing again.
+fn refused_once(setup: &Setup, route: &str) {
+    let output = setup.run(&["apply"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("Redirect rules require a paid plan"),
+        "the service's refusal is the error: {stderr}"
+    );
+    assert_eq!(setup.emulator.stats().by_route[route], 1, "sent once");
+}
+
+fn write_redirect_config(setup: &Setup, format: &str, file: &str, content: &str) {
+    let dir = setup.dir.path();
+    std::fs::write(dir.join(file), content).unwrap();
+    let folder = match format {
+        "domains" => {
+            "format = \"domains\"\nname = \"Proxied\"\naction = \"redirect\"\nvia = \"US-NYC\""
+        }
+        _ => "format = \"controld\"",
+    };
+    let config = format!(
+        "[[profile]]\nid = \"p1\"\nfolders = [\"proxy\"]\n\n[folder.proxy]\npath = \"{file}\"\n{folder}\n"
+    );
+    std::fs::write(setup.config_path(), config).unwrap();
+}
+
+#[test]
+fn a_refused_folder_creation_fails_the_run_without_a_read_back() {
+    let setup = Setup::with_profiles(&["p1"], vec![]);
+    write_redirect_config(&setup, "domains", "proxy.txt", "proxied.example.com\n");
+    refused_once(&setup, CREATE_FOLDER);
+    assert!(setup.remote_folders("p1").is_empty());
+}
+
+#[test]
+fn refused_rules_fail_the_run_without_a_read_back_or_a_resolution() {
+    let setup = Setup::with_profiles(&["p1"], vec![]);
+    let content = serde_json::json!({
+        "group": {"group": "Proxied", "action": {"do": 0, "status": 1}},
+        "rules": [{"PK": "proxied.example.com", "action": {"do": 3, "status": 1, "via": "US-NYC"}}],
+    });
+    write_redirect_config(&setup, "controld", "proxy.json", &content.to_string());
+    refused_once(&setup, CREATE_RULES);
+    assert_eq!(setup.remote_folders("p1")["Proxied"].len(), 0);
+}
