@@ -431,6 +431,34 @@ mod tests {
     }
 
     #[test]
+    fn tallies_add_up_field_by_field() {
+        let tally = |n: u64| Tally {
+            folders_created: n,
+            folders_updated: n + 1,
+            folders_deleted: n + 2,
+            rules_added: n + 3,
+            rules_removed: n + 4,
+            rules_moved: n + 5,
+            rules_changed: n + 6,
+        };
+        let mut total = tally(2);
+        total.add(&tally(10));
+        assert_eq!(
+            total,
+            Tally {
+                folders_created: 12,
+                folders_updated: 14,
+                folders_deleted: 16,
+                rules_added: 18,
+                rules_removed: 20,
+                rules_moved: 22,
+                rules_changed: 24,
+            }
+        );
+        assert_eq!(total.rules_touched(), 18 + 20 + 22 + 24);
+    }
+
+    #[test]
     fn a_deleted_scratch_folder_leaves_the_other_scratch_pks_and_forgets_only_its_own() {
         let mut ledger = ledger();
         ledger.state.scratch = vec![3, 5];
