@@ -235,8 +235,10 @@ fn a_stale_saved_plan_is_refused() {
     setup.assert_converged(&["Someone else's"]);
 }
 
+/// Lost answers (the write made or not) are read back, and server errors on requests that may
+/// be repeated are retried, within the run that met them: ONE apply converges.
 #[test]
-fn lost_responses_and_server_errors_converge_without_touching_unmanaged_rules() {
+fn lost_responses_and_server_errors_converge_in_one_apply_without_touching_unmanaged_rules() {
     let config = EmulatorConfig {
         profiles: vec!["p1".into()],
         fail_rate: 0.2,
@@ -257,16 +259,8 @@ fn lost_responses_and_server_errors_converge_without_touching_unmanaged_rules() 
         vec![rule("root.example.org")],
     );
     setup.emulator.set_fail_rate(0.2);
-
-    let mut succeeded = false;
-    for _ in 0..8 {
-        if setup.run(&["apply"]).status.success() {
-            succeeded = true;
-            break;
-        }
-    }
+    setup.apply_ok(&[]);
     setup.emulator.set_fail_rate(0.0);
-    assert!(succeeded, "repeated applies finish");
     assert!(setup.emulator.stats().faults > 0, "faults were injected");
     setup.assert_converged(&["Mine"]);
     let dump = setup.emulator.dump();
@@ -277,6 +271,29 @@ fn lost_responses_and_server_errors_converge_without_touching_unmanaged_rules() 
         .unwrap();
     assert_eq!(mine, &unmanaged, "unmanaged folder untouched");
     assert_eq!(dump.profiles["p1"].root, vec![rule("root.example.org")]);
+    assert_eq!(setup.plan_exit_code(), 0);
+}
+
+/// A request that fails past its retries legitimately fails the run; what it did is saved and
+/// the next run finishes.
+#[test]
+fn a_write_failing_past_its_retries_fails_the_run_and_the_next_run_finishes() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    let mut folders = mixed_folders();
+    folders[2] = FolderSpec::domains("allow", "Allowed too", "allow", &hosts("allow", 0..45));
+    setup.set_folders(folders);
+    // The first attempt and its 5 retries.
+    setup
+        .emulator
+        .fail_next_requests("PUT /profiles/{profile}/groups/{group}", 6);
+    let failed = setup.run(&["apply"]);
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("after 6 attempts"), "{stderr}");
+    assert_eq!(setup.emulator.stats().faults, 6);
+    setup.apply_ok(&[]);
+    setup.assert_converged(&[]);
     assert_eq!(setup.plan_exit_code(), 0);
 }
 
