@@ -201,6 +201,12 @@ impl Emulator {
         self.shared.fail_next_requests(template, count);
     }
 
+    /// The next `skip` requests to `template` are answered normally; the one after is carried out
+    /// and answered 502, its answer lost.
+    pub fn lose_answer_after(&self, template: &'static str, skip: u32) {
+        self.shared.lose_answer_after(template, skip);
+    }
+
     /// Tests flip faults on and off between phases.
     pub fn set_fail_rate(&self, p: f64) {
         self.shared.set_fail_rate(p);
