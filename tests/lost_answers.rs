@@ -4,6 +4,7 @@
 mod apply_support;
 
 use apply_support::*;
+use controld_emulator::{Behaviour, EmulatorConfig, SameFolderPut};
 
 const CREATE_FOLDER: &str = "POST /profiles/{profile}/groups";
 const CREATE_RULES: &str = "POST /profiles/{profile}/rules";
@@ -168,4 +169,41 @@ fn refused_rules_fail_the_run_without_a_read_back_or_a_resolution() {
     write_redirect_config(&setup, "controld", "proxy.json", &content.to_string());
     refused_once(&setup, CREATE_RULES);
     assert_eq!(setup.remote_folders("p1")["Proxied"].len(), 0);
+}
+
+/// Unknown: a PUT naming the folder some of its rules are already in may be refused (40003); the
+/// move is then split (those already there get their action, the others are moved). When the
+/// split's move loses its answer, its retry is refused the same way: read back, not failed.
+#[test]
+fn a_lost_answer_to_a_split_move_is_read_back_where_same_folder_puts_are_refused() {
+    let config = EmulatorConfig {
+        token: TOKEN.into(),
+        profiles: vec!["p1".into()],
+        behaviour: Behaviour {
+            same_folder_put: SameFolderPut::Refused,
+            ..Behaviour::default()
+        },
+        ..EmulatorConfig::default()
+    };
+    let trackers = |flipped: bool, moved: usize| {
+        let mut rules: Vec<(String, bool)> = hosts("trk", 0..6)
+            .into_iter()
+            .enumerate()
+            .map(|(n, host)| (host, (n % 2 == 0) != flipped))
+            .collect();
+        rules.extend(hosts("ads", 0..moved).into_iter().map(|host| (host, true)));
+        FolderSpec::controld("trackers", "Trackers", &rules)
+    };
+    let ads = |from| FolderSpec::domains("ads", "Ads", "block", &hosts("ads", from..10));
+    let mut setup = Setup::new(config, vec![ads(0), trackers(false, 0)]);
+    setup.apply_ok(&[]);
+    setup.set_folders(vec![ads(3), trackers(true, 3)]);
+    // The move into `trackers` (action changes folded in) is refused and split: the action
+    // change, then the move: the run's fourth PUT, whose answer is lost.
+    setup.emulator.lose_answer_after(UPDATE_RULES, 3);
+    setup.emulator.reset_stats();
+    setup.apply_ok(&[]);
+    setup.assert_converged(&[]);
+    assert_eq!(setup.emulator.stats().faults, 1, "the answer was lost");
+    assert_eq!(setup.plan_exit_code(), 0, "nothing left for a next run");
 }
