@@ -653,3 +653,44 @@ fn parallelism_bounds_each_profile_and_profiles_do_not_queue_behind_each_other()
     assert!((3..=6).contains(&peak), "three profiles: {peak} at once");
     three.assert_converged(&[]);
 }
+
+/// A hostname a person put by hand into another managed folder, unseen by a plan that trusts the
+/// state (a rule swapped for it: the count is the same): the refused POST ("already exists") is
+/// resolved by reading the managed folders, and the hostname moved where the config wants it.
+#[test]
+fn a_hostname_hidden_in_another_managed_folder_is_found_by_reading_them_and_moved() {
+    let ads = FolderSpec::domains("ads", "Ads", "block", &hosts("ads", 0..30));
+    let allow = |extra: &[String]| {
+        let mut hostnames = hosts("allow", 0..10);
+        hostnames.extend_from_slice(extra);
+        FolderSpec::domains("allow", "Allowed", "allow", &hostnames)
+    };
+    let mut setup = Setup::with_profiles(&["p1"], vec![ads.clone(), allow(&[])]);
+    setup.apply_ok(&[]);
+    let hidden = "hidden.example.org".to_string();
+    let swapped = hosts("ads", 0..1).remove(0);
+    let mut dump = setup.emulator.dump();
+    let profile = dump.profiles.get_mut("p1").unwrap();
+    let remote_ads = profile
+        .folders
+        .iter_mut()
+        .find(|f| f.name == "Ads")
+        .unwrap();
+    remote_ads.rules.retain(|r| r.hostname != swapped);
+    remote_ads.rules.push(rule(&hidden));
+    setup.emulator.load(dump);
+    setup.set_folders(vec![ads, allow(std::slice::from_ref(&hidden))]);
+
+    setup.apply_ok(&[]);
+    let remote = setup.remote_folders("p1");
+    assert_eq!(
+        remote["Allowed"].get(&hidden),
+        Some(&1),
+        "moved where wanted"
+    );
+    assert!(!remote["Ads"].contains_key(&hidden));
+    // The swapped-out rule, now known missing, comes back with the next run.
+    setup.apply_ok(&[]);
+    setup.assert_converged(&[]);
+    assert_eq!(setup.plan_exit_code(), 0);
+}
