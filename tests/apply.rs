@@ -656,30 +656,32 @@ fn parallelism_bounds_each_profile_and_profiles_do_not_queue_behind_each_other()
 
 /// A hostname a person put by hand into another managed folder, unseen by a plan that trusts the
 /// state (a rule swapped for it: the count is the same): the refused POST ("already exists") is
-/// resolved by reading the managed folders, and the hostname moved where the config wants it.
+/// resolved by reading the other managed folders until found (here the second one read), and the
+/// hostname moved where the config wants it.
 #[test]
 fn a_hostname_hidden_in_another_managed_folder_is_found_by_reading_them_and_moved() {
     let ads = FolderSpec::domains("ads", "Ads", "block", &hosts("ads", 0..30));
+    let trackers = FolderSpec::domains("trk", "Trackers", "block", &hosts("trk", 0..10));
     let allow = |extra: &[String]| {
         let mut hostnames = hosts("allow", 0..10);
         hostnames.extend_from_slice(extra);
         FolderSpec::domains("allow", "Allowed", "allow", &hostnames)
     };
-    let mut setup = Setup::with_profiles(&["p1"], vec![ads.clone(), allow(&[])]);
+    let mut setup = Setup::with_profiles(&["p1"], vec![ads.clone(), allow(&[]), trackers.clone()]);
     setup.apply_ok(&[]);
     let hidden = "hidden.example.org".to_string();
-    let swapped = hosts("ads", 0..1).remove(0);
+    let swapped = hosts("trk", 0..1).remove(0);
     let mut dump = setup.emulator.dump();
     let profile = dump.profiles.get_mut("p1").unwrap();
-    let remote_ads = profile
+    let remote = profile
         .folders
         .iter_mut()
-        .find(|f| f.name == "Ads")
+        .find(|f| f.name == "Trackers")
         .unwrap();
-    remote_ads.rules.retain(|r| r.hostname != swapped);
-    remote_ads.rules.push(rule(&hidden));
+    remote.rules.retain(|r| r.hostname != swapped);
+    remote.rules.push(rule(&hidden));
     setup.emulator.load(dump);
-    setup.set_folders(vec![ads, allow(std::slice::from_ref(&hidden))]);
+    setup.set_folders(vec![ads, allow(std::slice::from_ref(&hidden)), trackers]);
 
     setup.apply_ok(&[]);
     let remote = setup.remote_folders("p1");
@@ -688,7 +690,7 @@ fn a_hostname_hidden_in_another_managed_folder_is_found_by_reading_them_and_move
         Some(&1),
         "moved where wanted"
     );
-    assert!(!remote["Ads"].contains_key(&hidden));
+    assert!(!remote["Trackers"].contains_key(&hidden));
     // The swapped-out rule, now known missing, comes back with the next run.
     setup.apply_ok(&[]);
     setup.assert_converged(&[]);

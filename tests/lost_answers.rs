@@ -32,11 +32,21 @@ impl FolderDumpKept {
     }
 }
 
-fn one_apply_converges(setup: &Setup, kept: &FolderDumpKept) {
-    setup.apply_ok(&[]);
+/// Returns what the apply cost, as the emulator counted it.
+fn one_apply_converges(setup: &Setup, kept: &FolderDumpKept) -> controld_emulator::Stats {
+    let output = setup.run(&["apply"]);
+    assert_success(&output, "apply");
+    let applied = setup.emulator.stats();
+    // What a read-back found was recorded: the counts checked after the writes all match.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("rules, expected"), "{stderr}");
     setup.assert_converged(&["Mine"]);
     kept.assert_untouched(setup);
+    // The state knows what the read-backs found: the plan trusts it, at one read.
+    setup.emulator.reset_stats();
     assert_eq!(setup.plan_exit_code(), 0, "nothing left for a next run");
+    assert_eq!(setup.emulator.stats().total, 1, "one read");
+    applied
 }
 
 #[test]
@@ -46,10 +56,10 @@ fn a_lost_folder_creation_is_read_back_to_the_new_folder_in_the_same_run() {
         FolderSpec::domains("allow", "Allowed", "allow", &hosts("allow", 0..10)),
     ]);
     setup.emulator.lose_next_answers(CREATE_FOLDER, 2);
-    one_apply_converges(&setup, &kept);
+    let stats = one_apply_converges(&setup, &kept);
     let dump = setup.emulator.dump();
     assert_eq!(dump.profiles["p1"].folders.len(), 3, "no folder made twice");
-    assert_eq!(setup.emulator.stats().faults, 2);
+    assert_eq!(stats.faults, 2);
 }
 
 #[test]
@@ -61,8 +71,13 @@ fn lost_rule_writes_are_read_back_and_finished_in_the_same_run() {
         &hosts("ads", 0..30),
     )]);
     setup.emulator.lose_next_answers(CREATE_RULES, 1);
-    one_apply_converges(&setup, &kept);
-    assert_eq!(setup.emulator.stats().faults, 1);
+    let stats = one_apply_converges(&setup, &kept);
+    assert_eq!(stats.faults, 1);
+    assert_eq!(
+        stats.by_route.get(UPDATE_RULES),
+        None,
+        "found as sent: nothing to change"
+    );
 }
 
 #[test]
@@ -94,12 +109,8 @@ fn every_kind_of_lost_write_is_resolved_in_the_run_that_met_it() {
         setup.emulator.lose_next_answers(route, 1);
     }
     setup.emulator.reset_stats();
-    one_apply_converges(&setup, &kept);
-    assert!(
-        setup.emulator.stats().faults >= 3,
-        "{:?}",
-        setup.emulator.stats()
-    );
+    let stats = one_apply_converges(&setup, &kept);
+    assert!(stats.faults >= 3, "{stats:?}");
 }
 
 /// A POST refused with a 500 (nothing made) leaves the outcome as unknown as a lost answer: the
@@ -112,10 +123,9 @@ fn writes_answered_500_and_never_made_are_sent_again_in_the_same_run() {
     ]);
     setup.emulator.fail_next_requests(CREATE_FOLDER, 1);
     setup.emulator.fail_next_requests(CREATE_RULES, 2);
-    one_apply_converges(&setup, &kept);
+    let stats = one_apply_converges(&setup, &kept);
     let dump = setup.emulator.dump();
     assert_eq!(dump.profiles["p1"].folders.len(), 3, "no folder made twice");
-    let stats = setup.emulator.stats();
     assert_eq!(stats.faults, 3);
     assert_eq!(
         stats.by_route[CREATE_FOLDER], 3,
