@@ -217,3 +217,18 @@ fn a_lost_answer_to_a_split_move_is_read_back_where_same_folder_puts_are_refused
     assert_eq!(setup.emulator.stats().faults, 1, "the answer was lost");
     assert_eq!(setup.plan_exit_code(), 0, "nothing left for a next run");
 }
+
+/// The read-back after a lost folder creation takes the folder it did not know: a managed folder
+/// still holding the name (renamed only after the creates) is not it.
+#[test]
+fn a_lost_creation_is_not_matched_to_a_managed_folder_still_holding_the_name() {
+    let legacy = |name: &str| FolderSpec::domains("old", name, "block", &hosts("old", 0..5));
+    let (mut setup, kept) = setup(vec![legacy("Ads")]);
+    setup.apply_ok(&[]);
+    let ads = FolderSpec::domains("ads", "Ads", "block", &hosts("ads", 0..10));
+    setup.set_folders(vec![legacy("Legacy"), ads]);
+    setup.emulator.lose_next_answers(CREATE_FOLDER, 1);
+    setup.emulator.reset_stats();
+    let stats = one_apply_converges(&setup, &kept);
+    assert_eq!(stats.faults, 1);
+}
