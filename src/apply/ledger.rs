@@ -431,6 +431,40 @@ mod tests {
     }
 
     #[test]
+    fn every_write_is_counted_in_the_tally_each_time() {
+        let mut ledger = ledger();
+        let none = FolderAction::none();
+        ledger.folder_created("new", 9, "New", &none);
+        ledger.folder_created("other", 11, "Other", &none);
+        ledger.folder_updated("new", "Newer", &none);
+        ledger.folder_updated("other", "Others", &none);
+        ledger.rules_added("new", &RuleAction::block(), &hostnames(&["x", "y"]));
+        ledger.rules_added("new", &RuleAction::block(), &hostnames(&["z"]));
+        ledger.rules_changed("new", &RuleAction::allow(), &hostnames(&["x"]));
+        ledger.rules_changed("new", &RuleAction::allow(), &hostnames(&["y", "z"]));
+        ledger.rules_moved("other", &RuleAction::block(), &hostnames(&["x"]));
+        ledger.rules_moved("other", &RuleAction::block(), &hostnames(&["y"]));
+        ledger.rule_deleted(&Hostname::from("z"));
+        ledger.rule_deleted(&Hostname::from("a"));
+        ledger.moved_to_scratch(&hostnames(&["b"]));
+        ledger.folder_deleted("other");
+        ledger.folder_deleted("new");
+        assert_eq!(
+            ledger.tally,
+            Tally {
+                folders_created: 2,
+                folders_updated: 2,
+                folders_deleted: 2,
+                rules_added: 3,
+                // z and a deleted, b parked, x and y gone with `other`.
+                rules_removed: 5,
+                rules_moved: 2,
+                rules_changed: 3,
+            }
+        );
+    }
+
+    #[test]
     fn tallies_add_up_field_by_field() {
         let tally = |n: u64| Tally {
             folders_created: n,
