@@ -444,6 +444,8 @@ mod tests {
         ledger.rules_changed("new", &RuleAction::allow(), &hostnames(&["y", "z"]));
         ledger.rules_moved("other", &RuleAction::block(), &hostnames(&["x"]));
         ledger.rules_moved("other", &RuleAction::block(), &hostnames(&["y"]));
+        // Already there: only its action changes.
+        ledger.rules_moved("other", &RuleAction::allow(), &hostnames(&["y"]));
         ledger.rule_deleted(&Hostname::from("z"));
         ledger.rule_deleted(&Hostname::from("a"));
         ledger.moved_to_scratch(&hostnames(&["b"]));
@@ -459,7 +461,7 @@ mod tests {
                 // z and a deleted, b parked, x and y gone with `other`.
                 rules_removed: 5,
                 rules_moved: 2,
-                rules_changed: 3,
+                rules_changed: 4,
             }
         );
     }
