@@ -31,6 +31,12 @@ impl RuleMap {
         Arc::make_mut(&mut self.0).insert(hostname, action)
     }
 
+    /// Whether both are the same map, not copies (tests that a change copied nothing).
+    #[cfg(test)]
+    pub(crate) fn shares_with(&self, other: &RuleMap) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// Takes the hostname out; its action, if it was there. A map without it is not copied.
     pub fn remove(&mut self, hostname: &str) -> Option<RuleAction> {
         match self.0.contains_key(hostname) {

@@ -197,6 +197,18 @@ impl Emulator {
         self.shared.lose_next_answers(template, count);
     }
 
+    /// The next `count` requests to `template` are answered 500 (empty JSON) without being carried
+    /// out: to a client that may not repeat the request, as unknown an outcome as a lost answer.
+    pub fn fail_next_requests(&self, template: &'static str, count: u32) {
+        self.shared.fail_next_requests(template, count);
+    }
+
+    /// The next `skip` requests to `template` are answered normally; the one after is carried out
+    /// and answered 502, its answer lost.
+    pub fn lose_answer_after(&self, template: &'static str, skip: u32) {
+        self.shared.lose_answer_after(template, skip);
+    }
+
     /// Tests flip faults on and off between phases.
     pub fn set_fail_rate(&self, p: f64) {
         self.shared.set_fail_rate(p);

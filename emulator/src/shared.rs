@@ -1,5 +1,6 @@
 //! The state one emulator's requests share: data, counters, limiter and fault RNG.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -33,8 +34,8 @@ pub(crate) struct Shared {
     in_flight: Mutex<u64>,
     limiter: Option<Limiter>,
     faults: Mutex<FaultInjector>,
-    /// Route templates whose next requests are carried out with their answers lost, and how many.
-    lose_next: Mutex<std::collections::BTreeMap<&'static str, u32>>,
+    /// Per route template, the fates of its next requests (the random faults decide the rest).
+    targeted: Mutex<BTreeMap<&'static str, VecDeque<Fault>>>,
 }
 
 /// One API request being answered; see [`Shared::in_flight`].
@@ -94,7 +95,7 @@ impl Shared {
             in_flight: Mutex::new(0),
             limiter,
             faults: Mutex::new(FaultInjector::new(config.fail_rate, config.seed)),
-            lose_next: Mutex::new(std::collections::BTreeMap::new()),
+            targeted: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -161,20 +162,34 @@ impl Shared {
 
     /// The next `count` requests matching `template` are carried out and their answers lost.
     pub(crate) fn lose_next_answers(&self, template: &'static str, count: u32) {
-        lock(&self.lose_next).insert(template, count);
+        self.target(template, 0, Fault::After, count);
+    }
+
+    /// The next `count` requests matching `template` are answered 500 and not carried out.
+    pub(crate) fn fail_next_requests(&self, template: &'static str, count: u32) {
+        self.target(template, 0, Fault::Before, count);
+    }
+
+    /// The next `skip` requests matching `template` are answered normally; the one after is
+    /// carried out and its answer lost.
+    pub(crate) fn lose_answer_after(&self, template: &'static str, skip: u32) {
+        self.target(template, skip, Fault::After, 1);
+    }
+
+    /// Replaces what was targeted at `template`.
+    fn target(&self, template: &'static str, skip: u32, fault: Fault, count: u32) {
+        let fates = std::iter::repeat_n(Fault::None, skip as usize)
+            .chain(std::iter::repeat_n(fault, count as usize));
+        lock(&self.targeted).insert(template, fates.collect());
     }
 
     pub(crate) fn decide_fault(&self, route: &Route) -> Fault {
-        let targeted = match lock(&self.lose_next).get_mut(route.template()) {
-            Some(left) if *left > 0 => {
-                *left -= 1;
-                true
-            }
-            _ => false,
-        };
+        let targeted = lock(&self.targeted)
+            .get_mut(route.template())
+            .and_then(VecDeque::pop_front);
         let fault = match targeted {
-            true => Fault::After,
-            false => lock(&self.faults).decide(route.is_write()),
+            Some(fault) => fault,
+            None => lock(&self.faults).decide(route.is_write()),
         };
         if fault != Fault::None {
             lock(&self.stats).faults += 1;

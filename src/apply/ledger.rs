@@ -343,6 +343,10 @@ mod tests {
         }
     }
 
+    fn pks(pks: &[u64]) -> Vec<FolderPk> {
+        pks.iter().copied().map(FolderPk::new).collect()
+    }
+
     fn hostnames(names: &[&str]) -> Vec<Hostname> {
         names.iter().map(|name| Hostname::from(*name)).collect()
     }
@@ -437,5 +441,110 @@ mod tests {
         ledger.rule_deleted(&"b".into());
         assert!(ledger.state.folders["ads"].rules.is_empty());
         assert_eq!(ledger.tally.rules_removed, 1);
+    }
+
+    #[test]
+    fn every_write_is_counted_in_the_tally_each_time() {
+        let mut ledger = ledger();
+        let none = FolderAction::none();
+        ledger.folder_created("new", FolderPk::new(9), "New", &none);
+        ledger.folder_created("other", FolderPk::new(11), "Other", &none);
+        ledger.folder_updated("new", "Newer", &none);
+        ledger.folder_updated("other", "Others", &none);
+        ledger.rules_added("new", &RuleAction::block(), &hostnames(&["x", "y"]));
+        ledger.rules_added("new", &RuleAction::block(), &hostnames(&["z"]));
+        ledger.rules_changed("new", &RuleAction::allow(), &hostnames(&["x"]));
+        ledger.rules_changed("new", &RuleAction::allow(), &hostnames(&["y", "z"]));
+        ledger.rules_moved("other", &RuleAction::block(), &hostnames(&["x"]));
+        ledger.rules_moved("other", &RuleAction::block(), &hostnames(&["y"]));
+        // Already there: only its action changes.
+        ledger.rules_moved("other", &RuleAction::allow(), &hostnames(&["y"]));
+        ledger.rule_deleted(&Hostname::from("z"));
+        ledger.rule_deleted(&Hostname::from("a"));
+        ledger.moved_to_scratch(&hostnames(&["b"]));
+        ledger.folder_deleted("other");
+        ledger.folder_deleted("new");
+        assert_eq!(
+            ledger.tally,
+            Tally {
+                folders_created: 2,
+                folders_updated: 2,
+                folders_deleted: 2,
+                rules_added: 3,
+                // z and a deleted, b parked, x and y gone with `other`.
+                rules_removed: 5,
+                rules_moved: 2,
+                rules_changed: 4,
+            }
+        );
+    }
+
+    #[test]
+    fn tallies_add_up_field_by_field() {
+        let tally = |n: u64| Tally {
+            folders_created: n,
+            folders_updated: n + 1,
+            folders_deleted: n + 2,
+            rules_added: n + 3,
+            rules_removed: n + 4,
+            rules_moved: n + 5,
+            rules_changed: n + 6,
+        };
+        let mut total = tally(2);
+        total.add(&tally(10));
+        assert_eq!(
+            total,
+            Tally {
+                folders_created: 12,
+                folders_updated: 14,
+                folders_deleted: 16,
+                rules_added: 18,
+                rules_removed: 20,
+                rules_moved: 22,
+                rules_changed: 24,
+            }
+        );
+        assert_eq!(total.rules_touched(), 18 + 20 + 22 + 24);
+    }
+
+    #[test]
+    fn a_deleted_scratch_folder_leaves_the_other_scratch_pks_and_forgets_only_its_own() {
+        let mut ledger = ledger();
+        ledger.state.scratch = pks(&[3, 5]);
+        ledger.scratch_created(FolderPk::new(4));
+        ledger.scratch_deleted(FolderPk::new(3));
+        assert_eq!(ledger.state.scratch, pks(&[4, 5]), "only PK 3 dropped");
+        assert_eq!(
+            ledger.scratch(),
+            Some(FolderPk::new(4)),
+            "another run's scratch PK gone"
+        );
+        ledger.scratch_deleted(FolderPk::new(4));
+        assert_eq!(ledger.state.scratch, pks(&[5]));
+        assert_eq!(ledger.scratch(), None, "this run's scratch folder gone");
+    }
+
+    #[test]
+    fn a_read_folder_takes_its_hostnames_out_of_the_others_and_copies_no_other_map() {
+        let mut ledger = ledger();
+        ledger.folder_created("other", FolderPk::new(9), "Other", &FolderAction::none());
+        ledger.folder_created("third", FolderPk::new(11), "Third", &FolderAction::none());
+        ledger.rules_added("third", &RuleAction::block(), &hostnames(&["z"]));
+        let third_before = ledger.state.folders["third"].rules.clone();
+        let read: BTreeMap<Hostname, RuleAction> = [("a".into(), RuleAction::allow())].into();
+        ledger.folder_read("other", read.clone());
+        assert_eq!(*ledger.state.folders["other"].rules, read);
+        let ads = &ledger.state.folders["ads"].rules;
+        assert!(!ads.contains_key("a"), "now held by `other` only");
+        assert!(
+            ads.contains_key("b"),
+            "hostnames the read did not show stay"
+        );
+        assert!(
+            ledger.state.folders["third"]
+                .rules
+                .shares_with(&third_before),
+            "a folder without the hostname keeps its shared map"
+        );
     }
 }

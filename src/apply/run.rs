@@ -258,19 +258,38 @@ impl<'a> ProfileRun<'a> {
         action: &RuleAction,
         hostnames: &[Hostname],
     ) -> Result<(), ApiError> {
-        let present = self.client.list_rules(&self.profile, Some(pk)).await?;
-        let present: HashSet<&str> = present.iter().map(|rule| &*rule.hostname).collect();
-        let (here, elsewhere): (Vec<Hostname>, Vec<Hostname>) = hostnames
-            .iter()
-            .cloned()
-            .partition(|hostname| present.contains(&**hostname));
-        self.client
-            .update_rules(&self.profile, None, action, &here)
-            .await?;
         let target = Some(RuleTarget::Folder(pk));
-        self.client
-            .update_rules(&self.profile, target, action, &elsewhere)
-            .await
+        let mut pending = hostnames.to_vec();
+        let mut refused = None;
+        loop {
+            let present = self.client.list_rules(&self.profile, Some(pk)).await?;
+            let present: HashSet<&str> = present.iter().map(|rule| &*rule.hostname).collect();
+            let (here, elsewhere): (Vec<Hostname>, Vec<Hostname>) = pending
+                .iter()
+                .cloned()
+                .partition(|hostname| present.contains(&**hostname));
+            if let Some(err) = refused.take() {
+                if here.is_empty() {
+                    return Err(err);
+                }
+            }
+            self.client
+                .update_rules(&self.profile, None, action, &here)
+                .await?;
+            match self
+                .client
+                .update_rules(&self.profile, target, action, &elsewhere)
+                .await
+            {
+                // The retry of a move whose answer was lost finds the rules already moved: the
+                // same refusal; read the folder again.
+                Err(err) if err.code() == Some(40003) => {
+                    refused = Some(err);
+                    pending = elsewhere;
+                }
+                result => return result,
+            }
+        }
     }
 
     async fn move_to_scratch(&self, hostnames: &[Hostname]) -> Result<(), ApplyError> {

@@ -743,3 +743,127 @@ fn owned(rules: &[Rule]) -> BTreeMap<Hostname, RuleAction> {
         .map(|&(hostname, action)| (hostname.clone(), action.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controld::RemoteFolder;
+    use crate::model::{ActionKind, DesiredFolder, FolderAction, SourceRecord};
+    use crate::plan::CurrentFolder;
+
+    fn hosts(prefix: &str, n: usize) -> BTreeMap<Hostname, RuleAction> {
+        (0..n)
+            .map(|i| (format!("{prefix}{i}.example").into(), RuleAction::block()))
+            .collect()
+    }
+
+    fn desired(rules: BTreeMap<Hostname, RuleAction>) -> DesiredProfile {
+        DesiredProfile {
+            id: "p1".into(),
+            name: None,
+            folders: vec![DesiredFolder {
+                key: "ads".into(),
+                name: "Ads".into(),
+                action: FolderAction::of(ActionKind::Block),
+                rules: rules.into(),
+                source: SourceRecord {
+                    location: "ads.txt".into(),
+                    etag: None,
+                    last_modified: None,
+                    sha256: String::new(),
+                    fingerprint: String::new(),
+                },
+            }],
+        }
+    }
+
+    /// Folder `ads` (PK 1) with `rules`, and an unmanaged folder of `unmanaged` rules.
+    fn current(rules: BTreeMap<Hostname, RuleAction>, unmanaged: u64) -> CurrentProfile {
+        let folder = |pk, name: &str, count| RemoteFolder {
+            pk: FolderPk::new(pk),
+            name: name.into(),
+            action: FolderAction::of(ActionKind::Block),
+            count,
+        };
+        let ads = CurrentFolder {
+            pk: FolderPk::new(1),
+            name: "Ads".into(),
+            action: FolderAction::of(ActionKind::Block),
+            rules: rules.into(),
+            adopted: false,
+        };
+        CurrentProfile {
+            profile: "p1".into(),
+            remote_folders: vec![
+                folder(1, "Ads", ads.rules.len() as u64),
+                folder(50, "Mine", unmanaged),
+            ],
+            managed: [("ads".to_string(), ads)].into(),
+            unmanaged_rules: None,
+            scratch: vec![],
+            parked: Some(BTreeMap::new()),
+            duplicates: Vec::new(),
+            identities: Vec::new(),
+            notes: Vec::new(),
+            fingerprint: String::new(),
+            reads: Default::default(),
+        }
+    }
+
+    #[test]
+    fn ending_exactly_at_the_limit_is_allowed_and_peaking_exactly_at_it_adds_first() {
+        let settings = PlanSettings {
+            max_rules: 10,
+            ..PlanSettings::default()
+        };
+        // 6 + 2 unmanaged now; 2 added: 10 after, and 10 at the peak when adding first.
+        let mut wanted = hosts("a", 6);
+        wanted.extend(hosts("b", 2));
+        let now = current(hosts("a", 6), 2);
+        let plan = plan_profile(&desired(wanted), &now, &settings).unwrap();
+        assert!(!plan.removals_first);
+        // One more is past it.
+        let mut wanted = hosts("a", 6);
+        wanted.extend(hosts("b", 3));
+        let err = plan_profile(&desired(wanted), &now, &settings).unwrap_err();
+        assert!(
+            matches!(err, PlanError::RuleLimit { after: 11, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn no_profiles_plan_to_nothing() {
+        assert!(plan_all(&[], &PlanSettings::default()).is_empty());
+    }
+
+    #[test]
+    fn only_an_update_that_turns_the_folder_on_or_off_flips_it() {
+        let change = |from_enabled: bool, enabled: bool| FolderChange {
+            key: "ads".into(),
+            name: "Ads".into(),
+            pk: Some(FolderPk::new(1)),
+            action: FolderAction {
+                enabled,
+                ..FolderAction::of(ActionKind::Block)
+            },
+            kind: FolderChangeKind::Update {
+                from_name: "Old".into(),
+                from_action: FolderAction {
+                    enabled: from_enabled,
+                    ..FolderAction::of(ActionKind::Allow)
+                },
+            },
+            adopted: false,
+            add: BTreeMap::new(),
+            change: BTreeMap::new(),
+            move_in: BTreeMap::new(),
+            remove: BTreeMap::new(),
+            unchanged: 0,
+        };
+        assert_eq!(status_flip(&change(true, true)), StatusFlip::Keeps);
+        assert_eq!(status_flip(&change(false, false)), StatusFlip::Keeps);
+        assert_eq!(status_flip(&change(false, true)), StatusFlip::Enables);
+        assert_eq!(status_flip(&change(true, false)), StatusFlip::Disables);
+    }
+}

@@ -448,7 +448,11 @@ fn remembered_rates_are_no_state_conflict_and_name_no_profile() {
     );
 
     write(&behind, "state/abcdefgh1234.json", "{\"serial\": 2}\n");
-    write(&behind, "state/.pacing/abcdefgh1234.json", "{\"rps\": 9.5}\n");
+    write(
+        &behind,
+        "state/.pacing/abcdefgh1234.json",
+        "{\"rps\": 9.5}\n",
+    );
     let output = origin.commit_state(&behind, &[]);
 
     assert!(output.status.success(), "{}", stdout(&output));

@@ -23,6 +23,7 @@ mod exit_codes;
 mod inert_removal;
 mod init_roundtrip;
 mod limits;
+mod lost_answers;
 mod network;
 mod newcomer;
 mod ownership;

@@ -64,12 +64,14 @@ fn converges_under(knob: &str, behaviour: Behaviour) {
     let mut setup = synced_under(behaviour);
     setup.set_folders(folders(true));
     setup.emulator.set_fail_rate(0.3);
-    let finished = (0..12).any(|_| {
-        let output = setup.run(&["apply", "--allow-destroy", "--max-rps", "1000"]);
-        output.status.success()
-    });
+    // Lost answers are read back and server errors retried within the run: one apply finishes.
+    let output = setup.run(&["apply", "--allow-destroy", "--max-rps", "1000"]);
     setup.emulator.set_fail_rate(0.0);
-    assert!(finished, "{knob}: repeated applies finish");
+    assert!(
+        output.status.success(),
+        "{knob}: one apply finishes: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(
         setup.emulator.stats().faults > 0,
         "{knob}: faults were injected"
