@@ -7,10 +7,8 @@
 /// A range of decimal numbers.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Decimal {
-    /// The lowest value allowed, or the bound every value must be above ([`Self::above_min`]).
+    /// The lowest value allowed.
     pub min: f64,
-    /// `min` itself is refused (a timeout of 0 would fail every request).
-    pub above_min: bool,
     pub max: f64,
     /// What to write instead, after "write ".
     pub expected: &'static str,
@@ -18,11 +16,8 @@ pub(crate) struct Decimal {
 
 impl Decimal {
     pub(crate) fn contains(&self, value: f64) -> bool {
-        let above_min = match self.above_min {
-            true => value > self.min,
-            false => value >= self.min,
-        };
-        above_min && value <= self.max
+        // NaN fails both comparisons.
+        value >= self.min && value <= self.max
     }
 }
 
@@ -44,19 +39,18 @@ impl Whole {
     }
 }
 
-/// `[api] timeout` and `[sources] timeout`: a request that takes an hour has failed.
+/// `[api] timeout` and `[sources] timeout`: a request that takes an hour has failed, and one given
+/// less than a tenth of a second fails on any real network before it is answered.
 pub(crate) const TIMEOUT_SECONDS: Decimal = Decimal {
-    min: 0.0,
-    above_min: true,
+    min: 0.1,
     max: 3_600.0,
-    expected: "a number of seconds above 0 and at most 3600 (an hour)",
+    expected: "a number of seconds from 0.1 to 3600 (an hour)",
 };
 
 /// `--max-rps` and `[api] max_rps`: one request every 100 s at the slowest; Control D itself
 /// answers 429 long before 10,000 per second.
 pub(crate) const RATE_PER_SECOND: Decimal = Decimal {
     min: 0.01,
-    above_min: false,
     max: 10_000.0,
     expected: "a number of requests per second from 0.01 to 10000",
 };
@@ -64,7 +58,6 @@ pub(crate) const RATE_PER_SECOND: Decimal = Decimal {
 /// `[safety] max_delete_percent`.
 pub(crate) const PERCENT: Decimal = Decimal {
     min: 0.0,
-    above_min: false,
     max: 100.0,
     expected: "a percentage from 0 to 100",
 };
@@ -130,11 +123,13 @@ mod tests {
             f64::NEG_INFINITY,
             0.0,
             -0.0,
+            f64::MIN_POSITIVE,
+            0.099,
             3_600.5,
         ] {
             assert!(!TIMEOUT_SECONDS.contains(value), "{value}");
         }
-        assert!(TIMEOUT_SECONDS.contains(f64::MIN_POSITIVE));
+        assert!(TIMEOUT_SECONDS.contains(0.1));
         assert!(TIMEOUT_SECONDS.contains(3_600.0));
         assert!(RATE_PER_SECOND.contains(0.01) && RATE_PER_SECOND.contains(10_000.0));
         assert!(!RATE_PER_SECOND.contains(0.009_99) && !RATE_PER_SECOND.contains(1e-300));

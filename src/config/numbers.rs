@@ -38,7 +38,7 @@ impl Checker<'_> {
         number
     }
 
-    /// "`timeout = 1e20` under [api]: write a number of seconds above 0 and at most 3600 (an hour)".
+    /// "`timeout = 1e20` under [api]: write a number of seconds from 0.1 to 3600 (an hour)".
     /// The number is shown as written (`1e20`, `nan`), not as Rust prints it (309 digits for 1e308).
     fn out_of_range(
         &mut self,
@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn each_number_out_of_range_is_named_with_its_table_and_range() {
         let cases = [
-            ("api", "timeout = 1e20", "`timeout = 1e20` under [api]: write a number of seconds above 0 and at most 3600"),
+            ("api", "timeout = 1e20", "`timeout = 1e20` under [api]: write a number of seconds from 0.1 to 3600"),
             ("api", "max_rps = 1e-300", "`max_rps = 1e-300` under [api]: write a number of requests per second from 0.01 to 10000"),
             ("api", "parallelism = 4611686018427387904", "`parallelism = 4611686018427387904` under [api]: write a whole number from 1 to 64"),
             ("sources", "timeout = nan", "`timeout = nan` under [sources]"),
@@ -95,7 +95,7 @@ mod tests {
         let config = parse(&with("api", api)).unwrap();
         assert_eq!(config.api.parallelism, Some(64));
         assert_eq!(config.api.max_rps, Some(0.01));
-        let sources = "timeout = 0.001\nconcurrency = 1\nmax_bytes = 1073741824";
+        let sources = "timeout = 0.1\nconcurrency = 1\nmax_bytes = 1073741824";
         let config = parse(&with("sources", sources)).unwrap();
         assert_eq!(config.sources.max_bytes, 1 << 30);
         let safety = "max_delete_percent = 100\nmin_rules = 0";

@@ -56,8 +56,8 @@ pub(super) struct RawApi {
     /// Requests of one profile in flight at once, from 1 to 64 (default 4).
     #[schemars(with = "Option<i64>", range(min = 1, max = 64))]
     pub(super) parallelism: Option<Spanned<i64>>,
-    /// Seconds per request, above 0 and at most 3600 (default 30).
-    #[schemars(with = "Option<f64>", range(max = 3600), extend("exclusiveMinimum" = 0))]
+    /// Seconds per request, from 0.1 to 3600 (default 30).
+    #[schemars(with = "Option<f64>", range(min = 0.1, max = 3600))]
     pub(super) timeout: Option<Spanned<f64>>,
 }
 
@@ -68,8 +68,8 @@ pub(super) struct RawSources {
     /// Body-size cap per source in bytes, at most 1 GiB (default 16 MiB), enforced while downloading.
     #[schemars(with = "Option<i64>", range(min = 1, max = 1073741824))]
     pub(super) max_bytes: Option<Spanned<i64>>,
-    /// Seconds per source, above 0 and at most 3600 (default 30).
-    #[schemars(with = "Option<f64>", range(max = 3600), extend("exclusiveMinimum" = 0))]
+    /// Seconds per source, from 0.1 to 3600 (default 30).
+    #[schemars(with = "Option<f64>", range(min = 0.1, max = 3600))]
     pub(super) timeout: Option<Spanned<f64>>,
     /// Sources fetched at once, from 1 to 64 (default 8).
     #[schemars(with = "Option<i64>", range(min = 1, max = 64))]

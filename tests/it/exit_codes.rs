@@ -157,7 +157,7 @@ mod numbers {
         }
     }
 
-    const TIMEOUT: Range = decimal(0.0, true, 3_600.0);
+    const TIMEOUT: Range = decimal(0.1, false, 3_600.0);
     const RATE: Range = decimal(0.01, false, 10_000.0);
     const PARALLELISM: Range = whole(1.0, 64.0);
 
@@ -279,8 +279,10 @@ mod numbers {
         let near = prop_oneof![
             (-2.0..20_000.0f64).prop_map(float),
             (-2i64..70).prop_map(integer),
-            prop::sample::select(vec![0.01, 0.009, 3_600.0, 3_600.5, 100.0, 100.5, 10_000.0])
-                .prop_map(float),
+            prop::sample::select(vec![
+                0.01, 0.009, 0.1, 0.099, 3_600.0, 3_600.5, 100.0, 100.5, 10_000.0
+            ])
+            .prop_map(float),
             prop::sample::select(vec![
                 1,
                 64,
