@@ -19,6 +19,10 @@ use super::scenarios::{self, Bench, Row, Settings, Size};
 
 const PARALLELISM: f64 = 4.0;
 
+/// The 429s a first limit event may cost, as decided for one profile: one per request in flight
+/// (the parallelism) and two more.
+const FIRST_EVENT_429S: u64 = PARALLELISM as u64 + 2;
+
 /// The no-change run is measured this many times; the median is reported.
 const NO_CHANGE_RUNS: usize = 7;
 
@@ -185,7 +189,9 @@ fn goals_table(
             no_change.wall.as_secs_f64() < 2.0 * ms,
         ),
         (
-            "4 rps burst 20: within 1.15x of the server-imposed time, at most 3 429s".to_string(),
+            format!(
+                "4 rps burst 20: within 1.15x of the server-imposed time, at most {FIRST_EVENT_429S} 429s"
+            ),
             format!(
                 "{:.2} s; server-imposed {:.2} s; {:.2}x; {} 429s; {} calls",
                 four.wall.as_secs_f64(),
@@ -194,10 +200,10 @@ fn goals_table(
                 four.rate_limited,
                 four.total
             ),
-            four.wall.as_secs_f64() <= 1.15 * imposed4 && four.rate_limited <= 3,
+            four.wall.as_secs_f64() <= 1.15 * imposed4 && four.rate_limited <= FIRST_EVENT_429S,
         ),
         (
-            "2 rps burst 5: at most 5 429s".to_string(),
+            format!("2 rps burst 5: at most {FIRST_EVENT_429S} 429s"),
             format!(
                 "{} 429s; {:.2} s; server-imposed {:.2} s; {} calls",
                 two.rate_limited,
@@ -205,7 +211,7 @@ fn goals_table(
                 server_imposed(two, 2.0, 5),
                 two.total
             ),
-            two.rate_limited <= 5,
+            two.rate_limited <= FIRST_EVENT_429S,
         ),
     ];
     let _ = writeln!(
