@@ -214,16 +214,26 @@ fn goals_table(
             two.rate_limited <= FIRST_EVENT_429S,
         ),
     ];
+    write_goals(out, "Goals", latency, &rows);
+}
+
+/// A table of goals under its title: each goal, what was measured, and whether it was met.
+pub fn write_goals(
+    out: &mut String,
+    title: &str,
+    latency: Duration,
+    goals: &[(String, String, bool)],
+) {
     let _ = writeln!(
         out,
-        "Goals ({} ms latency, default settings)\n\n| goal | measured | met? |\n|---|---|---|",
+        "{title} ({} ms latency, default settings)\n\n| goal | measured | met? |\n|---|---|---|",
         latency.as_millis()
     );
-    for (goal, measured, met) in rows {
+    for (goal, measured, met) in goals {
         let _ = writeln!(
             out,
             "| {goal} | {measured} | {} |",
-            if met { "yes" } else { "no" }
+            if *met { "yes" } else { "no" }
         );
     }
 }

@@ -261,18 +261,7 @@ pub fn run(binary: &Path, seed: u64, latency: Duration) -> Result<String, BenchE
                 && mib(&thirty.first).max(mib(&thirty.no_change)) < 100.0,
         ),
     ];
-    let _ = writeln!(
-        out,
-        "Many profiles ({} ms latency, default settings)\n\n| goal | measured | met? |\n|---|---|---|",
-        latency.as_millis()
-    );
-    for (goal, measured, met) in goals {
-        let _ = writeln!(
-            out,
-            "| {goal} | {measured} | {} |",
-            if met { "yes" } else { "no" }
-        );
-    }
+    super::goals::write_goals(&mut out, "Many profiles", latency, &goals);
     let _ = writeln!(
         out,
         "\nHow a run's cost grows with profiles ({GROWTH_RULES} rules in {GROWTH_FOLDERS} folders \
