@@ -444,6 +444,56 @@ mod tests {
     }
 
     #[test]
+    fn an_untouched_folder_that_matches_its_target_records_the_targets_source_on_settling() {
+        let mut ledger = ledger();
+        // The new source yields what the folder already holds: no write, a new source.
+        Arc::make_mut(&mut ledger.target)
+            .folders
+            .get_mut("ads")
+            .unwrap()
+            .rules
+            .retain(|hostname, _| matches!(&**hostname, "a" | "b"));
+        assert_eq!(ledger.state.folders["ads"].source, Some(source("old")));
+        ledger.settle_all();
+        let folder = &ledger.state.folders["ads"];
+        assert_eq!(folder.source, Some(source("new")));
+        assert!(folder.overlapped.contains_key("o") && folder.held_by_unmanaged.contains_key("d"));
+    }
+
+    #[test]
+    fn the_target_folder_wanting_a_hostname_is_found_among_several() {
+        let mut ledger = ledger();
+        let mut spare = ledger.target.folders["ads"].clone();
+        spare.rules = [(Hostname::from("s"), RuleAction::block())].into();
+        Arc::make_mut(&mut ledger.target)
+            .folders
+            .insert("spare".into(), spare);
+        assert_eq!(ledger.target_key_wanting("c"), Some("ads"));
+        assert_eq!(ledger.target_key_wanting("s"), Some("spare"));
+        assert_eq!(
+            ledger.target_key_wanting("o"),
+            None,
+            "overlapped: kept elsewhere"
+        );
+        assert_eq!(ledger.target_key_wanting("zz"), None);
+    }
+
+    #[test]
+    fn disabled_rules_count_in_the_rule_count_but_not_in_the_enabled_one() {
+        let mut ledger = ledger();
+        let disabled = RuleAction {
+            enabled: false,
+            ..RuleAction::block()
+        };
+        ledger.rules_added("ads", &disabled, &hostnames(&["c", "e"]));
+        ledger.rules_added("ads", &RuleAction::allow(), &hostnames(&["f"]));
+        assert_eq!(ledger.rule_count("ads"), Some(5));
+        assert_eq!(ledger.enabled_rule_count("ads"), Some(3));
+        assert_eq!(ledger.rule_count("gone"), None);
+        assert_eq!(ledger.enabled_rule_count("gone"), None);
+    }
+
+    #[test]
     fn every_write_is_counted_in_the_tally_each_time() {
         let mut ledger = ledger();
         let none = FolderAction::none();

@@ -703,3 +703,160 @@ fn a_hostname_hidden_in_another_managed_folder_is_found_by_reading_them_and_move
     setup.assert_converged(&[]);
     assert_eq!(setup.plan_exit_code(), 0);
 }
+
+/// A controld folder file of blocking rules; those marked `false` are disabled (`status: 0`).
+fn with_disabled(key: &str, name: &str, rules: &[(String, bool)]) -> FolderSpec {
+    let rules: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|(hostname, enabled)| {
+            serde_json::json!({"PK": hostname, "action": {"do": 0, "status": u8::from(*enabled)}})
+        })
+        .collect();
+    let content = serde_json::json!({
+        "group": {"group": name, "action": {"do": 0, "status": 1}},
+        "rules": rules,
+    });
+    FolderSpec {
+        key: key.into(),
+        name: name.into(),
+        action: None,
+        file: format!("{key}.json"),
+        content: serde_json::to_string_pretty(&content).unwrap(),
+    }
+}
+
+/// Whether a folder's `count` covers its disabled rules is unknown: the check after the writes
+/// takes either reading as a match, so neither reads the folder back.
+#[test]
+fn disabled_rules_pass_the_count_check_whichever_rules_the_count_covers() {
+    use controld_emulator::{Behaviour, FolderCount};
+    let rules: Vec<(String, bool)> = hosts("dis", 0..9)
+        .into_iter()
+        .enumerate()
+        .map(|(n, host)| (host, n % 3 != 0))
+        .collect();
+    for folder_count in [FolderCount::All, FolderCount::EnabledOnly] {
+        let config = EmulatorConfig {
+            token: TOKEN.into(),
+            profiles: vec!["p1".into()],
+            behaviour: Behaviour {
+                folder_count,
+                ..Behaviour::default()
+            },
+            ..EmulatorConfig::default()
+        };
+        let setup = Setup::new(config, vec![with_disabled("dis", "Disabled", &rules)]);
+        let output = setup.run(&["apply"]);
+        assert_success(&output, "apply");
+        let stderr = stderr(&output);
+        assert!(
+            !stderr.contains("reading it back"),
+            "{folder_count:?}: {stderr}"
+        );
+        let reads = setup.emulator.stats().by_route;
+        assert_eq!(
+            reads.get("GET /profiles/{profile}/rules/{group}"),
+            None,
+            "{folder_count:?}: {reads:?}"
+        );
+        let dump = setup.emulator.dump();
+        let statuses: Vec<u8> = dump.profiles["p1"].folders[0]
+            .rules
+            .iter()
+            .map(|rule| rule.action.status)
+            .collect();
+        assert_eq!(statuses.iter().filter(|status| **status == 0).count(), 3);
+        assert_eq!(statuses.len(), 9);
+    }
+}
+
+/// `--verify` reads a folder holding a stray (no folder wants it: deleted) and a hostname another
+/// managed folder wants (left for that folder: not deleted).
+#[test]
+fn verify_deletes_a_stray_but_not_a_hostname_another_folder_wants() {
+    let ads = |extra: &[String]| {
+        let mut hostnames = hosts("ads", 0..20);
+        hostnames.extend_from_slice(extra);
+        FolderSpec::domains("ads", "Ads", "block", &hostnames)
+    };
+    let trackers = FolderSpec::domains("trk", "Trackers", "block", &hosts("trk", 0..10));
+    let mut setup = Setup::with_profiles(&["p1"], vec![ads(&[]), trackers.clone()]);
+    setup.apply_ok(&[]);
+    // Behind our back, with every count kept (so the plan trusts the state): two rules of `Ads`
+    // swapped for a stray and a hostname of `Trackers`, which gets a stray of its own instead.
+    let wanted = hosts("trk", 0..1).remove(0);
+    let swapped = hosts("ads", 0..2);
+    let mut dump = setup.emulator.dump();
+    let profile = dump.profiles.get_mut("p1").unwrap();
+    for remote in profile.folders.iter_mut() {
+        match remote.name.as_str() {
+            "Ads" => {
+                remote.rules.retain(|r| !swapped.contains(&r.hostname));
+                remote.rules.push(rule("stray.example.org"));
+                remote.rules.push(rule(&wanted));
+            }
+            _ => {
+                remote.rules.retain(|r| r.hostname != wanted);
+                remote.rules.push(rule("other-stray.example.org"));
+            }
+        }
+    }
+    setup.emulator.load(dump);
+    // One more rule for `Ads`, so that the apply touches it.
+    setup.set_folders(vec![ads(&["one-more.example.com".into()]), trackers]);
+
+    setup.emulator.reset_stats();
+    setup.apply_ok(&["--verify"]);
+    let stats = setup.emulator.stats();
+    assert_eq!(
+        stats
+            .by_route
+            .get("DELETE /profiles/{profile}/rules/{hostname}")
+            .copied(),
+        Some(1),
+        "{stats:?}"
+    );
+    let remote = setup.remote_folders("p1");
+    assert!(!remote["Ads"].contains_key("stray.example.org"));
+    assert!(remote["Ads"].contains_key(&swapped[0]) && remote["Ads"].contains_key(&swapped[1]));
+    assert!(
+        remote.values().any(|rules| rules.contains_key(&wanted)),
+        "{remote:?}"
+    );
+}
+
+/// A source whose new bytes yield the rules already there: no write to its folder, yet the state
+/// records the new source once the run's other writes are done.
+#[test]
+fn a_folder_matched_without_writes_records_its_new_source() {
+    use sha2::{Digest, Sha256};
+    let ads = hosts("ads", 0..20);
+    let trackers = |n: usize| FolderSpec::domains("trk", "Trackers", "block", &hosts("trk", 0..n));
+    let mut setup = Setup::with_profiles(
+        &["p1"],
+        vec![
+            FolderSpec::domains("ads", "Ads", "block", &ads),
+            trackers(10),
+        ],
+    );
+    setup.apply_ok(&[]);
+    let sha_of = |setup: &Setup| {
+        let state: serde_json::Value =
+            serde_json::from_str(&read(&setup.state_file("p1"))).unwrap();
+        state["folders"]["ads"]["source"]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let before = sha_of(&setup);
+    let reversed: Vec<String> = ads.iter().rev().cloned().collect();
+    let new_ads = FolderSpec::domains("ads", "Ads", "block", &reversed);
+    let digest = Sha256::digest(new_ads.content.as_bytes());
+    let expected: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    setup.set_folders(vec![new_ads, trackers(11)]);
+
+    setup.apply_ok(&[]);
+    setup.assert_converged(&[]);
+    assert_ne!(before, expected, "the bytes changed");
+    assert_eq!(sha_of(&setup), expected);
+}
