@@ -1,6 +1,7 @@
 //! After the writes: one `GET /groups` compares each touched folder's `count` with what the run
 //! believes; a mismatch (or `--verify`, for every touched folder) reads the folder and repairs it:
-//! missing rules pushed again, wrong actions changed, strays removed.
+//! missing rules pushed again, wrong actions changed, strays removed, rules another managed folder
+//! wants moved there.
 
 use std::collections::BTreeMap;
 
@@ -60,7 +61,42 @@ impl ProfileRun<'_> {
                 self.change_rules(key, &action, batch).await?;
             }
         }
-        self.remove_strays(key, &target, &present).await
+        self.remove_strays(key, &target, &present).await?;
+        self.move_misplaced(&target, &present).await
+    }
+
+    /// Rules in this folder that another managed folder wants (a dashboard edit put them here):
+    /// moved there, with that folder's action, so one run repairs both folders.
+    async fn move_misplaced(
+        &self,
+        target: &BTreeMap<Hostname, RuleAction>,
+        present: &BTreeMap<Hostname, RuleAction>,
+    ) -> Result<(), ApplyError> {
+        let mut moves: BTreeMap<(String, FolderPk, RuleAction), Vec<Hostname>> = BTreeMap::new();
+        {
+            let ledger = self.ledger();
+            for hostname in present
+                .keys()
+                .filter(|hostname| !target.contains_key(*hostname))
+            {
+                let Some(wanted_by) = ledger.target_key_wanting(hostname) else {
+                    continue;
+                };
+                let action = ledger
+                    .target_rules(wanted_by)
+                    .and_then(|rules| rules.get(hostname));
+                if let (Some(pk), Some(action)) = (ledger.pk_of(wanted_by), action) {
+                    let place = (wanted_by.to_string(), pk, action.clone());
+                    moves.entry(place).or_default().push(hostname.clone());
+                }
+            }
+        }
+        for ((key, pk, action), hostnames) in moves {
+            for batch in hostnames.chunks(MAX_HOSTNAMES_PER_REQUEST) {
+                self.move_rules(&key, pk, &action, batch).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Rules in a managed folder that no managed folder wants: deleted one by one.

@@ -773,7 +773,7 @@ fn disabled_rules_pass_the_count_check_whichever_rules_the_count_covers() {
 /// `--verify` reads a folder holding a stray (no folder wants it: deleted) and a hostname another
 /// managed folder wants (left for that folder: not deleted).
 #[test]
-fn verify_deletes_a_stray_but_not_a_hostname_another_folder_wants() {
+fn verify_deletes_a_stray_and_moves_a_hostname_another_folder_wants_there() {
     let ads = |extra: &[String]| {
         let mut hostnames = hosts("ads", 0..20);
         hostnames.extend_from_slice(extra);
@@ -820,8 +820,13 @@ fn verify_deletes_a_stray_but_not_a_hostname_another_folder_wants() {
     assert!(!remote["Ads"].contains_key("stray.example.org"));
     assert!(remote["Ads"].contains_key(&swapped[0]) && remote["Ads"].contains_key(&swapped[1]));
     assert!(
-        remote.values().any(|rules| rules.contains_key(&wanted)),
-        "{remote:?}"
+        remote["Trackers"].contains_key(&wanted) && !remote["Ads"].contains_key(&wanted),
+        "moved to the folder that wants it, in the same run: {remote:?}"
+    );
+    assert_eq!(
+        stats.by_route.get("PUT /profiles/{profile}/rules").copied(),
+        Some(1),
+        "{stats:?}"
     );
 }
 
