@@ -38,7 +38,8 @@ fn size(profiles: usize) -> Size {
     }
 }
 
-fn settings(seed: u64, latency: Duration, limit: Option<(f64, u32)>) -> Settings {
+/// The default settings against an emulator at `latency`, limited to `limit` (rate, burst) if any.
+pub fn settings(seed: u64, latency: Duration, limit: Option<(f64, u32)>) -> Settings {
     Settings {
         seed,
         latency,

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use super::error::BenchError;
 use super::gen;
+use super::goals::settings;
 use super::runner::ApplyOptions;
 use super::scenarios::{Bench, Row, Settings, Size};
 
@@ -54,16 +55,6 @@ fn growth_size(profiles: usize) -> Size {
         profiles,
         folders: GROWTH_FOLDERS,
         rules_per_profile: GROWTH_RULES,
-    }
-}
-
-fn settings(seed: u64, latency: Duration, limit: Option<(f64, u32)>) -> Settings {
-    Settings {
-        seed,
-        latency,
-        emulator_rps: limit.map(|(rps, _)| rps),
-        emulator_burst: limit.map_or(0, |(_, burst)| burst),
-        max_rps: None,
     }
 }
 
