@@ -1,11 +1,12 @@
 //! The Control D API client: one method per endpoint, over a shared retry, pacing and counting core.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use url::Url;
 
@@ -21,6 +22,8 @@ use super::failure::{transport_reason, Failure};
 use super::pacing::{Admission, Controller, Feedback};
 use super::request_log::{Reply, RequestLog, RequestRecord};
 use super::retry::{parse_retry_after, Backoff};
+use super::settings_types::{OptionInfo, RemoteFilter, RemoteService};
+use super::settings_wire;
 use super::stats::{CallStats, StatsRecorder};
 use super::types::{RemoteProfile, RemoteRule, RuleTarget};
 use super::wire;
@@ -90,7 +93,28 @@ struct Request {
     profile: Option<String>,
     /// Path segments after the base URL, not yet percent-encoded.
     segments: Vec<String>,
-    form: Option<String>,
+    body: Option<Payload>,
+}
+
+/// A write's body and the `Content-Type` it is sent with.
+enum Payload {
+    Form(String),
+    Json(String),
+}
+
+impl Payload {
+    fn content_type(&self) -> &'static str {
+        match self {
+            Self::Form(_) => "application/x-www-form-urlencoded",
+            Self::Json(_) => "application/json",
+        }
+    }
+
+    fn text(&self) -> &str {
+        match self {
+            Self::Form(text) | Self::Json(text) => text,
+        }
+    }
 }
 
 impl Request {
@@ -101,12 +125,27 @@ impl Request {
             endpoint,
             profile: Some(profile.to_owned()),
             segments,
-            form: None,
+            body: None,
+        }
+    }
+
+    /// A request naming no profile (the catalogues).
+    fn global(endpoint: Endpoint, segments: &[&str]) -> Self {
+        Self {
+            endpoint,
+            profile: None,
+            segments: segments.iter().map(|segment| segment.to_string()).collect(),
+            body: None,
         }
     }
 
     fn with_form(mut self, form: Form) -> Self {
-        self.form = Some(form.finish());
+        self.body = Some(Payload::Form(form.finish()));
+        self
+    }
+
+    fn with_json(mut self, json: &Value) -> Self {
+        self.body = Some(Payload::Json(json.to_string()));
         self
     }
 }
@@ -182,12 +221,7 @@ impl Client {
     }
 
     pub async fn list_profiles(&self) -> Result<Vec<RemoteProfile>, ApiError> {
-        let request = Request {
-            endpoint: Endpoint::ListProfiles,
-            profile: None,
-            segments: vec!["profiles".to_owned()],
-            form: None,
-        };
+        let request = Request::global(Endpoint::ListProfiles, &["profiles"]);
         self.fetch(request, wire::profiles).await
     }
 
@@ -290,6 +324,140 @@ impl Client {
         self.send(request).await
     }
 
+    // ---- profile settings beyond folders -------------------------------------------------
+
+    /// `GET /profiles/{p}/filters`: one row per native filter family.
+    pub async fn list_filters(&self, profile: &str) -> Result<Vec<RemoteFilter>, ApiError> {
+        let request = Request::new(Endpoint::ListFilters, profile, &["filters".to_owned()]);
+        self.fetch(request, settings_wire::filters).await
+    }
+
+    /// `GET /profiles/{p}/filters/external`: the third-party lists (`x-` PKs, no levels).
+    pub async fn list_external_filters(
+        &self,
+        profile: &str,
+    ) -> Result<Vec<RemoteFilter>, ApiError> {
+        let rest = ["filters".to_owned(), "external".to_owned()];
+        let request = Request::new(Endpoint::ListExternalFilters, profile, &rest);
+        self.fetch(request, settings_wire::filters).await
+    }
+
+    /// `PUT /profiles/{p}/filters/filter/{name}` with `status` 1 or 0; `name` is a family, a
+    /// level or an `x-` PK. `Ok(Some(map))`: the answer's enabled filters (family or `x-` PK ->
+    /// its level, if any), empty when none is left; `Ok(None)`: the answer held no such map.
+    pub async fn set_filter(
+        &self,
+        profile: &str,
+        name: &str,
+        enabled: bool,
+    ) -> Result<Option<BTreeMap<String, Option<String>>>, ApiError> {
+        let rest = ["filters".to_owned(), "filter".to_owned(), name.to_owned()];
+        let form = Form::status(enabled);
+        let request = Request::new(Endpoint::SetFilter, profile, &rest).with_form(form);
+        self.write(request, settings_wire::enabled_filters).await
+    }
+
+    /// `PUT /profiles/{p}/filters` with JSON `{"filters": [{"filter": ..., "status": ...}]}`: several
+    /// filters in one write, applied in order. Answers as [`Client::set_filter`]; an empty list
+    /// sends nothing and is `Ok(None)`.
+    pub async fn set_filters(
+        &self,
+        profile: &str,
+        filters: &[(String, bool)],
+    ) -> Result<Option<BTreeMap<String, Option<String>>>, ApiError> {
+        if filters.is_empty() {
+            return Ok(None);
+        }
+        let entries: Vec<Value> = filters
+            .iter()
+            .map(|(name, enabled)| json!({"filter": name, "status": u8::from(*enabled)}))
+            .collect();
+        // Observed: the batch takes a JSON body (form keys would need `filters[N][...]`).
+        let request = Request::new(Endpoint::SetFilters, profile, &["filters".to_owned()])
+            .with_json(&json!({ "filters": entries }));
+        self.write(request, settings_wire::enabled_filters).await
+    }
+
+    /// `GET /profiles/{p}/services`: only services that have a rule, disabled ones included.
+    pub async fn list_services(&self, profile: &str) -> Result<Vec<RemoteService>, ApiError> {
+        let request = Request::new(Endpoint::ListServices, profile, &["services".to_owned()]);
+        self.fetch(request, settings_wire::services).await
+    }
+
+    /// `GET /services/categories`: the categories' PKs.
+    pub async fn service_categories(&self) -> Result<Vec<String>, ApiError> {
+        let request = Request::global(Endpoint::ServiceCategories, &["services", "categories"]);
+        self.fetch(request, settings_wire::categories).await
+    }
+
+    /// `GET /services/categories/{category}`: the PKs of the services in it.
+    pub async fn category_services(&self, category: &str) -> Result<Vec<String>, ApiError> {
+        let segments = ["services", "categories", category];
+        let request = Request::global(Endpoint::CategoryServices, &segments);
+        self.fetch(request, settings_wire::category_services).await
+    }
+
+    /// `PUT /profiles/{p}/services/{service}`: creates or updates the service's rule. Sends `do`
+    /// and `status` always, `via` and `via_v6` when the action has them: whether an omitted field
+    /// is kept is unknown. `Ok(Some(action))`: the answer's echo; `Ok(None)`: no readable echo.
+    pub async fn set_service(
+        &self,
+        profile: &str,
+        service: &str,
+        action: &RuleAction,
+    ) -> Result<Option<RuleAction>, ApiError> {
+        let rest = ["services".to_owned(), service.to_owned()];
+        let form = Form::rule(action, None);
+        let request = Request::new(Endpoint::SetService, profile, &rest).with_form(form);
+        self.write(request, settings_wire::service_echo).await
+    }
+
+    /// `GET /profiles/{p}/default`: the profile's default rule.
+    pub async fn get_default(&self, profile: &str) -> Result<RuleAction, ApiError> {
+        let request = Request::new(Endpoint::GetDefault, profile, &["default".to_owned()]);
+        self.fetch(request, settings_wire::default_rule).await
+    }
+
+    /// `PUT /profiles/{p}/default`: sends `do` and `status` always and `via` when the action has
+    /// one (whether omitted fields are kept is unknown); the default rule has no `via_v6`.
+    pub async fn set_default(
+        &self,
+        profile: &str,
+        action: &RuleAction,
+    ) -> Result<Option<RuleAction>, ApiError> {
+        let form = Form::default_rule(action);
+        let request =
+            Request::new(Endpoint::SetDefault, profile, &["default".to_owned()]).with_form(form);
+        self.write(request, settings_wire::default_echo).await
+    }
+
+    /// `GET /profiles/options`: every option a profile can set.
+    pub async fn option_catalogue(&self) -> Result<Vec<OptionInfo>, ApiError> {
+        let request = Request::global(Endpoint::OptionCatalogue, &["profiles", "options"]);
+        self.fetch(request, settings_wire::option_catalogue).await
+    }
+
+    /// `GET /profiles/{p}/options`: the options set, PK -> value text.
+    pub async fn list_options(&self, profile: &str) -> Result<BTreeMap<String, String>, ApiError> {
+        let request = Request::new(Endpoint::ListOptions, profile, &["options".to_owned()]);
+        self.fetch(request, settings_wire::options).await
+    }
+
+    /// `PUT /profiles/{p}/options/{name}`: `Some(value)` sets it (`status=1&value=...`), `None`
+    /// unsets it (`status=0`). `Ok(Some(map))`: the answer's options as PK -> value text (`"0"`
+    /// after an unset); `Ok(None)`: no readable answer.
+    pub async fn set_option(
+        &self,
+        profile: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<Option<BTreeMap<String, String>>, ApiError> {
+        let rest = ["options".to_owned(), name.to_owned()];
+        let form = Form::option(value);
+        let request = Request::new(Endpoint::SetOption, profile, &rest).with_form(form);
+        self.write(request, settings_wire::option_echo).await
+    }
+
     /// One request exactly as given: no batch limit, no retry, not counted in [`Client::stats`],
     /// but paced. For `probe`, which must send what the typed methods refuse (e.g. 1,000 hostnames
     /// in one POST). `path` is below the base URL, segments not yet percent-encoded.
@@ -387,6 +555,19 @@ impl Client {
             status: 200,
             reason,
         })
+    }
+
+    /// Runs a write and reads what its answer says with `read`; an answer it cannot read is `None`,
+    /// never an error: the write itself succeeded.
+    async fn write<T>(
+        &self,
+        request: Request,
+        read: impl FnOnce(&Value) -> Option<T>,
+    ) -> Result<Option<T>, ApiError> {
+        let url = self.url(&request.segments);
+        let call = self.call(&request, &url);
+        let body = self.execute(&request, &url, &call).await?;
+        Ok(read(&body))
     }
 
     /// Runs a request whose answer carries nothing needed.
@@ -493,10 +674,10 @@ impl Client {
             .http
             .request(request.endpoint.method(), url.clone())
             .bearer_auth(inner.token.expose());
-        if let Some(form) = &request.form {
+        if let Some(body) = &request.body {
             builder = builder
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(form.clone());
+                .header(CONTENT_TYPE, body.content_type())
+                .body(body.text().to_owned());
         }
         match builder.send().await {
             Ok(response) => {

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::model::{ActionKind, FolderAction, FolderPk, RuleAction};
 
 use super::envelope::{self, Answer};
+use super::settings_types::SettingsSignature;
 use super::types::{RemoteProfile, RemoteRule};
 use super::wire;
 use crate::model::RemoteFolder;
@@ -47,7 +48,7 @@ fn failure_of(status: u16, text: &str) -> (u32, String) {
 }
 
 #[test]
-fn get_profiles_keeps_id_name_updated_and_the_enabled_rule_count() {
+fn get_profiles_keeps_id_name_updated_the_enabled_rule_count_and_the_settings_signature() {
     let profiles = wire::profiles(&success_body(200, PROFILES)).unwrap();
     assert_eq!(
         profiles,
@@ -57,12 +58,21 @@ fn get_profiles_keeps_id_name_updated_and_the_enabled_rule_count() {
                 name: "Home".into(),
                 updated: Some("1780000000".into()),
                 enabled_rule_count: Some(41),
+                settings: SettingsSignature {
+                    flt: Some(3),
+                    cflt: Some(0),
+                    ipflt: Some(0),
+                    svc: Some(2),
+                    opt: Some(7),
+                    options: Some([("ai_malware".into(), "0.9".into())].into()),
+                },
             },
             RemoteProfile {
                 id: "ijkl5678mnopq".into(),
                 name: "Kids".into(),
                 updated: Some("1779999000".into()),
                 enabled_rule_count: Some(0),
+                settings: SettingsSignature::default(),
             }
         ]
     );

@@ -50,6 +50,30 @@ impl Form {
         form
     }
 
+    /// A filter write: `status` alone.
+    pub(super) fn status(enabled: bool) -> Self {
+        let mut form = Self::new();
+        form.field("status", u8::from(enabled));
+        form
+    }
+
+    /// A default-rule write: `do`, `status`, and `via` when the action has one (no `via_v6`).
+    pub(super) fn default_rule(action: &RuleAction) -> Self {
+        let mut form = Self::new();
+        form.field("do", action.kind.code());
+        form.field("status", u8::from(action.enabled));
+        form.optional("via", action.via.as_deref());
+        form
+    }
+
+    /// An option write: `status=1&value=...` to set, `status=0` to unset.
+    pub(super) fn option(value: Option<&str>) -> Self {
+        let mut form = Self::new();
+        form.field("status", u8::from(value.is_some()));
+        form.optional("value", value);
+        form
+    }
+
     /// `hostnames[]=a&hostnames[]=b`: a bare repeated key fails with "hostnames must be an array".
     pub(super) fn hostnames(mut self, hostnames: &[impl AsRef<str>]) -> Self {
         for hostname in hostnames {
@@ -136,6 +160,28 @@ mod tests {
         assert_eq!(body, "status=1&name=Most+Abused+TLDs");
         let body = Form::folder("Ads", &FolderAction::of(ActionKind::Allow)).finish();
         assert_eq!(body, "do=1&status=1&name=Ads");
+    }
+
+    #[test]
+    fn settings_forms() {
+        assert_eq!(Form::status(true).finish(), "status=1");
+        assert_eq!(Form::status(false).finish(), "status=0");
+        let redirect = RuleAction {
+            kind: ActionKind::Redirect,
+            enabled: false,
+            via: Some("LOCAL".into()),
+            via_v6: Some("::1".into()),
+        };
+        assert_eq!(
+            Form::default_rule(&redirect).finish(),
+            "do=3&status=0&via=LOCAL"
+        );
+        assert_eq!(
+            Form::default_rule(&RuleAction::allow()).finish(),
+            "do=1&status=1"
+        );
+        assert_eq!(Form::option(Some("0.7")).finish(), "status=1&value=0.7");
+        assert_eq!(Form::option(None).finish(), "status=0");
     }
 
     #[test]

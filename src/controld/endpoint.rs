@@ -13,6 +13,19 @@ pub(super) enum Endpoint {
     CreateRules,
     UpdateRules,
     DeleteRule,
+    ListFilters,
+    ListExternalFilters,
+    SetFilter,
+    SetFilters,
+    ListServices,
+    ServiceCategories,
+    CategoryServices,
+    SetService,
+    GetDefault,
+    SetDefault,
+    OptionCatalogue,
+    ListOptions,
+    SetOption,
 }
 
 impl Endpoint {
@@ -21,9 +34,23 @@ impl Endpoint {
             Self::ListProfiles
             | Self::ListFolders
             | Self::ListRootRules
-            | Self::ListFolderRules => reqwest::Method::GET,
+            | Self::ListFolderRules
+            | Self::ListFilters
+            | Self::ListExternalFilters
+            | Self::ListServices
+            | Self::ServiceCategories
+            | Self::CategoryServices
+            | Self::GetDefault
+            | Self::OptionCatalogue
+            | Self::ListOptions => reqwest::Method::GET,
             Self::CreateFolder | Self::CreateRules => reqwest::Method::POST,
-            Self::UpdateFolder | Self::UpdateRules => reqwest::Method::PUT,
+            Self::UpdateFolder
+            | Self::UpdateRules
+            | Self::SetFilter
+            | Self::SetFilters
+            | Self::SetService
+            | Self::SetDefault
+            | Self::SetOption => reqwest::Method::PUT,
             Self::DeleteFolder | Self::DeleteRule => reqwest::Method::DELETE,
         }
     }
@@ -48,11 +75,25 @@ impl Endpoint {
             Self::CreateRules => "POST /profiles/{profile}/rules",
             Self::UpdateRules => "PUT /profiles/{profile}/rules",
             Self::DeleteRule => "DELETE /profiles/{profile}/rules/{hostname}",
+            Self::ListFilters => "GET /profiles/{profile}/filters",
+            Self::ListExternalFilters => "GET /profiles/{profile}/filters/external",
+            Self::SetFilter => "PUT /profiles/{profile}/filters/filter/{filter}",
+            Self::SetFilters => "PUT /profiles/{profile}/filters",
+            Self::ListServices => "GET /profiles/{profile}/services",
+            Self::ServiceCategories => "GET /services/categories",
+            Self::CategoryServices => "GET /services/categories/{category}",
+            Self::SetService => "PUT /profiles/{profile}/services/{service}",
+            Self::GetDefault => "GET /profiles/{profile}/default",
+            Self::SetDefault => "PUT /profiles/{profile}/default",
+            Self::OptionCatalogue => "GET /profiles/options",
+            Self::ListOptions => "GET /profiles/{profile}/options",
+            Self::SetOption => "PUT /profiles/{profile}/options/{option}",
         }
     }
 
     /// Whether sending the request twice leaves the same result as sending it once. A repeated
-    /// POST fails "already exists" (rules) or makes a second folder, so POSTs are not.
+    /// POST fails "already exists" (rules) or makes a second folder, so POSTs are not; every
+    /// settings write is a PUT that sets a value.
     pub(super) fn is_idempotent(self) -> bool {
         !matches!(self, Self::CreateFolder | Self::CreateRules)
     }
@@ -62,25 +103,45 @@ impl Endpoint {
 mod tests {
     use super::*;
 
+    const ALL: [Endpoint; 23] = [
+        Endpoint::ListProfiles,
+        Endpoint::ListFolders,
+        Endpoint::CreateFolder,
+        Endpoint::UpdateFolder,
+        Endpoint::DeleteFolder,
+        Endpoint::ListRootRules,
+        Endpoint::ListFolderRules,
+        Endpoint::CreateRules,
+        Endpoint::UpdateRules,
+        Endpoint::DeleteRule,
+        Endpoint::ListFilters,
+        Endpoint::ListExternalFilters,
+        Endpoint::SetFilter,
+        Endpoint::SetFilters,
+        Endpoint::ListServices,
+        Endpoint::ServiceCategories,
+        Endpoint::CategoryServices,
+        Endpoint::SetService,
+        Endpoint::GetDefault,
+        Endpoint::SetDefault,
+        Endpoint::OptionCatalogue,
+        Endpoint::ListOptions,
+        Endpoint::SetOption,
+    ];
+
     #[test]
     fn route_starts_with_its_method() {
-        let all = [
-            Endpoint::ListProfiles,
-            Endpoint::ListFolders,
-            Endpoint::CreateFolder,
-            Endpoint::UpdateFolder,
-            Endpoint::DeleteFolder,
-            Endpoint::ListRootRules,
-            Endpoint::ListFolderRules,
-            Endpoint::CreateRules,
-            Endpoint::UpdateRules,
-            Endpoint::DeleteRule,
-        ];
-        for endpoint in all {
-            let prefix = format!("{} /profiles", endpoint.method());
+        for endpoint in ALL {
+            let prefix = format!("{} /", endpoint.method());
             assert!(endpoint.route().starts_with(&prefix), "{endpoint:?}");
             assert_eq!(endpoint.method_name(), endpoint.method().as_str());
         }
+    }
+
+    #[test]
+    fn routes_are_distinct() {
+        let routes: std::collections::BTreeSet<&str> = ALL.iter().map(|e| e.route()).collect();
+        assert_eq!(routes.len(), ALL.len());
     }
 
     #[test]
@@ -90,5 +151,11 @@ mod tests {
         assert!(Endpoint::UpdateRules.is_idempotent());
         assert!(Endpoint::DeleteFolder.is_idempotent());
         assert!(Endpoint::ListFolders.is_idempotent());
+        for endpoint in ALL
+            .into_iter()
+            .filter(|e| e.method() == reqwest::Method::PUT)
+        {
+            assert!(endpoint.is_idempotent(), "{endpoint:?}");
+        }
     }
 }

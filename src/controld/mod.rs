@@ -12,6 +12,8 @@ mod error;
 mod failure;
 mod pacing;
 mod request_log;
+mod settings_types;
+mod settings_wire;
 mod stats;
 mod types;
 mod wire;
@@ -25,5 +27,8 @@ pub use config::{ClientConfig, Token};
 pub use error::ApiError;
 pub use pacing::{RateCeiling, INITIAL_RPS};
 pub use request_log::RequestLog;
+pub use settings_types::{
+    OptionInfo, OptionKind, RemoteFilter, RemoteFilterLevel, RemoteService, SettingsSignature,
+};
 pub use stats::CallStats;
 pub use types::{RemoteProfile, RemoteRule, RuleTarget};

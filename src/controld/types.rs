@@ -2,6 +2,8 @@
 
 use crate::model::{FolderPk, Hostname, RuleAction};
 
+use super::settings_types::SettingsSignature;
+
 /// One profile from `GET /profiles`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteProfile {
@@ -12,6 +14,8 @@ pub struct RemoteProfile {
     pub updated: Option<String>,
     /// `profile.rule.count`: the live service counts enabled rules only.
     pub enabled_rule_count: Option<u64>,
+    /// The settings counts and option values the row carries, to see whether settings moved.
+    pub settings: SettingsSignature,
 }
 
 /// One rule from `GET /profiles/{profile}/rules[/{folder}]`.

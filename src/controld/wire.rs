@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::model::{ActionKind, FolderAction, FolderPk, Hostname, RuleAction};
 
+use super::settings_wire;
 use super::types::{RemoteProfile, RemoteRule};
 use crate::model::RemoteFolder;
 
@@ -55,7 +56,7 @@ pub(crate) fn rules(
 }
 
 /// One line: what is wrong, then the start of the body it was found in.
-fn failure(body: &Value, problem: String) -> String {
+pub(super) fn failure(body: &Value, problem: String) -> String {
     let text = body.to_string();
     let excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
     let more = if text.chars().nth(EXCERPT_CHARS).is_some() {
@@ -67,7 +68,7 @@ fn failure(body: &Value, problem: String) -> String {
 }
 
 /// The list under `key`. `body: []`, `null` or `{}` (what the API sends for "nothing") is empty.
-fn items<'a>(body: &'a Value, key: &str) -> Result<&'a [Value], String> {
+pub(super) fn items<'a>(body: &'a Value, key: &str) -> Result<&'a [Value], String> {
     match body {
         Value::Null => Ok(&[]),
         Value::Array(items) if items.is_empty() => Ok(&[]),
@@ -82,7 +83,7 @@ fn items<'a>(body: &'a Value, key: &str) -> Result<&'a [Value], String> {
     }
 }
 
-fn object<'a>(item: &'a Value, field: &str) -> Result<&'a Map<String, Value>, String> {
+pub(super) fn object<'a>(item: &'a Value, field: &str) -> Result<&'a Map<String, Value>, String> {
     item.as_object()
         .ok_or_else(|| format!("field `{field}` is {}, not an object", kind(item)))
 }
@@ -102,6 +103,7 @@ fn profile(item: &Value, index: usize) -> Result<RemoteProfile, String> {
         name: text(fields.get("name")).unwrap_or_default(),
         updated: text(fields.get("updated")),
         enabled_rule_count: rule_count,
+        settings: settings_wire::signature(counts),
     })
 }
 
@@ -161,7 +163,7 @@ fn rule(item: &Value, index: usize, listed_folder: Option<FolderPk>) -> Result<R
 }
 
 /// The `action` object; absent or `null` is an action with no fields.
-struct Action<'a>(Option<&'a Map<String, Value>>);
+pub(super) struct Action<'a>(pub(super) Option<&'a Map<String, Value>>);
 
 fn action_of<'a>(fields: &'a Map<String, Value>, path: &str) -> Result<Action<'a>, String> {
     match fields.get("action") {
@@ -180,7 +182,7 @@ impl Action<'_> {
             .filter(|v| !v.is_null())
     }
 
-    fn kind(&self, path: &str) -> Result<Option<ActionKind>, String> {
+    pub(super) fn kind(&self, path: &str) -> Result<Option<ActionKind>, String> {
         let Some(value) = self.get("do") else {
             return Ok(None);
         };
@@ -191,7 +193,7 @@ impl Action<'_> {
     }
 
     /// `status` 0 is disabled, 1 enabled; absent is enabled (the API's default).
-    fn enabled(&self, path: &str) -> Result<bool, String> {
+    pub(super) fn enabled(&self, path: &str) -> Result<bool, String> {
         let Some(value) = self.get("status") else {
             return Ok(true);
         };
@@ -206,11 +208,11 @@ impl Action<'_> {
     }
 
     /// Kept only when it is a string: dashboard folders carry `via: -1`, meaning "no via".
-    fn via(&self) -> Option<String> {
+    pub(super) fn via(&self) -> Option<String> {
         non_empty_string(self.get("via"))
     }
 
-    fn via_v6(&self) -> Option<String> {
+    pub(super) fn via_v6(&self) -> Option<String> {
         non_empty_string(self.get("via_v6"))
     }
 }
@@ -223,7 +225,7 @@ fn non_empty_string(value: Option<&Value>) -> Option<String> {
 }
 
 /// A non-negative integer sent as `5`, `"5"` or `5.0`.
-fn number(value: &Value) -> Option<u64> {
+pub(super) fn number(value: &Value) -> Option<u64> {
     match value {
         Value::Number(number) => number.as_u64().or_else(|| {
             let float = number.as_f64()?;
@@ -236,7 +238,7 @@ fn number(value: &Value) -> Option<u64> {
 }
 
 /// A string, or a number written as one (ids and names).
-fn text(value: Option<&Value>) -> Option<String> {
+pub(super) fn text(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(text) => Some(text.clone()),
         Value::Number(number) => Some(number.to_string()),
@@ -244,7 +246,7 @@ fn text(value: Option<&Value>) -> Option<String> {
     }
 }
 
-fn unusable(path: &str, field: &str, value: Option<&Value>) -> String {
+pub(super) fn unusable(path: &str, field: &str, value: Option<&Value>) -> String {
     match value {
         None => format!("{path}: field `{field}` is missing"),
         Some(value) => format!("{path}: field `{field}` is unusable ({value})"),
@@ -265,6 +267,7 @@ fn kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controld::settings_types::SettingsSignature;
     use serde_json::json;
 
     #[test]
@@ -361,6 +364,7 @@ mod tests {
                 name: "Home".into(),
                 updated: Some("1".into()),
                 enabled_rule_count: Some(5),
+                settings: SettingsSignature::default(),
             }]
         );
     }
