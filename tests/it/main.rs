@@ -37,6 +37,7 @@ mod plan_snapshots;
 mod probe;
 mod schema;
 mod secrets;
+mod settings_client;
 mod source_auth;
 mod source_keep;
 mod source_retries;
