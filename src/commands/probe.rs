@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use reqwest::Method;
 use serde::Serialize;
@@ -23,6 +23,10 @@ use crate::exit::ExitStatus;
 use crate::model::{ActionKind, FolderAction, FolderPk, RuleAction};
 use crate::plan::MAX_RULES_PER_PROFILE;
 use crate::sync::lock;
+
+mod settings;
+
+use settings::{Setting, UPDATED_RESOLUTION};
 
 /// Every folder the probe makes is named with this prefix (and a run id after it).
 pub(crate) const PROBE_PREFIX: &str = "ctrld-sync probe ";
@@ -101,6 +105,8 @@ struct Probe {
     run_id: String,
     /// Folders made and not yet deleted; what `clean_up` removes when it cannot list the folders.
     created: Mutex<BTreeSet<FolderPk>>,
+    /// Settings as they were before the probe changed them, until they are put back.
+    settings_changed: Mutex<Vec<Setting>>,
     checks: Mutex<Vec<Check>>,
 }
 
@@ -114,6 +120,7 @@ impl Probe {
             profile,
             run_id: format!("r{millis:x}p{:x}", std::process::id()),
             created: Mutex::new(BTreeSet::new()),
+            settings_changed: Mutex::new(Vec::new()),
             checks: Mutex::new(Vec::new()),
         }
     }
@@ -221,10 +228,17 @@ impl Probe {
 
     /// Removes every folder this run made (their rules go with them): those listed under this
     /// run's name, which includes any made by a request whose answer never came (e.g. on Ctrl-C).
-    /// Then checks none is left.
+    /// Then checks none is left, and puts back every setting it changed.
     async fn clean_up(&self) -> Result<()> {
         let prefix = self.folder_name("");
         let mut failures = Vec::new();
+        let mut not_put_back = Vec::new();
+        let changed = lock(&self.settings_changed).clone();
+        for setting in changed {
+            if let Err(error) = self.put_back(&setting).await {
+                not_put_back.push(format!("{} ({error})", setting.describe()));
+            }
+        }
         let made: BTreeSet<FolderPk> = match self.client.list_folders(&self.profile).await {
             // The listing decides: a PK this run made that is no longer listed under its name is
             // gone, or (the service hands freed PKs out again) someone else's folder now.
@@ -246,16 +260,30 @@ impl Probe {
                 Err(error) => failures.push(format!("PK {pk}: {error}")),
             }
         }
-        if failures.is_empty() {
+        let mut problems = Vec::new();
+        if !failures.is_empty() {
+            problems.push(format!(
+                "the probe could not remove everything it made ({}); run `ctrld-sync probe \
+                 --profile {}` again to remove it, or delete the folders named \"{PROBE_PREFIX}...\" \
+                 in the dashboard",
+                failures.join("; "),
+                self.profile
+            ));
+        }
+        if !not_put_back.is_empty() {
+            problems.push(format!(
+                "the probe could not put these settings back as they were; set them in the \
+                 dashboard: {}",
+                not_put_back.join("; ")
+            ));
+        }
+        if problems.is_empty() {
             return Ok(());
         }
         Err(Error::Usage(format!(
-            "profile {}: the probe could not remove everything it made ({}); run `ctrld-sync probe \
-             --profile {}` again to remove it, or delete the folders named \"{PROBE_PREFIX}...\" in \
-             the dashboard",
+            "profile {}: {}",
             self.profile,
-            failures.join("; "),
-            self.profile
+            problems.join("; and ")
         )))
     }
 
@@ -288,6 +316,11 @@ impl Probe {
     }
 
     async fn run_checks(&self) -> Result<()> {
+        self.run_folder_checks().await?;
+        self.run_settings_checks().await
+    }
+
+    async fn run_folder_checks(&self) -> Result<()> {
         let cut_folder = self.check_create().await?;
         if let Some(pk) = cut_folder {
             self.check_cut(pk).await?;
@@ -639,8 +672,7 @@ impl Probe {
     /// Whether the profile's `updated` moves when one rule changes.
     async fn check_updated(&self) -> Result<()> {
         let before = self.updated().await?;
-        // `updated` may have a resolution of one second.
-        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        tokio::time::sleep(UPDATED_RESOLUTION).await;
         let change = form(&[("status", "0"), ("hostnames[]", &self.hostname("h0"))]);
         self.raw(Method::PUT, &["rules"], Some(change)).await?;
         let after = self.updated().await?;
