@@ -595,6 +595,16 @@ impl Client {
                 // An earlier attempt whose answer was lost did delete the folder.
                 return Ok(Value::Null);
             }
+            if outcome_unknown_before && request.endpoint.is_settings_write() {
+                // Unknown: a settings write that changes nothing may be refused with 40003, as the
+                // repeat of one that went through would be.
+                if let Failure::Final(ApiError::Rejected { message, .. }) = &failure {
+                    return Err(ApiError::RepeatRefused {
+                        call: call.clone(),
+                        message: message.clone(),
+                    });
+                }
+            }
             if !failure.may_retry(idempotent) || retries >= inner.max_retries {
                 return Err(failure.into_error(
                     call.clone(),

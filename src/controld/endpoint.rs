@@ -99,6 +99,20 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// The profile-settings writes: whether one that changes nothing is refused is unknown.
+    pub(super) fn is_settings_write(self) -> bool {
+        matches!(
+            self,
+            Self::SetFilter
+                | Self::SetFilters
+                | Self::SetService
+                | Self::SetDefault
+                | Self::SetOption
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +150,18 @@ mod tests {
             assert!(endpoint.route().starts_with(&prefix), "{endpoint:?}");
             assert_eq!(endpoint.method_name(), endpoint.method().as_str());
         }
+    }
+
+    #[test]
+    fn settings_writes_are_the_puts_outside_folders_and_rules() {
+        let settings: Vec<Endpoint> = ALL.into_iter().filter(|e| e.is_settings_write()).collect();
+        let puts = ALL.into_iter().filter(|e| {
+            e.method() == reqwest::Method::PUT
+                && !e.route().contains("/groups")
+                && !e.route().contains("/rules")
+        });
+        assert_eq!(settings, puts.collect::<Vec<_>>());
+        assert_eq!(settings.len(), 5);
     }
 
     #[test]

@@ -147,6 +147,16 @@ pub enum ApiError {
         escape(.reason)
     )]
     Ambiguous { call: Call, reason: String },
+
+    /// A settings write whose answer was lost was repeated, and the repeat refused with 40003.
+    /// The server may refuse a write that changes nothing, so the first attempt may have made the
+    /// change: the caller must read back, as after [`ApiError::Ambiguous`].
+    #[error(
+        "{call}: outcome unknown: an answer was lost and the repeated request was refused ({}); \
+         the first may have made the change: read the profile back before continuing",
+        escape(.message)
+    )]
+    RepeatRefused { call: Call, message: String },
 }
 
 /// The message with exactly one final period, so that a sentence can follow it.
@@ -184,7 +194,7 @@ impl ApiError {
 
     /// A write whose outcome is unknown; the caller must read back before going on.
     pub fn is_ambiguous(&self) -> bool {
-        matches!(self, Self::Ambiguous { .. })
+        matches!(self, Self::Ambiguous { .. } | Self::RepeatRefused { .. })
     }
 
     pub fn is_not_found(&self) -> bool {

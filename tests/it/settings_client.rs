@@ -402,3 +402,48 @@ async fn a_settings_write_whose_answer_is_lost_is_retried() {
         text_map(&[("ttl_pass", "60")])
     );
 }
+
+/// Under a server refusing writes that change nothing, the repeat of a write whose answer was
+/// lost is refused although the first went through: the outcome is unknown, not a rejection.
+#[tokio::test]
+async fn a_refused_repeat_after_a_lost_answer_is_an_unknown_outcome() {
+    let rejected = SettingsWrite {
+        repeat: RepeatWrite::Rejected,
+        updated: UpdatedMoves::EveryWrite,
+    };
+    let emulator = start(Behaviour {
+        service_writes: rejected,
+        option_writes: rejected,
+        ..Behaviour::default()
+    });
+    let client = client(&emulator);
+    emulator.lose_next_answers("PUT /profiles/{profile}/services/{service}", 1);
+    let error = client
+        .set_service(PROFILE, "zoom", &RuleAction::block())
+        .await
+        .unwrap_err();
+    assert!(error.is_ambiguous(), "{error}");
+    assert_eq!(error.code(), None);
+    let text = error.to_string();
+    assert!(
+        text.contains(
+            "an answer was lost and the repeated request was refused (Nothing to update)"
+        ),
+        "{text}"
+    );
+    let services = client.list_services(PROFILE).await.unwrap();
+    assert_eq!(
+        services[0].action,
+        RuleAction::block(),
+        "the first attempt made it"
+    );
+    // Without a lost answer, a refused write is a plain rejection.
+    let error = client
+        .set_option(PROFILE, "ttl_pass", Some("0"))
+        .await
+        .unwrap_err();
+    assert!(
+        !error.is_ambiguous() && error.code() == Some(40003),
+        "{error}"
+    );
+}
