@@ -278,18 +278,24 @@ async fn a_repeated_write_answers_as_each_repeat_knob_says() {
         );
         assert!(first.0.is_some() && first.1.is_some() && first.2.is_some() && first.3.is_some());
         let filter = client.set_filter(PROFILE, "porn", true).await;
+        // The batch write follows the filter knob too.
+        let batch = client
+            .set_filters(PROFILE, &[("porn".to_string(), true)])
+            .await;
         let service = client.set_service(PROFILE, "zoom", &block).await;
         let default = client.set_default(PROFILE, &block).await;
         let option = client.set_option(PROFILE, "b_resp", Some("3")).await;
         match repeat {
             RepeatWrite::SameBody => {
                 assert_eq!(filter.unwrap(), first.0);
+                assert_eq!(batch.unwrap(), first.0);
                 assert_eq!(service.unwrap(), first.1);
                 assert_eq!(default.unwrap(), first.2);
                 assert_eq!(option.unwrap(), first.3);
             }
             RepeatWrite::EmptyBody => {
                 assert_eq!(filter.unwrap(), None);
+                assert_eq!(batch.unwrap(), None);
                 assert_eq!(service.unwrap(), None);
                 assert_eq!(default.unwrap(), None);
                 assert_eq!(option.unwrap(), None);
@@ -297,12 +303,13 @@ async fn a_repeated_write_answers_as_each_repeat_knob_says() {
             RepeatWrite::Rejected => {
                 let codes = [
                     filter.map(drop),
+                    batch.map(drop),
                     service.map(drop),
                     default.map(drop),
                     option.map(drop),
                 ]
                 .map(|result| result.map_err(|error: ApiError| error.code()));
-                assert_eq!(codes, [Err(Some(40003)); 4], "{repeat:?}");
+                assert_eq!(codes, [Err(Some(40003)); 5], "{repeat:?}");
             }
         }
         let stats = client.stats();
