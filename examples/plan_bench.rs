@@ -53,6 +53,7 @@ fn desired(profile: usize, churn: f64) -> DesiredProfile {
         .collect();
     DesiredProfile {
         id: format!("profile{profile:03}"),
+        settings: Default::default(),
         name: None,
         folders,
     }
@@ -93,6 +94,8 @@ fn current(profile: usize, synced: bool) -> CurrentProfile {
         notes: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
+        settings: Default::default(),
+        settings_mark: None,
     }
 }
 

@@ -11,8 +11,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod hostname;
+mod settings;
 
 pub use hostname::{Hostname, HostnameError};
+pub use settings::{
+    action_matches, is_external, same_value, shown_action, shown_option, CurrentFilter,
+    CurrentSettings, FilterSwitch, FilterWant, Named, OptionWant, ProfileSettings, ServiceWant,
+    SettingsRecord, Spot,
+};
 
 /// One folder's rules: each hostname once, in order, with its action. Shared: the state, the
 /// sources, the refresh and the applier of a run hold the same map, each copy a reference count;
@@ -482,6 +488,8 @@ pub struct DesiredProfile {
     pub id: String,
     pub name: Option<String>,
     pub folders: Vec<DesiredFolder>,
+    /// Filters, services, the default rule and options the config manages.
+    pub settings: ProfileSettings,
 }
 
 #[cfg(test)]

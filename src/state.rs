@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderAction, FolderPk, Hostname, RuleAction, RuleMap, SourceRecord};
+use crate::model::{
+    FolderAction, FolderPk, Hostname, RuleAction, RuleMap, SettingsRecord, SourceRecord,
+};
 use crate::source::{CachedSource, SourceCache};
 
 mod writer;
@@ -101,6 +103,9 @@ pub struct ProfileState {
     /// Scratch folders left by an interrupted apply; the next plan deletes them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scratch: Vec<FolderPk>,
+    /// The managed filters, services, default rule and options (absent when none is managed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsRecord>,
 }
 
 /// One managed folder as it is in Control D.
@@ -148,6 +153,8 @@ struct ProfileStateFile {
     folders: BTreeMap<String, FolderStateFile>,
     #[serde(default)]
     scratch: Vec<FolderPk>,
+    #[serde(default)]
+    settings: Option<SettingsRecord>,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +218,7 @@ impl From<ProfileStateFile> for ProfileState {
             profile: file.profile,
             folders,
             scratch: file.scratch,
+            settings: file.settings,
         }
     }
 }
@@ -225,6 +233,7 @@ impl ProfileState {
             profile: profile.into(),
             folders: BTreeMap::new(),
             scratch: Vec::new(),
+            settings: None,
         }
     }
 

@@ -4,9 +4,22 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{FolderPk, Hostname, RuleAction, RuleMap};
+use crate::model::{FolderPk, Hostname, RuleAction, RuleMap, SettingsRecord};
 use crate::plan::{FolderChange, FolderChangeKind, ProfilePlan, Step};
 use crate::state::{FolderState, ProfileState};
+
+/// The settings as the plan found them. With no step, they are what the plan read, mark
+/// included; with steps, the last apply's record without its mark: the writes (settings or
+/// folders) move what `GET /profiles` says, so a run that stops half way has its next run read
+/// the settings rather than trust a record that may be out of date.
+fn baseline_settings(old: &ProfileState, plan: &ProfilePlan) -> Option<SettingsRecord> {
+    if plan.steps.is_empty() {
+        return plan.target.settings.clone();
+    }
+    let mut record = old.settings.clone()?;
+    record.mark = None;
+    Some(record)
+}
 
 /// The state apply starts from: what is true remotely, as the plan saw it.
 pub(crate) fn baseline(old: Option<&ProfileState>, plan: &ProfilePlan) -> ProfileState {
@@ -26,6 +39,7 @@ pub(crate) fn baseline(old: Option<&ProfileState>, plan: &ProfilePlan) -> Profil
         profile: old.profile.clone(),
         folders: BTreeMap::new(),
         scratch: leftover_scratch(plan, &old.scratch),
+        settings: baseline_settings(old, plan),
     };
     for change in &plan.folders {
         let Some(pk) = change

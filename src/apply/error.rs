@@ -59,6 +59,19 @@ pub(crate) enum ApplyError {
     },
 
     #[error(
+        "profile {profile}: option `{option}`: Control D stored {} where {} was sent (out of its \
+         range?); write a value it keeps, or the next plan changes it again",
+        crate::quote::escape(.stored),
+        crate::quote::escape(.sent)
+    )]
+    SettingNotStored {
+        profile: String,
+        option: String,
+        sent: String,
+        stored: String,
+    },
+
+    #[error(
         "{path}: the saved plan is stale: {reason}; nothing was changed; run `ctrld-sync plan --out {path}` \
          again and apply that"
     )]

@@ -23,6 +23,13 @@ pub(crate) struct Tally {
     pub rules_removed: u64,
     pub rules_moved: u64,
     pub rules_changed: u64,
+    /// Filters, services, the default rule and options written.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub settings_changed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Tally {
@@ -34,6 +41,7 @@ impl Tally {
         self.rules_removed += other.rules_removed;
         self.rules_moved += other.rules_moved;
         self.rules_changed += other.rules_changed;
+        self.settings_changed += other.settings_changed;
     }
 
     /// Rules that changed in any way.
@@ -151,6 +159,20 @@ impl Ledger {
         self.state.folders.insert(key.to_string(), folder);
         self.tally.folders_created += 1;
         self.touch(key);
+    }
+
+    /// `count` settings written (a batch filter write counts each filter).
+    pub(super) fn settings_written(&mut self, count: usize) {
+        self.tally.settings_changed += count as u64;
+    }
+
+    /// Every step succeeded: the state records the managed settings as the plan meant them, with
+    /// what `GET /profiles` said afterwards (`None`: not read, so the next run reads them).
+    pub(super) fn settings_complete(&mut self, mark: Option<String>) {
+        self.state.settings = self.target.settings.clone().map(|mut record| {
+            record.mark = mark;
+            record
+        });
     }
 
     pub(super) fn folder_updated(&mut self, key: &str, name: &str, action: &FolderAction) {
@@ -525,6 +547,7 @@ mod tests {
                 rules_removed: 5,
                 rules_moved: 2,
                 rules_changed: 4,
+                settings_changed: 0,
             }
         );
     }
@@ -539,6 +562,7 @@ mod tests {
             rules_removed: n + 4,
             rules_moved: n + 5,
             rules_changed: n + 6,
+            settings_changed: n + 7,
         };
         let mut total = tally(2);
         total.add(&tally(10));
@@ -552,6 +576,7 @@ mod tests {
                 rules_removed: 20,
                 rules_moved: 22,
                 rules_changed: 24,
+                settings_changed: 26,
             }
         );
         assert_eq!(total.rules_touched(), 18 + 20 + 22 + 24);

@@ -20,6 +20,7 @@ mod progress;
 mod report;
 mod resolve;
 mod run;
+mod settings;
 pub(crate) mod stale;
 
 use futures_util::future::join_all;

@@ -125,5 +125,28 @@ fn describe_unescaped(step: &Step) -> String {
         Step::DeleteScratch => "deleted the scratch folder and the rules in it".to_string(),
         Step::DeleteFolder { key, pk } => format!("deleted folder `{key}` (PK {pk})"),
         Step::DeleteLeftoverScratch { pk } => format!("deleted leftover scratch folder PK {pk}"),
+        Step::SetFilters { filters } => {
+            let names: Vec<String> = filters
+                .iter()
+                .map(|f| format!("{} {}", f.name, if f.enabled { "on" } else { "off" }))
+                .collect();
+            format!("set filters: {}", names.join(", "))
+        }
+        Step::SetService { service, action } => {
+            format!(
+                "set service {service}: {}",
+                crate::model::shown_action(action)
+            )
+        }
+        Step::SetDefault { action } => {
+            format!(
+                "set the default rule: {}",
+                crate::model::shown_action(action)
+            )
+        }
+        Step::SetOption { option, value } => match value {
+            Some(value) => format!("set option {option}: {value}"),
+            None => format!("turned option {option} off"),
+        },
     }
 }

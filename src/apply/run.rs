@@ -59,6 +59,8 @@ pub(super) struct ProfileRun<'a> {
     pub(super) places: Places,
     pub(super) progress: ProfileProgress<'a>,
     settings: RunSettings,
+    /// The config manages this profile's settings (see [`ProfilePlan::manages_settings`]).
+    manages_settings: bool,
 }
 
 impl<'a> ProfileRun<'a> {
@@ -83,6 +85,7 @@ impl<'a> ProfileRun<'a> {
             places: Places::default(),
             progress: ProfileProgress::new(printer, progress, &plan.profile, &plan.steps),
             settings,
+            manages_settings: plan.manages_settings,
         }
     }
 
@@ -92,6 +95,10 @@ impl<'a> ProfileRun<'a> {
         let (done, mut error) = self.run_steps(steps).await;
         if error.is_none() && !steps.is_empty() {
             error = self.check_folders(self.settings.verify).await.err();
+        }
+        if error.is_none() && self.manages_settings && !steps.is_empty() {
+            let mark = self.settings_mark().await;
+            self.ledger().settings_complete(mark);
         }
         let saved = self.save_final().await;
         error = error.or(saved.err());
@@ -209,6 +216,10 @@ impl<'a> ProfileRun<'a> {
                 self.delete_folder(*pk, "a leftover scratch folder").await?;
                 self.record(|ledger| ledger.scratch_deleted(*pk))
             }
+            Step::SetFilters { filters } => self.set_filters(filters).await,
+            Step::SetService { service, action } => self.set_service(service, action).await,
+            Step::SetDefault { action } => self.set_default(action).await,
+            Step::SetOption { option, value } => self.set_option(option, value.as_deref()).await,
         }
     }
 
@@ -324,6 +335,15 @@ impl<'a> ProfileRun<'a> {
             }
             Err(err) => Err(self.api(context(), err)),
         }
+    }
+
+    /// What `GET /profiles` says of this profile's settings now that the writes are done (they
+    /// move its `updated` and counts); `None` when it cannot be read: the next run then reads the
+    /// settings, which costs a few reads and nothing else.
+    async fn settings_mark(&self) -> Option<String> {
+        let rows = self.client.list_profiles().await.ok()?;
+        let row = rows.iter().find(|row| row.id == self.profile)?;
+        Some(row.settings_mark())
     }
 
     /// Updates the ledger and queues its state to be saved (atomically, in the background).

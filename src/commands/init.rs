@@ -61,6 +61,7 @@ async fn from_profile(
         name: None,
         token_env: None,
         folders: Vec::new(),
+        settings: Default::default(),
     };
     let mut session = Session::with_api(
         context,

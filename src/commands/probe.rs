@@ -68,6 +68,7 @@ pub(crate) async fn run(context: &Context, args: ProbeArgs) -> Result<ExitStatus
         name: None,
         token_env: None,
         folders: Vec::new(),
+        settings: Default::default(),
     };
     let ids = std::slice::from_ref(&profile.id);
     let overrides = ApiOverrides {

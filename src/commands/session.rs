@@ -232,6 +232,7 @@ mod tests {
             name: None,
             token_env: Some(token_env.into()),
             folders: Vec::new(),
+            settings: Default::default(),
         }
     }
 

@@ -10,6 +10,7 @@ use toml::Spanned;
 use super::error::problem_at;
 use super::raw::{OrderedFolders, RawApi, RawConfig, RawFolder, RawProfile, RawSafety, RawSources};
 use super::secrets::{API_REMEDY, LIST_REMEDY};
+use super::settings::RawSettings;
 use super::{
     config_dir, ApiConfig, Config, ConfigProblem, FolderConfig, Format, ProfileConfig,
     SafetyConfig, SourceLocation, SourcesConfig,
@@ -177,11 +178,21 @@ impl Checker<'_> {
             }
             let token_env = profile.token_env.and_then(|name| self.token_env(name));
             let folder_keys = self.profile_folders(&id, profile.folders, &known);
+            let settings = self.profile_settings(
+                &id,
+                RawSettings {
+                    default: profile.default,
+                    filters: profile.filters,
+                    services: profile.services,
+                    options: profile.options,
+                },
+            );
             profiles.push(ProfileConfig {
                 id,
                 name: profile.name,
                 token_env,
                 folders: folder_keys,
+                settings,
             });
         }
         profiles

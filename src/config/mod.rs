@@ -6,7 +6,7 @@
 //! [api]        # optional: base_url, max_rps, parallelism, timeout (seconds)
 //! [sources]    # optional: max_bytes, timeout (seconds), concurrency, strict, retries, on_error
 //! [safety]     # max_delete_percent, min_rules, allow_destroy
-//! [[profile]]  # id, name, token_env, folders = ["key", ...]
+//! [[profile]]  # id, name, token_env, folders = ["key", ...], default, filters, services, options
 //! [folder.key] # url | path, format, name, action, via, via_v6, status, strict, auth_env, auth_header
 //! ```
 //!
@@ -18,6 +18,7 @@ mod error;
 mod numbers;
 mod raw;
 mod secrets;
+mod settings;
 mod source_keys;
 mod state_dir;
 
@@ -28,7 +29,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::model::FolderAction;
+use crate::model::{FolderAction, ProfileSettings};
 use check::Checker;
 use error::{explain_toml_error, problem_at};
 use raw::RawConfig;
@@ -132,6 +133,8 @@ pub struct ProfileConfig {
     pub token_env: Option<String>,
     /// Folder keys; the order decides overlaps (the first folder listing a hostname keeps it).
     pub folders: Vec<String>,
+    /// The default rule, filters, services and options the config manages (empty: none).
+    pub settings: ProfileSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! (`ctrld-sync schema`) is generated from these same types, so it cannot drift from the parser.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use schemars::transform::RecursiveTransform;
@@ -114,6 +115,86 @@ pub(super) struct RawProfile {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub(super) folders: Vec<Spanned<String>>,
+    /// The default rule for queries no rule or filter decides: "block", "bypass",
+    /// { spoof = "IP or CNAME" } or { redirect = "proxy location id, or LOCAL" }.
+    #[schemars(with = "Option<SettingAction>")]
+    pub(super) default: Option<Spanned<toml::Value>>,
+    /// Native filters by family (or third-party ones by `x-` PK): true (the family's own level),
+    /// false, or a level by name ("ads_medium"). Filters not named here are never touched.
+    #[schemars(with = "Option<BTreeMap<String, FilterValue>>")]
+    pub(super) filters: Option<BTreeMap<String, Spanned<toml::Value>>>,
+    /// Service rules by service PK ("tiktok"): an action as rules take, or "off" (a service rule
+    /// cannot be deleted; off disables it). Services not named here are never touched.
+    #[schemars(with = "Option<BTreeMap<String, ServiceValue>>")]
+    pub(super) services: Option<BTreeMap<String, Spanned<toml::Value>>>,
+    /// Profile options by PK ("safesearch"): true/false for toggles, a value for the others
+    /// ("0.7", 10). Options not named here are never touched.
+    #[schemars(with = "Option<BTreeMap<String, OptionValue>>")]
+    pub(super) options: Option<BTreeMap<String, Spanned<toml::Value>>>,
+}
+
+// The value types below exist for the schema only: the parser reads TOML values and checks them.
+/// A filter's value.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum FilterValue {
+    /// true: the family's own level; false: off.
+    Switch(bool),
+    /// A level of the family, by name.
+    Level(String),
+}
+
+/// The default rule's action.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum SettingAction {
+    /// block, or bypass (allow).
+    Named(#[schemars(regex(pattern = "^(block|bypass|allow)$"))] String),
+    Spoof(SpoofTarget),
+    Redirect(RedirectTarget),
+}
+
+/// A service rule's action: as the default rule's, or "off" / false.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ServiceValue {
+    /// block, bypass (allow), or off (the rule disabled).
+    Named(#[schemars(regex(pattern = "^(block|bypass|allow|off)$"))] String),
+    /// false: off.
+    Off(bool),
+    Spoof(SpoofTarget),
+    Redirect(RedirectTarget),
+}
+
+/// `{ spoof = "IP or CNAME", via_v6 = "IPv6" }`
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SpoofTarget {
+    spoof: String,
+    via_v6: Option<String>,
+}
+
+/// `{ redirect = "proxy location id" }` (paid plans only).
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct RedirectTarget {
+    redirect: String,
+}
+
+/// An option's value: Control D's option listing says which a given option takes.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum OptionValue {
+    /// A toggle on or off; false turns any option off.
+    Switch(bool),
+    Text(String),
+    Number(f64),
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -220,6 +220,12 @@ impl Client {
         (slot, self.shared.pacer.admit().await)
     }
 
+    /// The same for every handle of one client (one token): a key for what is read once per
+    /// account.
+    pub(crate) fn account_key(&self) -> usize {
+        Arc::as_ptr(&self.shared) as usize
+    }
+
     pub async fn list_profiles(&self) -> Result<Vec<RemoteProfile>, ApiError> {
         let request = Request::global(Endpoint::ListProfiles, &["profiles"]);
         self.fetch(request, wire::profiles).await

@@ -18,6 +18,20 @@ pub struct RemoteProfile {
     pub settings: SettingsSignature,
 }
 
+impl RemoteProfile {
+    /// sha256 of what the row says of the settings: `updated` (where the service moves it for a
+    /// settings change, unknown, this catches a level swapped or an action changed in the
+    /// dashboard), the counts of enabled filters and services, and every option value. Equal
+    /// marks: the settings are as they were.
+    pub(crate) fn settings_mark(&self) -> String {
+        let signature = serde_json::json!({
+            "updated": self.updated,
+            "settings": self.settings,
+        });
+        crate::hash::sha256_hex(signature.to_string().as_bytes())
+    }
+}
+
 /// One rule from `GET /profiles/{profile}/rules[/{folder}]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteRule {

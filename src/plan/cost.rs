@@ -21,6 +21,20 @@ const DELETE_FOLDER: &str = "DELETE /profiles/{profile}/groups/{group}";
 const CREATE_RULES: &str = "POST /profiles/{profile}/rules";
 const UPDATE_RULES: &str = "PUT /profiles/{profile}/rules";
 const DELETE_RULE: &str = "DELETE /profiles/{profile}/rules/{hostname}";
+pub(crate) const LIST_PROFILES: &str = "GET /profiles";
+const SET_FILTER: &str = "PUT /profiles/{profile}/filters/filter/{filter}";
+const SET_FILTERS: &str = "PUT /profiles/{profile}/filters";
+const SET_SERVICE: &str = "PUT /profiles/{profile}/services/{service}";
+const SET_DEFAULT: &str = "PUT /profiles/{profile}/default";
+const SET_OPTION: &str = "PUT /profiles/{profile}/options/{option}";
+const LIST_FILTERS: &str = "GET /profiles/{profile}/filters";
+const LIST_EXTERNAL_FILTERS: &str = "GET /profiles/{profile}/filters/external";
+const LIST_SERVICES: &str = "GET /profiles/{profile}/services";
+const GET_DEFAULT: &str = "GET /profiles/{profile}/default";
+const LIST_OPTIONS: &str = "GET /profiles/{profile}/options";
+const OPTION_CATALOGUE: &str = "GET /profiles/options";
+const SERVICE_CATEGORIES: &str = "GET /services/categories";
+const CATEGORY_SERVICES: &str = "GET /services/categories/{category}";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Method {
@@ -54,6 +68,12 @@ pub(crate) fn endpoint(step: &Step) -> (Method, &'static str) {
             (Method::Put, UPDATE_RULES)
         }
         Step::DeleteRule { .. } => (Method::Delete, DELETE_RULE),
+        // One filter is written alone; several in one batch write.
+        Step::SetFilters { filters } if filters.len() == 1 => (Method::Put, SET_FILTER),
+        Step::SetFilters { .. } => (Method::Put, SET_FILTERS),
+        Step::SetService { .. } => (Method::Put, SET_SERVICE),
+        Step::SetDefault { .. } => (Method::Put, SET_DEFAULT),
+        Step::SetOption { .. } => (Method::Put, SET_OPTION),
     }
 }
 
@@ -76,6 +96,20 @@ impl Estimate {
         estimate.count_n(Method::Get, LIST_FOLDERS, reads.folder_lists);
         estimate.count_n(Method::Get, LIST_FOLDER_RULES, reads.folder_rules);
         estimate.count_n(Method::Get, LIST_ROOT_RULES, reads.root_rules);
+        let settings = reads.settings;
+        estimate.count_n(Method::Get, LIST_PROFILES, settings.profile_lists);
+        estimate.count_n(Method::Get, LIST_FILTERS, settings.filters);
+        estimate.count_n(
+            Method::Get,
+            LIST_EXTERNAL_FILTERS,
+            settings.external_filters,
+        );
+        estimate.count_n(Method::Get, LIST_SERVICES, settings.services);
+        estimate.count_n(Method::Get, GET_DEFAULT, settings.default);
+        estimate.count_n(Method::Get, LIST_OPTIONS, settings.options);
+        estimate.count_n(Method::Get, OPTION_CATALOGUE, settings.option_catalogue);
+        estimate.count_n(Method::Get, SERVICE_CATEGORIES, settings.service_categories);
+        estimate.count_n(Method::Get, CATEGORY_SERVICES, settings.category_services);
         for step in steps {
             let (method, route) = endpoint(step);
             estimate.count_n(method, route, 1);
@@ -84,6 +118,12 @@ impl Estimate {
             estimate.count_n(Method::Get, LIST_FOLDERS, 1);
         }
         estimate
+    }
+
+    /// One more `GET /profiles`: an apply that wrote to a profile whose settings are managed reads
+    /// its row once more at the end, to record what the next run compares with.
+    pub(crate) fn add_profile_list(&mut self) {
+        self.count_n(Method::Get, LIST_PROFILES, 1);
     }
 
     fn count_n(&mut self, method: Method, route: &str, n: u64) {

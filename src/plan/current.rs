@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderAction, FolderPk, Hostname, RemoteFolder, RuleAction, RuleMap};
+use crate::model::{
+    CurrentSettings, FolderAction, FolderPk, Hostname, RemoteFolder, RuleAction, RuleMap,
+};
 
 /// One profile as it is now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +34,12 @@ pub struct CurrentProfile {
     pub fingerprint: String,
     /// The reads refresh made (or, with `--refresh none`, the least an apply makes).
     pub reads: RefreshReads,
+    /// The managed settings as they are (read, or as the last apply left them); empty when the
+    /// config manages none.
+    pub settings: CurrentSettings,
+    /// What `GET /profiles` said of this profile's settings this run (see
+    /// [`crate::model::SettingsRecord::mark`]); `None` when not read.
+    pub settings_mark: Option<String>,
 }
 
 /// The requests refresh sends for one profile; an apply that refreshes the same way repeats them.
@@ -43,6 +51,28 @@ pub struct RefreshReads {
     pub folder_rules: u64,
     /// `GET /profiles/{profile}/rules`: the root, with `--refresh full`.
     pub root_rules: u64,
+    /// The settings reads (none when the config manages no settings).
+    pub settings: SettingsReads,
+}
+
+/// The reads made for a profile's settings. The run's one `GET /profiles` and its catalogue reads
+/// are counted under the first profile that needed them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SettingsReads {
+    /// `GET /profiles`: the counts and option values that tell whether settings moved.
+    pub profile_lists: u64,
+    pub filters: u64,
+    pub external_filters: u64,
+    pub services: u64,
+    pub default: u64,
+    /// `GET /profiles/{profile}/options` (only when the profile row carries no option values).
+    pub options: u64,
+    /// `GET /profiles/options`
+    pub option_catalogue: u64,
+    /// `GET /services/categories`
+    pub service_categories: u64,
+    /// `GET /services/categories/{category}`
+    pub category_services: u64,
 }
 
 impl RefreshReads {
@@ -51,6 +81,17 @@ impl RefreshReads {
         folder_lists: 1,
         folder_rules: 0,
         root_rules: 0,
+        settings: SettingsReads {
+            profile_lists: 0,
+            filters: 0,
+            external_filters: 0,
+            services: 0,
+            default: 0,
+            options: 0,
+            option_catalogue: 0,
+            service_categories: 0,
+            category_services: 0,
+        },
     };
 }
 

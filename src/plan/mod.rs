@@ -12,18 +12,19 @@ pub(crate) mod identity;
 pub mod order;
 mod planner;
 pub mod render;
+mod settings;
 mod settle;
 mod types;
 
 pub use cost::Estimate;
-pub use current::{CurrentFolder, CurrentProfile, Holder, RefreshReads};
+pub use current::{CurrentFolder, CurrentProfile, Holder, RefreshReads, SettingsReads};
 pub use error::PlanError;
 pub use file::{PlanFile, PlanFileError, PlanFileProfile, PLAN_FILE_VERSION};
 pub use planner::{plan, plan_profile, PlanSettings};
 pub(crate) use types::STATE_ONLY_NOTE;
 pub use types::{
     ActionChange, FolderChange, FolderChangeKind, MoveIn, Overlap, Plan, ProfilePlan,
-    ProfileTarget, Step, Summary, TargetFolder, UnmanagedSkip,
+    ProfileTarget, SettingChange, SettingKind, Step, Summary, TargetFolder, UnmanagedSkip,
 };
 
 /// Folders named with this prefix are the planner's scratch folders: rules to remove are moved

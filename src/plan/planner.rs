@@ -13,7 +13,7 @@ use super::error::PlanError;
 use super::types::*;
 use super::SCRATCH_PREFIX;
 use crate::model::MAX_HOSTNAMES_PER_REQUEST;
-use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction};
+use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction, SettingsRecord};
 
 /// The knobs the planner honours (from `[safety]`, the CLI and the API's limit).
 #[derive(Clone, Debug, PartialEq)]
@@ -105,7 +105,15 @@ pub fn plan_profile(
     let desired = desired.as_ref();
     let resolved = resolve(desired, current);
     let folders = folder_changes(desired, current, &resolved);
-    let destructive = destructive_changes(&desired.id, current, &folders, settings);
+    let (setting_changes, setting_steps) =
+        super::settings::plan_settings(&desired.settings, &current.settings);
+    let mut destructive = destructive_changes(&desired.id, current, &folders, settings);
+    destructive.extend(
+        setting_changes
+            .iter()
+            .filter(|change| change.lowers_protection)
+            .map(|change| change.offense(&desired.id)),
+    );
     if !settings.allow_destroy && !destructive.is_empty() {
         return Err(PlanError::Destructive {
             offenses: destructive,
@@ -122,11 +130,21 @@ pub fn plan_profile(
         });
     }
     let removals_first = counts.peak_adding_first > settings.max_rules;
-    let steps = build_steps(current, &folders, removals_first);
-    let estimate = Estimate::of_steps(current.reads, &steps);
+    let mut steps = build_steps(current, &folders, removals_first);
+    steps.extend(setting_steps);
+    let mut estimate = Estimate::of_steps(current.reads, &steps);
+    if !desired.settings.is_empty() && !steps.is_empty() {
+        estimate.add_profile_list();
+    }
+    let mut target = target(desired, current, &resolved);
+    target.settings = (!desired.settings.is_empty()).then(|| SettingsRecord {
+        mark: current.settings_mark.clone(),
+        managed: desired.settings.keys(),
+        values: super::settings::settings_after(&desired.settings, &current.settings),
+    });
     Ok(ProfilePlan {
         profile: desired.id.clone(),
-        target: Arc::new(target(desired, current, &resolved)),
+        target: Arc::new(target),
         folders,
         steps,
         overlaps: resolved.overlaps,
@@ -139,6 +157,8 @@ pub fn plan_profile(
         rules_after: counts.after,
         estimate,
         notes,
+        settings: setting_changes,
+        manages_settings: !desired.settings.is_empty(),
     })
 }
 
@@ -733,7 +753,10 @@ fn target(
             (folder.key.clone(), target)
         })
         .collect();
-    ProfileTarget { folders }
+    ProfileTarget {
+        folders,
+        settings: Default::default(),
+    }
 }
 
 /// Sorted borrowed rules as an owned map (built in bulk, without a search per rule).
@@ -760,6 +783,7 @@ mod tests {
     fn desired(rules: BTreeMap<Hostname, RuleAction>) -> DesiredProfile {
         DesiredProfile {
             id: "p1".into(),
+            settings: Default::default(),
             name: None,
             folders: vec![DesiredFolder {
                 key: "ads".into(),
@@ -807,6 +831,8 @@ mod tests {
             notes: Vec::new(),
             fingerprint: String::new(),
             reads: Default::default(),
+            settings: Default::default(),
+            settings_mark: None,
         }
     }
 

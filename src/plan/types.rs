@@ -23,6 +23,10 @@
 //!     "identities": [{"key": "ads", "pk": 26, "state_name": "Ads", "remote_name": "Mine",
 //!                     "recorded": 14, "holds": 2, "shared": 0, "verdict": "not_ours"}],
 //!                                        // only when a managed folder's PK holds another name
+//!     "settings": [{"kind": "filter", "name": "ads", "from": "ads_small", "to": "ads_medium"},
+//!                  {"kind": "service", "name": "tiktok", "to": "block"},   // no `from`: no rule yet
+//!                  {"kind": "option", "name": "safesearch", "from": "on", "to": "off",
+//!                   "lowers_protection": true}],   // only when settings are managed and change
 //!     "removals_first": false,
 //!     "destructive": [],
 //!     "rules_before": 1203, "rules_after": 1203,
@@ -46,7 +50,11 @@ use serde::{Deserialize, Serialize};
 
 use super::cost::Estimate;
 use super::current::Holder;
-use crate::model::{FolderAction, FolderPk, Hostname, KeptFolder, RuleAction, SourceRecord};
+pub use super::settings::{SettingChange, SettingKind};
+use crate::model::{
+    FilterSwitch, FolderAction, FolderPk, Hostname, KeptFolder, RuleAction, SettingsRecord,
+    SourceRecord,
+};
 
 /// The JSON schema version of [`Plan`] and of saved plan files.
 /// 2: `estimate` counts the refresh reads too (every call an apply makes); `minimum` is gone.
@@ -147,6 +155,13 @@ pub struct ProfilePlan {
     /// What the plan leaves as it is because the API cannot do it (e.g. remove a folder's action).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Managed filters, services, the default rule and options that change (after the folders).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<SettingChange>,
+    /// The config manages settings of this profile: an apply that writes to it reads the profile
+    /// rows once more at the end, so the next run can tell whether its settings moved.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub manages_settings: bool,
     /// What the state will hold once every step succeeded. Not part of the JSON plan (bulky); saved
     /// plan files carry it beside the plan. Shared with the applier, which copies it only to record
     /// a hostname an unmanaged rule holds.
@@ -173,6 +188,7 @@ impl ProfilePlan {
             summary.rules_to_change += folder.change.len();
             summary.rules_to_remove += folder.remove.len();
         }
+        summary.settings_to_change = self.settings.len();
         summary.api_calls = self.estimate.total;
         summary
     }
@@ -188,6 +204,8 @@ pub struct Summary {
     pub rules_to_move: usize,
     pub rules_to_change: usize,
     pub rules_to_remove: usize,
+    /// Filters, services, the default rule and options.
+    pub settings_to_change: usize,
     pub api_calls: u64,
 }
 
@@ -200,6 +218,7 @@ impl Summary {
         self.rules_to_move += other.rules_to_move;
         self.rules_to_change += other.rules_to_change;
         self.rules_to_remove += other.rules_to_remove;
+        self.settings_to_change += other.settings_to_change;
         self.api_calls += other.api_calls;
     }
 }
@@ -344,6 +363,18 @@ pub enum Step {
     /// `DELETE /profiles/{profile}/groups/{group}` of a scratch folder an interrupted apply left,
     /// after the desired rules parked in it moved out. Planned only when its rules were read.
     DeleteLeftoverScratch { pk: FolderPk },
+    /// `PUT /profiles/{profile}/filters/filter/{name}` for one filter, the batch
+    /// `PUT /profiles/{profile}/filters` for several.
+    SetFilters { filters: Vec<FilterSwitch> },
+    /// `PUT /profiles/{profile}/services/{service}`: creates or updates the service's rule.
+    SetService { service: String, action: RuleAction },
+    /// `PUT /profiles/{profile}/default`
+    SetDefault { action: RuleAction },
+    /// `PUT /profiles/{profile}/options/{option}`; `value: null` turns the option off.
+    SetOption {
+        option: String,
+        value: Option<String>,
+    },
 }
 
 /// What the state holds once every step succeeded.
@@ -351,6 +382,10 @@ pub enum Step {
 pub struct ProfileTarget {
     /// Desired folders by config key.
     pub folders: BTreeMap<String, TargetFolder>,
+    /// The managed settings once every settings step succeeded (`None` when none is managed).
+    /// Its `mark` is the refresh's; an apply that writes reads a new one at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsRecord>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

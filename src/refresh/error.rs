@@ -8,4 +8,14 @@ pub(crate) enum RefreshError {
         #[source]
         source: Box<crate::controld::ApiError>,
     },
+
+    /// A filter, level, service or option name Control D does not list, or a value its option
+    /// does not take: pointed at in the config.
+    #[error("{}:{line}:{column}: {message}", .file.display())]
+    Setting {
+        file: std::path::PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }

@@ -11,6 +11,7 @@
 //! requests in flight and paces them. Results do not depend on the order the answers arrive in.
 
 mod error;
+mod settings;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,6 +19,7 @@ use futures_util::future::try_join_all;
 use sha2::{Digest, Sha256};
 
 pub(crate) use error::RefreshError;
+use settings::{refresh_settings, RunReads};
 
 use crate::controld::{ApiError, Client, RemoteFolder, RemoteRule};
 use crate::model::{DesiredProfile, FolderPk, Hostname, RuleAction, RuleMap};
@@ -79,14 +81,30 @@ pub(crate) async fn refresh_all(
     mode: Mode,
     targets: Vec<Target<'_>>,
 ) -> Result<Vec<CurrentProfile>, RefreshError> {
-    let reads = targets.into_iter().map(|target| {
-        refresh(
+    let run = RunReads::default();
+    let run = &run;
+    let reads = targets.into_iter().map(|target| async move {
+        let folders = refresh(
             mode,
             target.client,
             target.desired,
             target.state,
             target.listing,
-        )
+        );
+        let record = target.state.and_then(|state| state.settings.as_ref());
+        let settings = refresh_settings(
+            mode,
+            target.client,
+            &target.desired.id,
+            &target.desired.settings,
+            record,
+            run,
+        );
+        let (mut current, found) = tokio::try_join!(folders, settings)?;
+        current.settings = found.settings;
+        current.settings_mark = found.mark;
+        current.reads.settings = found.reads;
+        Ok::<_, RefreshError>(current)
     });
     try_join_all(reads).await
 }
@@ -198,6 +216,8 @@ pub(crate) async fn refresh(
         identities,
         notes,
         reads: reads_made,
+        settings: Default::default(),
+        settings_mark: None,
     })
 }
 
@@ -297,6 +317,8 @@ pub(crate) fn from_state(profile: &str, state: Option<&ProfileState>) -> Current
         scratch,
         // No request now; an apply reads the folder list at the least.
         reads: RefreshReads::LIST_ONLY,
+        settings: Default::default(),
+        settings_mark: None,
     }
 }
 

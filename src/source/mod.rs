@@ -121,6 +121,7 @@ pub(crate) async fn load_desired_reporting(
         .map(|profile| DesiredProfile {
             id: profile.id.clone(),
             name: profile.name.clone(),
+            settings: profile.settings.clone(),
             folders: profile
                 .folders
                 .iter()

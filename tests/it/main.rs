@@ -38,6 +38,7 @@ mod probe;
 mod schema;
 mod secrets;
 mod settings_client;
+mod settings_props;
 mod source_auth;
 mod source_keep;
 mod source_retries;

@@ -26,6 +26,7 @@ fn hosts(prefix: &str, n: usize) -> BTreeMap<Hostname, RuleAction> {
 fn desired(folders: Vec<(&str, BTreeMap<Hostname, RuleAction>)>) -> DesiredProfile {
     DesiredProfile {
         id: "p1".into(),
+        settings: Default::default(),
         name: None,
         folders: folders
             .into_iter()
@@ -90,6 +91,8 @@ fn current(
         notes: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
+        settings: Default::default(),
+        settings_mark: None,
     }
 }
 

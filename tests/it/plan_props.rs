@@ -279,6 +279,7 @@ fn generate(seed: u64, size: usize) -> Case {
         full,
         desired: DesiredProfile {
             id: "p1".into(),
+            settings: Default::default(),
             name: None,
             folders,
         },
@@ -347,6 +348,8 @@ fn current(case: &Case) -> CurrentProfile {
         notes: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
+        settings: Default::default(),
+        settings_mark: None,
     }
 }
 
@@ -393,6 +396,12 @@ fn execute(
                 managed.remove(key);
             }
             Step::DeleteLeftoverScratch { pk } => model.delete_folder(*pk),
+            Step::SetFilters { .. }
+            | Step::SetService { .. }
+            | Step::SetDefault { .. }
+            | Step::SetOption { .. } => {
+                unreachable!("these cases manage no settings (settings_props.rs models them)")
+            }
         }
         after_each(model, step);
     }

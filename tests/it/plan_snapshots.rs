@@ -68,6 +68,7 @@ fn scenario() -> Plan {
     trackers.push(("shared.example", block()));
     let p1 = DesiredProfile {
         id: "p1".into(),
+        settings: Default::default(),
         name: Some("Home".into()),
         folders: vec![
             desired(
@@ -132,9 +133,12 @@ fn scenario() -> Plan {
         notes: Vec::new(),
         fingerprint: "f".repeat(64),
         reads: Default::default(),
+        settings: Default::default(),
+        settings_mark: None,
     };
     let p2 = DesiredProfile {
         id: "p2".into(),
+        settings: Default::default(),
         name: None,
         folders: vec![desired("tlds", "Abused TLDs", &[("zip", block())])],
     };
@@ -153,6 +157,8 @@ fn scenario() -> Plan {
         notes: Vec::new(),
         fingerprint: "e".repeat(64),
         reads: Default::default(),
+        settings: Default::default(),
+        settings_mark: None,
     };
     let settings = PlanSettings {
         allow_destroy: true,
@@ -221,6 +227,7 @@ fn a_huge_markdown_plan_is_cut_under_the_budget_with_a_note() {
         .collect();
     let profile = DesiredProfile {
         id: "big".into(),
+        settings: Default::default(),
         name: None,
         folders,
     };
@@ -236,6 +243,8 @@ fn a_huge_markdown_plan_is_cut_under_the_budget_with_a_note() {
         notes: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
+        settings: Default::default(),
+        settings_mark: None,
     };
     let plan = plan([(&profile, &current)], &PlanSettings::default()).unwrap();
     let markdown = render(&plan, Format::Markdown);
@@ -262,6 +271,7 @@ fn overlapping(with_change: bool) -> Plan {
     }
     let profile = DesiredProfile {
         id: "p1".into(),
+        settings: Default::default(),
         name: None,
         folders: vec![
             desired(
@@ -293,6 +303,8 @@ fn overlapping(with_change: bool) -> Plan {
         notes: Vec::new(),
         fingerprint: String::new(),
         reads: Default::default(),
+        settings: Default::default(),
+        settings_mark: None,
     };
     plan([(&profile, &current)], &PlanSettings::default()).unwrap()
 }

@@ -110,6 +110,17 @@ fn profile_blocks(profile: &ProfilePlan) -> Vec<String> {
         block.push_str("</details>\n\n");
         blocks.push(block);
     }
+    if !profile.settings.is_empty() {
+        let mut block = format!(
+            "<details><summary>Settings: {} to change</summary>\n\n```diff\n",
+            profile.settings.len()
+        );
+        for change in &profile.settings {
+            let _ = writeln!(block, "{}", change.line());
+        }
+        block.push_str("```\n\n</details>\n\n");
+        blocks.push(block);
+    }
     let notes = notes(profile, Detail::Summary);
     if !notes.is_empty() {
         let mut block = format!(

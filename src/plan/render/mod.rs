@@ -59,8 +59,17 @@ pub(crate) fn render_styled(plan: &Plan, format: Format, detail: Detail, color: 
 /// "Plan: 2 folders to create, 1 to update, 0 to delete; 1,204 rules to add, 12 to move, 3 to change,
 /// 40 to remove; ~9 API calls"
 pub(crate) fn summary_line(summary: &Summary) -> String {
+    // "; 3 settings to change" only when settings change: folder-only plans read as before.
+    let settings = match summary.settings_to_change {
+        0 => String::new(),
+        n => format!(
+            "; {} {} to change",
+            thousands(n as u64),
+            plural(n, "setting", "settings")
+        ),
+    };
     format!(
-        "Plan: {} {} to create, {} to update, {} to delete; {} {} to add, {} to move, {} to change, {} to remove; ~{} API {}",
+        "Plan: {} {} to create, {} to update, {} to delete; {} {} to add, {} to move, {} to change, {} to remove{settings}; ~{} API {}",
         thousands(summary.folders_to_create as u64),
         plural(summary.folders_to_create, "folder", "folders"),
         thousands(summary.folders_to_update as u64),

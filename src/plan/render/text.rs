@@ -53,6 +53,9 @@ fn render_profile(out: &mut String, profile: &ProfilePlan, detail: Detail, color
             let _ = writeln!(out, "      {}", paint(&line, color));
         }
     }
+    for change in &profile.settings {
+        let _ = writeln!(out, "  {}", paint(&change.line(), color));
+    }
     if profile.removals_first {
         let _ = writeln!(
             out,
