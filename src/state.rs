@@ -251,6 +251,7 @@ impl ProfileState {
             && self.profile == other.profile
             && self.folders == other.folders
             && self.scratch == other.scratch
+            && self.settings == other.settings
     }
 
     /// Parses a state file's text; `path` only names the file in errors.

@@ -25,6 +25,10 @@ pub struct ProfileDump {
     /// profile's (so dumps of folders and rules alone are unchanged).
     #[serde(default, skip_serializing_if = "SettingsDump::is_new")]
     pub settings: SettingsDump,
+    /// The profile's `updated`, kept only by an emulator with `stable_pks` (whose clock is a
+    /// counter, so a reloaded sandbox answers as it did); otherwise `updated` starts at the load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<u64>,
 }
 
 /// A profile's settings beyond folders.

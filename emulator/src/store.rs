@@ -44,6 +44,9 @@ pub(crate) struct Store {
 struct Profile {
     name: String,
     updated: u64,
+    /// `updated` counts changes from [`STABLE_EPOCH`] instead of following the clock
+    /// (`stable_pks`: reproducible example state).
+    stable_clock: bool,
     folders: BTreeMap<u64, Folder>,
     rules: HashMap<String, Rule>,
     /// Rules per group (root included), kept in step with `rules` so listings stay cheap.
@@ -106,11 +109,15 @@ enum Change {
     Rule,
 }
 
+/// 2026-01-01T00:00:00Z in Unix milliseconds: where a `stable_pks` profile's `updated` starts.
+const STABLE_EPOCH: u64 = 1_767_225_600_000;
+
 impl Profile {
-    fn new(name: String) -> Self {
+    fn new(name: String, stable_clock: bool) -> Self {
         Self {
             name,
-            updated: now(),
+            updated: if stable_clock { STABLE_EPOCH } else { now() },
+            stable_clock,
             folders: BTreeMap::new(),
             rules: HashMap::new(),
             counts: HashMap::new(),
@@ -127,7 +134,10 @@ impl Profile {
     }
 
     fn move_updated(&mut self) {
-        self.updated = now().max(self.updated + 1);
+        self.updated = match self.stable_clock {
+            true => self.updated + 1,
+            false => now().max(self.updated + 1),
+        };
     }
 
     fn enabled_rules(&self) -> usize {
@@ -318,7 +328,7 @@ impl Store {
         for id in profile_ids {
             self.profiles
                 .entry(id.clone())
-                .or_insert_with(|| Profile::new(id.clone()));
+                .or_insert_with(|| Profile::new(id.clone(), self.stable_pks));
         }
     }
 
@@ -696,7 +706,10 @@ impl Store {
     }
 
     fn profile_from_dump(&mut self, dump: ProfileDump) -> Profile {
-        let mut profile = Profile::new(dump.name);
+        let mut profile = Profile::new(dump.name, self.stable_pks);
+        if let Some(updated) = dump.updated.filter(|_| self.stable_pks) {
+            profile.updated = updated;
+        }
         profile.settings = Settings::from_dump(dump.settings);
         let root = dump.root.into_iter().map(|rule| (ROOT, rule));
         let mut all_rules: Vec<(u64, RuleDump)> = root.collect();
@@ -786,6 +799,7 @@ fn profile_dump(profile: &Profile) -> ProfileDump {
         root: profile.rules_dump(ROOT),
         folders,
         settings: profile.settings.to_dump(),
+        updated: profile.stable_clock.then_some(profile.updated),
     }
 }
 

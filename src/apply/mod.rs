@@ -74,8 +74,12 @@ fn log_summary(printer: &Printer, progress: &dyn Progress, outcome: &ProfileOutc
         printer.info(format!("profile {}: no changes", outcome.profile));
         return;
     }
+    let settings = match tally.settings_changed {
+        0 => String::new(),
+        n => format!("; settings: {n} changed"),
+    };
     let line = format!(
-        "profile {}: rules: {} added, {} removed, {} moved, {} changed; folders: {} created, {} deleted ({:.1} s)",
+        "profile {}: rules: {} added, {} removed, {} moved, {} changed; folders: {} created, {} deleted{settings} ({:.1} s)",
         outcome.profile,
         tally.rules_added,
         tally.rules_removed,

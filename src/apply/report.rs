@@ -25,6 +25,9 @@ pub(crate) struct ApplyReport {
     pub planned_calls: u64,
     pub folders: FolderCounts,
     pub rules: RuleCounts,
+    /// Filters, services, the default rule and options written (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub settings_changed: u64,
     /// API calls (all of them, reads included) per 1,000 rules added, removed, moved or changed.
     pub calls_per_1000_rules_changed: Option<f64>,
     /// Rules added, removed, moved or changed per second of the apply stage.
@@ -48,6 +51,10 @@ pub(crate) struct FolderCounts {
     pub created: u64,
     pub updated: u64,
     pub deleted: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -150,6 +157,7 @@ impl ApplyReport {
                 moved: tally.rules_moved,
                 changed: tally.rules_changed,
             },
+            settings_changed: tally.settings_changed,
             calls_per_1000_rules_changed: calls_per_1000,
             rules_per_second,
             sources,
@@ -185,6 +193,11 @@ impl ApplyReport {
             "  rules: {} added, {} removed, {} moved, {} changed; folders: {} created, {} updated, {} deleted",
             rules.added, rules.removed, rules.moved, rules.changed, folders.created, folders.updated, folders.deleted
         );
+        if self.settings_changed > 0 {
+            // Only when settings were written: folder-only reports read as before.
+            out.pop();
+            let _ = writeln!(out, "; settings: {} changed", self.settings_changed);
+        }
         let stages = &self.stages;
         let _ = writeln!(
             out,
