@@ -37,6 +37,7 @@ mod plan_snapshots;
 mod probe;
 mod schema;
 mod secrets;
+mod settings_apply;
 mod settings_client;
 mod settings_props;
 mod source_auth;
