@@ -76,9 +76,10 @@ async fn from_profile(
         .into_iter()
         .filter(|folder| !folder.name.starts_with(SCRATCH_PREFIX))
         .collect();
-    if folders.is_empty() {
+    let settings = super::import_settings::read(&client, profile_id).await?;
+    if folders.is_empty() && settings.is_empty() {
         return Err(Error::Usage(format!(
-            "profile {profile_id} has no folders to import; run `ctrld-sync init` without --from-profile for a template"
+            "profile {profile_id} has no folders or settings to import; run `ctrld-sync init` without --from-profile for a template"
         )));
     }
     let entries = read_entries(&client, profile_id, folders).await?;
@@ -86,7 +87,9 @@ async fn from_profile(
         .iter()
         .map(|entry| (lists_dir.join(&entry.file), entry.json.clone()))
         .collect();
-    Ok((config_text(profile_id, &entries), lists))
+    let mut config = config_text(profile_id, &entries);
+    config.insert_str(profile_end(&config), &settings);
+    Ok((config, lists))
 }
 
 struct Entry {
@@ -144,6 +147,11 @@ fn config_text(profile_id: &str, entries: &[Entry]) -> String {
 }
 
 /// The Control D folder JSON shape (what hagezi publishes), so per-rule actions survive.
+/// Where the `[[profile]]` table's own keys end: before the first `[folder.*]` table.
+fn profile_end(config: &str) -> usize {
+    config.find("\n[folder.").map_or(config.len(), |at| at + 1)
+}
+
 fn folder_json(folder: &RemoteFolder, rules: &[RemoteRule]) -> String {
     let mut rules: Vec<&RemoteRule> = rules.iter().collect();
     rules.sort_by(|a, b| a.hostname.cmp(&b.hostname));

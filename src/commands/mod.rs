@@ -11,6 +11,7 @@ use crate::refresh;
 
 mod apply;
 mod completions;
+mod import_settings;
 mod init;
 mod pacing_memory;
 pub(crate) mod pipeline;

@@ -5,7 +5,7 @@
 use crate::apply_support;
 
 use apply_support::{block, folder, preload, read, rule, Setup};
-use controld_emulator::{ActionDump, FolderDump, RuleDump};
+use controld_emulator::{ActionDump, FolderDump, RuleDump, SettingsDump};
 
 fn allow() -> ActionDump {
     ActionDump {
@@ -48,6 +48,36 @@ fn lived_in_profile(setup: &Setup) {
         vec![mixed, empty, no_action, disabled],
         vec![rule("root.example.com"), rule("Root.Mixed.Example")],
     );
+    let mut dump = setup.emulator.dump();
+    let action = |kind: u8, status: u8, via: Option<&str>| ActionDump {
+        kind: Some(kind),
+        status,
+        via: via.map(str::to_string),
+        via_v6: None,
+    };
+    dump.profiles.get_mut("p1").unwrap().settings = SettingsDump {
+        filters: vec![
+            "ads_medium".into(),
+            "ip_malware".into(),
+            "malware".into(),
+            "social".into(),
+            "x-oisd-big".into(),
+        ],
+        services: [
+            ("tiktok".to_string(), action(0, 1, None)),
+            ("zoom".to_string(), action(2, 0, Some("10.0.0.1"))),
+            ("netflix".to_string(), action(2, 1, Some("10.0.0.2"))),
+        ]
+        .into(),
+        default_rule: action(0, 1, None),
+        options: [
+            ("safesearch".to_string(), "1".to_string()),
+            ("ttl_blck".to_string(), "30".to_string()),
+            ("ai_malware".to_string(), "0.7".to_string()),
+        ]
+        .into(),
+    };
+    setup.emulator.load(dump);
 }
 
 fn init(setup: &Setup, extra: &[&str]) -> std::process::Output {
@@ -69,6 +99,15 @@ fn the_first_plan_after_init_from_profile_has_no_changes() {
     );
     let config = read(&setup.config_path());
     assert!(config.contains("allow_empty = true"), "{config}");
+    for line in [
+        "default = \"block\"\n",
+        "filters = { ads = \"ads_medium\", malware = true, social = true, x-oisd-big = true }\n",
+        "services = { netflix = { spoof = \"10.0.0.2\" }, tiktok = \"block\", zoom = \"off\" }\n",
+        "options = { ai_malware = \"0.7\", safesearch = true, ttl_blck = \"30\" }\n",
+    ] {
+        assert!(config.contains(line), "{line}{config}");
+    }
+    let settings_before = setup.emulator.dump().profiles["p1"].settings.clone();
 
     let validated = setup.run(&["validate"]);
     assert!(
@@ -101,6 +140,10 @@ fn the_first_plan_after_init_from_profile_has_no_changes() {
     );
     let dump = setup.emulator.dump();
     let profile = &dump.profiles["p1"];
+    assert_eq!(
+        profile.settings, settings_before,
+        "the imported settings are left as they were"
+    );
     assert_eq!(profile.folders.len(), 4, "no folder made or lost");
     assert!(profile
         .root
