@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::planner::{exceeds_delete_share, PlanSettings};
-use super::types::{ProfilePlan, Step};
-use crate::model::{FolderPk, Hostname};
+use super::types::{ProfilePlan, SettingKind, Step};
+use crate::model::{ActionKind, CurrentSettings, FolderPk, Hostname, RuleAction};
 use crate::state::ProfileState;
 
 /// One sentence per destructive change the steps make: a folder deleted; more than
@@ -39,6 +39,38 @@ pub fn destructive_steps(
                     count_removal(plan, state, hostname, &mut removed, &mut offenses);
                 }
             }
+            Step::SetFilters { filters } => {
+                for switch in filters.iter().filter(|switch| !switch.enabled) {
+                    offenses.push(format!(
+                        "profile {profile}: filter `{}` would be turned off, lowering protection",
+                        switch.name
+                    ));
+                }
+            }
+            Step::SetOption {
+                option,
+                value: None,
+            } => offenses.push(format!(
+                "profile {profile}: option `{option}` would be turned off, lowering protection"
+            )),
+            Step::SetService { service, action } => {
+                let before = recorded(state, |values| values.services.get(service));
+                if lowers(plan, before, action, SettingKind::Service, service) {
+                    offenses.push(format!(
+                        "profile {profile}: service `{service}` would move away from block, \
+                         lowering protection"
+                    ));
+                }
+            }
+            Step::SetDefault { action } => {
+                let before = recorded(state, |values| values.default.as_ref());
+                if lowers(plan, before, action, SettingKind::Default, "default") {
+                    offenses.push(format!(
+                        "profile {profile}: the default rule would move away from block, \
+                         lowering protection"
+                    ));
+                }
+            }
             _ => {}
         }
     }
@@ -53,6 +85,35 @@ pub fn destructive_steps(
         }
     }
     offenses
+}
+
+/// A managed setting as the state file records it.
+fn recorded<'a>(
+    state: Option<&'a ProfileState>,
+    pick: impl FnOnce(&'a CurrentSettings) -> Option<&'a RuleAction>,
+) -> Option<Option<&'a RuleAction>> {
+    let record = state?.settings.as_ref()?;
+    Some(pick(&record.values))
+}
+
+/// A service or default rule moving from an enabled block to anything else. Judged by the state
+/// file's record; a profile whose settings it does not record yet (the first apply) is judged by
+/// the plan's own change.
+fn lowers(
+    plan: &ProfilePlan,
+    before: Option<Option<&RuleAction>>,
+    after: &RuleAction,
+    kind: SettingKind,
+    name: &str,
+) -> bool {
+    let is_block = |action: &RuleAction| action.kind == ActionKind::Block && action.enabled;
+    match before {
+        Some(before) => before.is_some_and(is_block) && !is_block(after),
+        None => plan
+            .settings
+            .iter()
+            .any(|change| change.kind == kind && change.name == name && change.lowers_protection),
+    }
 }
 
 /// Attributes a removed hostname to the managed folder holding it: per the state file, else per

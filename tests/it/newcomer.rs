@@ -107,6 +107,8 @@ fn readme_first_command_is_a_real_first_sync_that_rewrites_the_committed_state_i
     );
     assert!(stdout.contains("Apply report"), "{stdout}");
     assert!(stdout.contains("folders: 10 created"), "{stdout}");
+    assert!(stdout.contains("  + service tiktok: block"), "{stdout}");
+    assert!(stdout.contains("settings: 13 changed"), "{stdout}");
     assert!(
         stdout.contains("POST /profiles/{profile}/rules"),
         "{stdout}"
@@ -121,14 +123,14 @@ fn readme_first_command_is_a_real_first_sync_that_rewrites_the_committed_state_i
         "the sync writes the committed state files byte for byte (git status stays clean)"
     );
 
-    // The second run: nothing to change, one read per profile.
+    // The second run: nothing to change, one read per profile and one row read for the settings.
     let stdout = run_ok(ctrld_sync(dir.path()).args(&args));
     assert!(stdout.contains("No changes."), "{stdout}");
     assert!(
         !stdout.contains("overlap"),
         "nothing to change, no overlap lines: {stdout}"
     );
-    assert!(stdout.contains("API calls: 2 (GET 2)"), "{stdout}");
+    assert!(stdout.contains("API calls: 3 (GET 3)"), "{stdout}");
     assert_eq!(state_files(dir.path()), committed);
 }
 

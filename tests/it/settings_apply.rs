@@ -231,7 +231,17 @@ fn a_change_that_lowers_protection_needs_allow_destroy() {
         plan.contains("~ filter malware: on -> off  (lowers protection)"),
         "{plan}"
     );
-    bench.ok(&["apply", "--allow-destroy"]);
+    // A saved plan is judged by its steps and the state file, not by its own list.
+    bench.ok(&["plan", "--out", "lowering.plan"]);
+    let refused = bench.run(&["apply", "lowering.plan"]);
+    let message = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("filter `malware` would be turned off")
+            && message.contains("service `tiktok` would move away from block"),
+        "{message}"
+    );
+    bench.ok(&["apply", "--allow-destroy", "lowering.plan"]);
     let settings = bench.settings();
     assert!(!settings.filters.contains(&"malware".to_string()));
     assert_eq!(
