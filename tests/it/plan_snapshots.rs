@@ -356,3 +356,105 @@ fn a_plan_with_nothing_to_change_prints_no_overlap_lines() {
         assert!(!rendered.contains("overlap"), "{rendered}");
     }
 }
+
+/// A profile with one folder to create and settings of every kind to change, lowering ones
+/// included.
+fn settings_scenario() -> Plan {
+    use ctrld_sync::model::{
+        CurrentFilter, CurrentSettings, FilterWant, Named, OptionWant, ProfileSettings,
+        ServiceWant, Spot,
+    };
+    fn named<T>(name: &str, want: T) -> Named<T> {
+        Named {
+            name: name.into(),
+            want,
+            spot: Spot::default(),
+        }
+    }
+    let mut redirect = RuleAction::new(ActionKind::Redirect);
+    redirect.via = Some("DFW".into());
+    let wanted = ProfileSettings {
+        default: Some(named("default", allow())),
+        filters: vec![
+            named("ads", FilterWant::Level("ads_medium".into())),
+            named("porn", FilterWant::Off),
+            named("x-1hosts-lite", FilterWant::On),
+        ],
+        services: vec![
+            named("tiktok", ServiceWant::Action(block())),
+            named("netflix", ServiceWant::Action(redirect)),
+            named("zoom", ServiceWant::Off),
+        ],
+        options: vec![
+            named("safesearch", OptionWant::On),
+            named("ai_malware", OptionWant::Value("0.7".into())),
+            named("ttl_blck", OptionWant::Value("10".into())),
+        ],
+        ..ProfileSettings::default()
+    };
+    let levels = |names: &[&str]| -> BTreeMap<String, String> {
+        names
+            .iter()
+            .map(|name| (name.to_string(), "filter".to_string()))
+            .collect()
+    };
+    let mut current = CurrentSettings::default();
+    current.filters.insert(
+        "ads".into(),
+        CurrentFilter {
+            levels: levels(&["ads_small", "ads_medium", "ads"]),
+            active: vec!["ads_small".into()],
+        },
+    );
+    current.filters.insert(
+        "porn".into(),
+        CurrentFilter {
+            levels: levels(&["porn", "porn_strict"]),
+            active: vec!["porn_strict".into()],
+        },
+    );
+    current.services.insert("zoom".into(), allow());
+    current.default = Some(block());
+    current.options.insert("ttl_blck".into(), "30".into());
+    let desired = DesiredProfile {
+        id: "p3".into(),
+        settings: wanted,
+        name: None,
+        folders: vec![desired("tlds", "Abused TLDs", &[("zip", block())])],
+    };
+    let current = CurrentProfile {
+        profile: "p3".into(),
+        remote_folders: Vec::new(),
+        managed: BTreeMap::new(),
+        unmanaged_rules: Some(BTreeMap::new()),
+        scratch: Vec::new(),
+        parked: Some(BTreeMap::new()),
+        duplicates: Vec::new(),
+        identities: Vec::new(),
+        notes: Vec::new(),
+        fingerprint: String::new(),
+        reads: Default::default(),
+        settings: current,
+        settings_mark: None,
+    };
+    let settings = PlanSettings {
+        allow_destroy: true,
+        ..PlanSettings::default()
+    };
+    plan([(&desired, &current)], &settings).unwrap()
+}
+
+#[test]
+fn settings_text_plan() {
+    insta::assert_snapshot!(render(&settings_scenario(), Format::Text));
+}
+
+#[test]
+fn settings_json_plan() {
+    insta::assert_snapshot!(render(&settings_scenario(), Format::Json));
+}
+
+#[test]
+fn settings_markdown_plan() {
+    insta::assert_snapshot!(render(&settings_scenario(), Format::Markdown));
+}
