@@ -93,7 +93,8 @@ impl<'a> ProfileRun<'a> {
     pub(super) async fn run(self, steps: &[Step]) -> ProfileOutcome {
         let started = Instant::now();
         let (done, mut error) = self.run_steps(steps).await;
-        if error.is_none() && !steps.is_empty() {
+        // Settings writes touch no folder: the folders' check read is for folder writes.
+        if error.is_none() && steps.iter().any(|step| !step.is_setting()) {
             error = self.check_folders(self.settings.verify).await.err();
         }
         if error.is_none() && self.manages_settings && !steps.is_empty() {

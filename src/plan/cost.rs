@@ -90,7 +90,8 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    /// The refresh's `reads`, the requests of `steps`, and one check read when there is any step.
+    /// The refresh's `reads`, the requests of `steps`, and one check read when a step writes to a
+    /// folder.
     pub(crate) fn of_steps(reads: RefreshReads, steps: &[Step]) -> Self {
         let mut estimate = Self::default();
         estimate.count_n(Method::Get, LIST_FOLDERS, reads.folder_lists);
@@ -114,7 +115,8 @@ impl Estimate {
             let (method, route) = endpoint(step);
             estimate.count_n(method, route, 1);
         }
-        if !steps.is_empty() {
+        // The check read after the writes, when a folder was written to.
+        if steps.iter().any(|step| !step.is_setting()) {
             estimate.count_n(Method::Get, LIST_FOLDERS, 1);
         }
         estimate

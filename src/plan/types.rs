@@ -377,6 +377,19 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// A write to a filter, service, the default rule or an option: no folder is touched.
+    pub fn is_setting(&self) -> bool {
+        matches!(
+            self,
+            Self::SetFilters { .. }
+                | Self::SetService { .. }
+                | Self::SetDefault { .. }
+                | Self::SetOption { .. }
+        )
+    }
+}
+
 /// What the state holds once every step succeeded.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileTarget {

@@ -203,8 +203,25 @@ fn dashboard_drift_is_seen_and_repaired_in_one_apply() {
     ] {
         assert!(plan.contains(line), "{line}\n{plan}");
     }
-    bench.ok(&["apply"]);
+    bench.emulator.reset_stats();
+    let applied = bench.ok(&["apply"]);
     assert_eq!(bench.settings(), expected(&SettingsDump::default()));
+    // The plan's estimate is what the apply sent: the refresh (folder list, row, the drifted
+    // kinds), four writes, the row once more; no folder check read, as no folder was written.
+    let stats = bench.emulator.stats();
+    assert!(
+        applied.contains(&format!("API calls: {} (", stats.total)),
+        "{applied}"
+    );
+    assert_eq!(
+        stats.by_route.get("GET /profiles/{profile}/groups"),
+        Some(&1)
+    );
+    assert_eq!(stats.by_route["GET /profiles"], 2);
+    assert!(
+        plan.contains(&format!("~{} API calls", stats.total)),
+        "{plan}"
+    );
     assert_eq!(bench.plan_is_clean(), 2);
 }
 
