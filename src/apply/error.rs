@@ -72,6 +72,13 @@ pub(crate) enum ApplyError {
     },
 
     #[error(
+        "profile {profile}: {} is not as written when read back (--verify); changed meanwhile in \
+         the dashboard? run `ctrld-sync plan` to see it",
+        crate::quote::escape(.what)
+    )]
+    SettingMismatch { profile: String, what: String },
+
+    #[error(
         "{path}: the saved plan is stale: {reason}; nothing was changed; run `ctrld-sync plan --out {path}` \
          again and apply that"
     )]

@@ -97,6 +97,9 @@ impl<'a> ProfileRun<'a> {
         if error.is_none() && steps.iter().any(|step| !step.is_setting()) {
             error = self.check_folders(self.settings.verify).await.err();
         }
+        if error.is_none() && self.settings.verify && steps.iter().any(Step::is_setting) {
+            error = self.verify_settings(steps).await.err();
+        }
         if error.is_none() && self.manages_settings && !steps.is_empty() {
             let mark = self.settings_mark().await;
             self.ledger().settings_complete(mark);

@@ -8,6 +8,7 @@ use super::error::ApplyError;
 use super::run::ProfileRun;
 use crate::controld::ApiError;
 use crate::model::{action_matches, same_value, CurrentFilter, FilterSwitch, RuleAction};
+use crate::plan::Step;
 
 impl ProfileRun<'_> {
     pub(super) async fn set_filters(&self, filters: &[FilterSwitch]) -> Result<(), ApplyError> {
@@ -116,6 +117,67 @@ impl ProfileRun<'_> {
             }
         }
         self.record(|ledger| ledger.settings_written(1))
+    }
+
+    /// `--verify`: reads back every kind of setting the steps wrote and checks each is as sent.
+    pub(super) async fn verify_settings(&self, steps: &[Step]) -> Result<(), ApplyError> {
+        let mismatch = |what: String| ApplyError::SettingMismatch {
+            profile: self.profile.clone(),
+            what,
+        };
+        let read = |err| self.api("reading the settings back (--verify)", err);
+        let written = || steps.iter().filter(|step| step.is_setting());
+        if written().any(|step| matches!(step, Step::SetFilters { .. })) {
+            let listed = self.listed_filters().await.map_err(read)?;
+            for step in written() {
+                let Step::SetFilters { filters } = step else {
+                    continue;
+                };
+                if let Some(off) = filters.iter().find(|f| !filter_is_set(f, &listed)) {
+                    return Err(mismatch(format!("filter `{}`", off.name)));
+                }
+            }
+        }
+        if written().any(|step| matches!(step, Step::SetService { .. })) {
+            let listed = self
+                .client
+                .list_services(&self.profile)
+                .await
+                .map_err(read)?;
+            for step in written() {
+                let Step::SetService { service, action } = step else {
+                    continue;
+                };
+                let now = listed.iter().find(|row| &row.pk == service);
+                if !now.is_some_and(|row| service_is_set(action, &row.action)) {
+                    return Err(mismatch(format!("service `{service}`")));
+                }
+            }
+        }
+        for step in written() {
+            if let Step::SetDefault { action } = step {
+                let now = self.client.get_default(&self.profile).await.map_err(read)?;
+                if !action_matches(action, &now) {
+                    return Err(mismatch("the default rule".into()));
+                }
+            }
+        }
+        if written().any(|step| matches!(step, Step::SetOption { .. })) {
+            let listed = self
+                .client
+                .list_options(&self.profile)
+                .await
+                .map_err(read)?;
+            for step in written() {
+                let Step::SetOption { option, value } = step else {
+                    continue;
+                };
+                if !option_is_set(value.as_deref(), listed.get(option).map(String::as_str)) {
+                    return Err(mismatch(format!("option `{option}`")));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A value the service stored other than the one sent (clamped into its range, unknown) would

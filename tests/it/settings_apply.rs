@@ -357,3 +357,31 @@ fn a_value_the_service_clamps_fails_the_run_naming_both() {
         "{message}"
     );
 }
+
+#[test]
+fn verify_reads_back_each_kind_of_setting_written() {
+    let bench = Bench::new(Behaviour::default(), CONFIG);
+    bench.ok(&["plan"]);
+    bench.emulator.reset_stats();
+    bench.ok(&["apply"]);
+    let plain = bench.emulator.stats();
+    let bench = Bench::new(Behaviour::default(), CONFIG);
+    bench.ok(&["apply", "--verify"]);
+    let verified = bench.emulator.stats();
+    for route in [
+        "GET /profiles/{profile}/filters",
+        "GET /profiles/{profile}/filters/external",
+        "GET /profiles/{profile}/services",
+        "GET /profiles/{profile}/default",
+        "GET /profiles/{profile}/options",
+    ] {
+        let before = plain.by_route.get(route).copied().unwrap_or(0);
+        let after = verified.by_route.get(route).copied().unwrap_or(0);
+        assert_eq!(
+            after,
+            before + 1,
+            "{route}: {before} without --verify, {after} with"
+        );
+    }
+    assert_eq!(bench.settings(), expected(&SettingsDump::default()));
+}
