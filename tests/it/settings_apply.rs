@@ -217,6 +217,14 @@ fn dashboard_drift_is_seen_and_repaired_in_one_apply() {
         stats.by_route.get("GET /profiles/{profile}/groups"),
         Some(&1)
     );
+    // One filter changed: written alone, not through the batch.
+    assert_eq!(
+        stats.by_route["PUT /profiles/{profile}/filters/filter/{filter}"],
+        1
+    );
+    assert!(!stats
+        .by_route
+        .contains_key("PUT /profiles/{profile}/filters"));
     assert_eq!(stats.by_route["GET /profiles"], 2);
     assert!(
         plan.contains(&format!("~{} API calls", stats.total)),
@@ -384,4 +392,29 @@ fn verify_reads_back_each_kind_of_setting_written() {
         );
     }
     assert_eq!(bench.settings(), expected(&SettingsDump::default()));
+}
+
+#[test]
+fn a_write_that_keeps_failing_fails_the_run_naming_the_setting_after_reading_it_back() {
+    let config = "[[profile]]\nid = \"p1\"\nfilters = { ads = \"ads_medium\" }\n";
+    let bench = Bench::new(Behaviour::default(), config);
+    bench
+        .emulator
+        .fail_next_requests("PUT /profiles/{profile}/filters/filter/{filter}", 6);
+    let output = bench.run(&["apply"]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("profile p1: setting filter `ads_medium`"),
+        "{message}"
+    );
+    let stats = bench.emulator.stats();
+    assert_eq!(
+        stats.by_route["GET /profiles/{profile}/filters"], 2,
+        "read back once"
+    );
+    assert!(bench.settings().filters.is_empty());
+    // The next run finishes.
+    bench.ok(&["apply"]);
+    assert_eq!(bench.settings().filters, ["ads_medium"]);
 }
