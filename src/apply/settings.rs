@@ -48,18 +48,7 @@ impl ProfileRun<'_> {
         rows.extend(self.client.list_external_filters(&self.profile).await?);
         Ok(rows
             .into_iter()
-            .map(|row| {
-                let levels = row
-                    .levels
-                    .into_iter()
-                    .map(|level| (level.name, level.kind))
-                    .collect();
-                let filter = CurrentFilter {
-                    levels,
-                    active: row.active,
-                };
-                (row.pk, filter)
-            })
+            .map(crate::controld::RemoteFilter::into_current)
             .collect())
     }
 

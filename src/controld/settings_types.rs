@@ -20,6 +20,22 @@ pub struct RemoteFilter {
     pub active: Vec<String>,
 }
 
+impl RemoteFilter {
+    /// Its PK and what the planner compares: each level with its type, and what is on.
+    pub(crate) fn into_current(self) -> (String, crate::model::CurrentFilter) {
+        let levels = self
+            .levels
+            .into_iter()
+            .map(|level| (level.name, level.kind))
+            .collect();
+        let filter = crate::model::CurrentFilter {
+            levels,
+            active: self.active,
+        };
+        (self.pk, filter)
+    }
+}
+
 /// One of a filter family's levels (`ads_small`, `ads_medium`, `ads`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteFilterLevel {

@@ -198,16 +198,8 @@ async fn read_settings(
     reads.default += u64::from(default.is_some());
     reads.options += u64::from(options.is_some());
     for row in native.into_iter().chain(external).flatten() {
-        let levels = row
-            .levels
-            .into_iter()
-            .map(|level| (level.name, level.kind))
-            .collect();
-        let filter = CurrentFilter {
-            levels,
-            active: row.active,
-        };
-        filters.insert(row.pk, filter);
+        let (pk, filter) = row.into_current();
+        filters.insert(pk, filter);
     }
     current.filters = filters.clone();
     for row in listed_services.into_iter().flatten() {

@@ -270,20 +270,9 @@ fn plan(wanted: &ProfileSettings, remote: &Remote) -> ctrld_sync::plan::ProfileP
         settings: wanted.clone(),
     };
     let current = CurrentProfile {
-        profile: "p1".into(),
-        remote_folders: Vec::new(),
-        managed: BTreeMap::new(),
-        unmanaged_rules: Some(BTreeMap::new()),
-        scratch: Vec::new(),
-        parked: Some(BTreeMap::new()),
-        duplicates: Vec::new(),
-        identities: Vec::new(),
-        notes: Vec::new(),
-        fingerprint: String::new(),
-        reads: Default::default(),
         // What refresh hands the planner: only the managed names.
         settings: remote.current().managed_by(wanted),
-        settings_mark: None,
+        ..empty_current()
     };
     let settings = PlanSettings {
         allow_destroy: true,
