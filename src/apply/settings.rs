@@ -265,6 +265,25 @@ mod tests {
     }
 
     #[test]
+    fn a_family_turned_on_by_its_own_name_is_on_only_at_its_own_level() {
+        let family = |active: &[&str]| {
+            let levels = ["ads_small", "ads_medium", "ads"]
+                .iter()
+                .map(|level| (level.to_string(), "filter".to_string()))
+                .collect();
+            let filter = CurrentFilter {
+                levels,
+                active: active.iter().map(|a| a.to_string()).collect(),
+            };
+            BTreeMap::from([("ads".to_string(), filter)])
+        };
+        assert!(!filter_is_set(&switch("ads", true), &family(&["ads_medium"])));
+        assert!(filter_is_set(&switch("ads", true), &family(&["ads"])));
+        assert!(filter_is_set(&switch("ads", false), &family(&[])));
+        assert!(!filter_is_set(&switch("ads", false), &family(&["ads_small"])));
+    }
+
+    #[test]
     fn a_read_back_service_or_option_is_judged_as_sent() {
         let mut off = RuleAction::block();
         off.enabled = false;
