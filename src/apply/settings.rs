@@ -277,10 +277,16 @@ mod tests {
             };
             BTreeMap::from([("ads".to_string(), filter)])
         };
-        assert!(!filter_is_set(&switch("ads", true), &family(&["ads_medium"])));
+        assert!(!filter_is_set(
+            &switch("ads", true),
+            &family(&["ads_medium"])
+        ));
         assert!(filter_is_set(&switch("ads", true), &family(&["ads"])));
         assert!(filter_is_set(&switch("ads", false), &family(&[])));
-        assert!(!filter_is_set(&switch("ads", false), &family(&["ads_small"])));
+        assert!(!filter_is_set(
+            &switch("ads", false),
+            &family(&["ads_small"])
+        ));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::Context;
 use crate::error::{Error, Result};
 use crate::exit::ExitStatus;
-use crate::model::{ActionKind, Hostname, RuleAction};
+use crate::model::{shown_action, ActionKind, Hostname, RuleAction, SettingsRecord};
 use crate::plan::render::thousands;
 use crate::quote::{escape, sanitize};
 use crate::state::{FolderState, ProfileState, StateStore};
@@ -65,6 +65,9 @@ fn render_profile(out: &mut String, path: &str, state: &ProfileState) {
     for (key, folder) in &state.folders {
         render_folder(out, key, folder);
     }
+    if let Some(settings) = &state.settings {
+        render_settings(out, settings);
+    }
     if !state.scratch.is_empty() {
         let pks: Vec<String> = state.scratch.iter().map(ToString::to_string).collect();
         let _ = writeln!(
@@ -74,6 +77,36 @@ fn render_profile(out: &mut String, path: &str, state: &ProfileState) {
         );
     }
     out.push('\n');
+}
+
+/// The managed settings as the last apply left them; names and values may come from Control D.
+fn render_settings(out: &mut String, record: &SettingsRecord) {
+    let values = &record.values;
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(default) = &values.default {
+        parts.push(format!("default {}", shown_action(default)));
+    }
+    for (name, filter) in &values.filters {
+        parts.push(format!("filter {name} {}", filter.shown(name)));
+    }
+    for (name, action) in &values.services {
+        parts.push(format!("service {name} {}", shown_action(action)));
+    }
+    for (name, value) in &values.options {
+        parts.push(format!("option {name} {value}"));
+    }
+    let checked = match record.mark {
+        Some(_) => "trusted while GET /profiles says what it said then",
+        None => "read again by the next run",
+    };
+    let _ = writeln!(
+        out,
+        "  settings: {} managed ({checked})",
+        record.managed.len()
+    );
+    for part in parts {
+        let _ = writeln!(out, "    {}", sanitize(&part));
+    }
 }
 
 fn render_folder(out: &mut String, key: &str, folder: &FolderState) {

@@ -176,6 +176,21 @@ fn the_plan_lists_each_setting_and_apply_sets_exactly_those_leaving_the_rest() {
     );
     assert_eq!(bench.settings(), expected(&own_settings()));
 
+    let shown = bench.ok(&["state", "show"]);
+    for line in [
+        "  settings: 9 managed (trusted while GET /profiles says what it said then)",
+        "    default block",
+        "    filter ads ads_medium",
+        "    service zoom bypass",
+        "    option ttl_blck 10",
+    ] {
+        assert!(shown.contains(line), "{line}\n{shown}");
+    }
+    assert!(
+        !shown.contains("netflix"),
+        "unmanaged settings are not recorded: {shown}"
+    );
+
     // A no-change run: the folder list and the one GET /profiles row.
     assert_eq!(bench.plan_is_clean(), 2);
     assert_eq!(bench.emulator.stats().by_route["GET /profiles"], 1);
