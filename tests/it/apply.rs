@@ -297,6 +297,45 @@ fn a_write_failing_past_its_retries_fails_the_run_and_the_next_run_finishes() {
     assert_eq!(setup.plan_exit_code(), 0);
 }
 
+/// After the first failure nothing new starts: with `--parallelism 1`, the refused creation of
+/// the first folder is the only request after the refresh, and every step is left.
+#[test]
+fn with_parallelism_1_nothing_starts_beside_or_after_a_refused_step() {
+    let setup = Setup::with_profiles(&["p1"], vec![]);
+    let dir = setup.dir.path();
+    std::fs::write(dir.join("ads.txt"), hosts("ads", 0..5).join("\n")).unwrap();
+    std::fs::write(dir.join("proxy.txt"), "proxied.example.com\n").unwrap();
+    let config = r#"
+[[profile]]
+id = "p1"
+folders = ["proxy", "ads"]
+
+[folder.proxy]
+path = "proxy.txt"
+format = "domains"
+name = "Proxied"
+action = "redirect"
+via = "US-NYC"
+
+[folder.ads]
+path = "ads.txt"
+format = "domains"
+name = "Ads"
+action = "block"
+"#;
+    std::fs::write(setup.config_path(), config).unwrap();
+    let output = setup.run(&["apply", "--parallelism", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stats = setup.emulator.stats();
+    assert_eq!(
+        stats.by_route["POST /profiles/{profile}/groups"], 1,
+        "{stats:?}"
+    );
+    assert!(setup.remote_folders("p1").is_empty());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("4 step(s) left"), "{stdout}");
+}
+
 #[test]
 fn a_429_storm_is_ridden_out() {
     let config = EmulatorConfig {
@@ -455,6 +494,7 @@ fn the_report_file_holds_stages_calls_and_counts() {
     );
     assert!(json["calls_per_1000_rules_changed"].is_number());
     assert_eq!(json["profiles"][0]["ok"], true);
+    assert_eq!(json["profiles"][0]["steps_left"], 0, "{json}");
     assert_eq!(
         json["sources"]["fetched"].as_u64().unwrap()
             + json["sources"]["not_modified"].as_u64().unwrap()
