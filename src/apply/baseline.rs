@@ -128,3 +128,98 @@ fn leftover_scratch(plan: &ProfilePlan, remembered: &[FolderPk]) -> Vec<FolderPk
     pks.dedup();
     pks
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceRecord;
+    use crate::model::{block_rules, ActionKind, DesiredFolder, DesiredProfile, FolderAction};
+    use crate::plan::{plan_profile, PlanSettings};
+
+    fn source(sha256: &str) -> SourceRecord {
+        SourceRecord {
+            location: "ads.txt".into(),
+            etag: None,
+            last_modified: None,
+            sha256: sha256.into(),
+            fingerprint: String::new(),
+        }
+    }
+
+    /// The state after the last apply: folder `ads` (PK 1) named `name` holding `rules`.
+    fn last_apply(name: &str, rules: &[&str]) -> ProfileState {
+        let mut state = ProfileState::new("p1");
+        state.folders.insert(
+            "ads".into(),
+            FolderState {
+                pk: FolderPk::new(1),
+                name: name.into(),
+                action: FolderAction::of(ActionKind::Block),
+                rules: block_rules(rules).into(),
+                overlapped: block_rules(&["o.example"]),
+                held_by_unmanaged: block_rules(&["h.example"]),
+                source: Some(source("old")),
+            },
+        );
+        state
+    }
+
+    /// The config: folder `ads` named `Ads` listing `rules`.
+    fn wanted(rules: &[&str]) -> DesiredProfile {
+        DesiredProfile {
+            id: "p1".into(),
+            name: None,
+            folders: vec![DesiredFolder {
+                key: "ads".into(),
+                name: "Ads".into(),
+                action: FolderAction::of(ActionKind::Block),
+                rules: block_rules(rules).into(),
+                source: source("new"),
+            }],
+            settings: Default::default(),
+        }
+    }
+
+    fn plan(desired: &DesiredProfile, current: &crate::plan::CurrentProfile) -> ProfilePlan {
+        plan_profile(desired, current, &PlanSettings::default()).unwrap()
+    }
+
+    #[test]
+    fn a_folder_to_rename_starts_under_its_old_name_and_keeps_its_record() {
+        let old = last_apply("Old", &["a.example"]);
+        let current = crate::refresh::from_state("p1", Some(&old));
+        let plan = plan(&wanted(&["a.example"]), &current);
+        let start = baseline(Some(&old), &plan);
+        let ads = &start.folders["ads"];
+        assert_eq!(ads.name, "Old");
+        // Its rules are what the state says: the state's record of the folder is kept.
+        assert_eq!(ads, &old.folders["ads"]);
+    }
+
+    #[test]
+    fn a_drifted_folder_starts_as_it_was_read_not_as_the_state_says() {
+        let old = last_apply("Ads", &["a.example", "b.example"]);
+        let mut current = crate::refresh::from_state("p1", Some(&old));
+        // `b.example` was deleted in the dashboard.
+        let ads = current.managed.get_mut("ads").unwrap();
+        ads.rules = block_rules(&["a.example"]).into();
+        let plan = plan(&wanted(&["a.example", "b.example"]), &current);
+        let start = baseline(Some(&old), &plan);
+        let ads = &start.folders["ads"];
+        assert_eq!(*ads.rules, block_rules(&["a.example"]));
+        assert_eq!(ads.source, None);
+    }
+
+    #[test]
+    fn leftover_scratch_folders_are_remembered_until_deleted() {
+        let mut old = last_apply("Ads", &["a.example"]);
+        old.scratch = vec![FolderPk::new(4)];
+        let current = crate::refresh::from_state("p1", Some(&old));
+        let mut plan = plan(&wanted(&["a.example"]), &current);
+        plan.steps.push(Step::DeleteLeftoverScratch {
+            pk: FolderPk::new(9),
+        });
+        let start = baseline(Some(&old), &plan);
+        assert_eq!(start.scratch, [FolderPk::new(4), FolderPk::new(9)]);
+    }
+}

@@ -106,3 +106,65 @@ fn check_leftover_scratch(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::{ActionKind, DesiredProfile, FolderAction, FolderPk};
+    use crate::plan::{plan_profile, PlanSettings};
+
+    fn folder(pk: u64, name: &str) -> RemoteFolder {
+        RemoteFolder {
+            pk: FolderPk::new(pk),
+            name: name.into(),
+            action: FolderAction::of(ActionKind::Block),
+            count: 0,
+        }
+    }
+
+    /// A saved plan whose only step deletes PK `pk` as a leftover scratch folder.
+    fn deleting(pk: u64) -> PlanFileProfile {
+        let desired = DesiredProfile {
+            id: "p1".into(),
+            name: None,
+            folders: Vec::new(),
+            settings: Default::default(),
+        };
+        let current = crate::refresh::from_state("p1", None);
+        let mut plan = plan_profile(&desired, &current, &PlanSettings::default()).unwrap();
+        plan.steps = vec![Step::DeleteLeftoverScratch {
+            pk: FolderPk::new(pk),
+        }];
+        PlanFileProfile {
+            profile: "p1".into(),
+            lineage: None,
+            serial: 0,
+            remote_fingerprint: String::new(),
+            target: Arc::clone(&plan.target),
+            plan,
+        }
+    }
+
+    #[test]
+    fn a_leftover_scratch_folder_among_others_may_be_deleted() {
+        let folders = [folder(1, "Ads"), folder(9, SCRATCH_PREFIX)];
+        let checked = check_leftover_scratch(Path::new("p.json"), &deleting(9), &folders);
+        assert!(checked.is_ok(), "{checked:?}");
+        // Gone since: nothing to refuse (the delete finds it gone).
+        assert!(check_leftover_scratch(Path::new("p.json"), &deleting(9), &folders[..1]).is_ok());
+    }
+
+    #[test]
+    fn a_folder_of_another_name_is_refused_as_leftover_scratch() {
+        let folders = [folder(9, SCRATCH_PREFIX), folder(1, "Ads")];
+        let err = check_leftover_scratch(Path::new("p.json"), &deleting(1), &folders).unwrap_err();
+        assert!(
+            err.to_string().contains("p.json")
+                && matches!(&err, ApplyError::BadPlanFile { reason, .. }
+                    if reason == "profile p1: it deletes folder `Ads` (PK 1) as a leftover scratch folder"),
+            "{err:?}"
+        );
+    }
+}

@@ -147,6 +147,8 @@ mod tests {
         assert_eq!(verdict(&["a", "b", "c"], &["x", "y"]), Verdict::NotOurs);
         // Half of the record is not more than half.
         assert_eq!(verdict(&["a", "b"], &["a", "x"]), Verdict::NotOurs);
+        // Even when all that is there is recorded.
+        assert_eq!(verdict(&["a", "b"], &["a"]), Verdict::NotOurs);
         assert_eq!(
             verdict(&["a", "b", "c", "d"], &["a", "b"]),
             Verdict::NotOurs

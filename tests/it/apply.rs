@@ -297,6 +297,112 @@ fn a_write_failing_past_its_retries_fails_the_run_and_the_next_run_finishes() {
     assert_eq!(setup.plan_exit_code(), 0);
 }
 
+/// A folder's DELETE failing past its retries fails the run with that error: nothing read to
+/// explain it (only a 40003 answer is checked against the folder list).
+#[test]
+fn a_folder_delete_failing_past_its_retries_fails_the_run_without_a_read() {
+    let mut setup = Setup::with_profiles(&["p1"], mixed_folders());
+    setup.apply_ok(&[]);
+    let mut folders = mixed_folders();
+    folders.remove(2);
+    setup.set_folders(folders);
+    // The first attempt and its 5 retries.
+    setup
+        .emulator
+        .fail_next_requests("DELETE /profiles/{profile}/groups/{group}", 6);
+    setup.emulator.reset_stats();
+    let failed = setup.run(&["apply", "--allow-destroy"]);
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("after 6 attempts"), "{stderr}");
+    let stats = setup.emulator.stats();
+    assert_eq!(
+        stats.by_route["GET /profiles/{profile}/groups"], 1,
+        "the refresh's folder list only: {stats:?}"
+    );
+    assert!(setup.remote_folders("p1").contains_key("Allowed"));
+}
+
+/// A folder deleted by hand while the apply runs, after its folder list was read: its DELETE is
+/// answered 404, which is what the step wanted. The run succeeds.
+#[test]
+fn a_folder_deleted_by_hand_before_its_delete_arrives_counts_as_deleted() {
+    const DELETE_FOLDER: &str = "DELETE /profiles/{profile}/groups/{group}";
+    let folders = vec![
+        FolderSpec::domains("ads", "Ads", "block", &hosts("ads", 0..5)),
+        FolderSpec::domains("allow", "Allowed", "allow", &hosts("allow", 0..5)),
+    ];
+    let config = EmulatorConfig {
+        token: TOKEN.into(),
+        profiles: vec!["p1".into()],
+        // Each request waits this long before it is carried out: the time to delete the folder
+        // between the DELETE's arrival (counted at once) and its handling.
+        latency: Duration::from_millis(1_500),
+        ..EmulatorConfig::default()
+    };
+    let mut setup = Setup::new(config, folders.clone());
+    setup.apply_ok(&[]);
+    setup.set_folders(folders[..1].to_vec());
+    setup.emulator.reset_stats();
+    let mut child = setup.spawn(&["apply", "--allow-destroy"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !setup.emulator.stats().by_route.contains_key(DELETE_FOLDER) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "ended before its DELETE"
+        );
+        assert!(std::time::Instant::now() < deadline, "no DELETE sent");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut dump = setup.emulator.dump();
+    let p1 = dump.profiles.get_mut("p1").unwrap();
+    p1.folders.retain(|folder| folder.name != "Allowed");
+    setup.emulator.load(dump);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(setup.emulator.stats().by_route[DELETE_FOLDER], 1);
+    assert!(!setup.remote_folders("p1").contains_key("Allowed"));
+    assert_eq!(setup.plan_exit_code(), 0);
+}
+
+/// After the first failure nothing new starts: with `--parallelism 1`, the refused creation of
+/// the first folder is the only request after the refresh, and every step is left.
+#[test]
+fn with_parallelism_1_nothing_starts_beside_or_after_a_refused_step() {
+    let setup = Setup::with_profiles(&["p1"], vec![]);
+    let dir = setup.dir.path();
+    std::fs::write(dir.join("ads.txt"), hosts("ads", 0..5).join("\n")).unwrap();
+    std::fs::write(dir.join("proxy.txt"), "proxied.example.com\n").unwrap();
+    let config = r#"
+[[profile]]
+id = "p1"
+folders = ["proxy", "ads"]
+
+[folder.proxy]
+path = "proxy.txt"
+format = "domains"
+name = "Proxied"
+action = "redirect"
+via = "US-NYC"
+
+[folder.ads]
+path = "ads.txt"
+format = "domains"
+name = "Ads"
+action = "block"
+"#;
+    std::fs::write(setup.config_path(), config).unwrap();
+    let output = setup.run(&["apply", "--parallelism", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stats = setup.emulator.stats();
+    assert_eq!(
+        stats.by_route["POST /profiles/{profile}/groups"], 1,
+        "{stats:?}"
+    );
+    assert!(setup.remote_folders("p1").is_empty());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("4 step(s) left"), "{stdout}");
+}
+
 #[test]
 fn a_429_storm_is_ridden_out() {
     let config = EmulatorConfig {
@@ -455,6 +561,7 @@ fn the_report_file_holds_stages_calls_and_counts() {
     );
     assert!(json["calls_per_1000_rules_changed"].is_number());
     assert_eq!(json["profiles"][0]["ok"], true);
+    assert_eq!(json["profiles"][0]["steps_left"], 0, "{json}");
     assert_eq!(
         json["sources"]["fetched"].as_u64().unwrap()
             + json["sources"]["not_modified"].as_u64().unwrap()

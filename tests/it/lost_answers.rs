@@ -218,6 +218,122 @@ fn a_lost_answer_to_a_split_move_is_read_back_where_same_folder_puts_are_refused
     assert_eq!(setup.plan_exit_code(), 0, "nothing left for a next run");
 }
 
+/// Where same-folder PUTs are refused, a move into a folder already holding some of the rules is
+/// split (their action changed in place, the others moved): done in the run, nothing read back.
+#[test]
+fn a_move_refused_where_same_folder_puts_are_refused_is_split_and_done() {
+    let config = EmulatorConfig {
+        token: TOKEN.into(),
+        profiles: vec!["p1".into()],
+        behaviour: Behaviour {
+            same_folder_put: SameFolderPut::Refused,
+            ..Behaviour::default()
+        },
+        ..EmulatorConfig::default()
+    };
+    let trackers = |flipped: bool, moved: usize| {
+        let mut rules: Vec<(String, bool)> = hosts("trk", 0..6)
+            .into_iter()
+            .enumerate()
+            .map(|(n, host)| (host, (n % 2 == 0) != flipped))
+            .collect();
+        rules.extend(hosts("ads", 0..moved).into_iter().map(|host| (host, true)));
+        FolderSpec::controld("trackers", "Trackers", &rules)
+    };
+    let ads = |from| FolderSpec::domains("ads", "Ads", "block", &hosts("ads", from..10));
+    let mut setup = Setup::new(config, vec![ads(0), trackers(false, 0)]);
+    setup.apply_ok(&[]);
+    setup.set_folders(vec![ads(3), trackers(true, 3)]);
+    setup.emulator.reset_stats();
+    let output = setup.run(&["apply"]);
+    assert_success(&output, "apply");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("rules, expected"), "{stderr}");
+    setup.assert_converged(&[]);
+    let stats = setup.emulator.stats();
+    assert_eq!(stats.by_route[UPDATE_RULES], 4, "{stats:?}");
+}
+
+/// A split move whose target folder is deleted by hand before the move's PUT is carried out: the
+/// PUT's 404 fails the run at once; only a 40003 has the folder read again.
+#[test]
+fn a_split_move_into_a_folder_deleted_meanwhile_fails_without_reading_it_again() {
+    let config = EmulatorConfig {
+        token: TOKEN.into(),
+        profiles: vec!["p1".into()],
+        behaviour: Behaviour {
+            same_folder_put: SameFolderPut::Refused,
+            ..Behaviour::default()
+        },
+        // Each request waits this long before it is carried out: the time to delete the folder
+        // between the move's arrival (counted at once) and its handling.
+        latency: std::time::Duration::from_millis(1_000),
+        ..EmulatorConfig::default()
+    };
+    let trackers = |flipped: bool, moved: usize| {
+        let mut rules: Vec<(String, bool)> = hosts("trk", 0..6)
+            .into_iter()
+            .enumerate()
+            .map(|(n, host)| (host, (n % 2 == 0) != flipped))
+            .collect();
+        rules.extend(hosts("ads", 0..moved).into_iter().map(|host| (host, true)));
+        FolderSpec::controld("trackers", "Trackers", &rules)
+    };
+    let ads = |from| FolderSpec::domains("ads", "Ads", "block", &hosts("ads", from..10));
+    let mut setup = Setup::new(config, vec![ads(0), trackers(false, 0)]);
+    setup.apply_ok(&[]);
+    setup.set_folders(vec![ads(3), trackers(true, 3)]);
+    setup.emulator.reset_stats();
+    let mut child = setup.spawn(&["apply"]);
+    // The split's move is the run's fourth PUT.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while setup.emulator.stats().by_route.get(UPDATE_RULES) != Some(&4) {
+        assert!(child.try_wait().unwrap().is_none(), "ended before the move");
+        assert!(std::time::Instant::now() < deadline, "no move sent");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let mut dump = setup.emulator.dump();
+    let p1 = dump.profiles.get_mut("p1").unwrap();
+    p1.folders.retain(|folder| folder.name != "Trackers");
+    setup.emulator.load(dump);
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let stats = setup.emulator.stats();
+    assert_eq!(stats.by_route[UPDATE_RULES], 4, "{stats:?}");
+    assert_eq!(
+        stats.by_route["GET /profiles/{profile}/rules/{group}"], 1,
+        "the split's one read: {stats:?}"
+    );
+}
+
+/// A move whose PUT fails past its retries (a 500, not the 40003 of a same-folder PUT) fails the
+/// run: it is not split.
+#[test]
+fn a_move_failing_past_its_retries_fails_the_run_and_is_not_split() {
+    let ads = |from| FolderSpec::domains("ads", "Ads", "block", &hosts("ads", from..10));
+    let trackers = |moved| {
+        let mut rules = hosts("trk", 0..6);
+        rules.extend(hosts("ads", 0..moved));
+        FolderSpec::domains("trackers", "Trackers", "block", &rules)
+    };
+    let mut setup = Setup::with_profiles(&["p1"], vec![ads(0), trackers(0)]);
+    setup.apply_ok(&[]);
+    setup.set_folders(vec![ads(3), trackers(3)]);
+    // The first attempt and its 5 retries.
+    setup.emulator.fail_next_requests(UPDATE_RULES, 6);
+    setup.emulator.reset_stats();
+    let output = setup.run(&["apply"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("after 6 attempts"), "{stderr}");
+    let stats = setup.emulator.stats();
+    assert_eq!(stats.by_route[UPDATE_RULES], 6, "{stats:?}");
+    assert_eq!(
+        stats.by_route.get("GET /profiles/{profile}/rules/{group}"),
+        None,
+        "{stats:?}"
+    );
+}
+
 /// The read-back after a lost folder creation takes the folder it did not know: a managed folder
 /// still holding the name (renamed only after the creates) is not it.
 #[test]

@@ -163,6 +163,57 @@ fn a_managed_folder_renamed_by_hand_is_renamed_back_with_its_rules_kept() {
     assert_settled(&setup);
 }
 
+/// A folder at its PK under the name the config now gives it needs no evidence: it is the managed
+/// folder, and no identity line is printed.
+#[test]
+fn a_folder_renamed_by_hand_to_the_configs_new_name_is_taken_without_evidence() {
+    let (mut setup, _) = synced_then_renamed("Ads 2", |_| {});
+    let mut folders = two_folders();
+    folders[0] = FolderSpec::domains("ads", "Ads 2", "block", &hosts("ad", 0..6));
+    setup.set_folders(folders);
+    let output = setup.run(&["plan", "--detailed-exitcode"]);
+    let plan = stdout(&output);
+    assert!(!plan.contains("identity:"), "{plan}");
+    assert_eq!(output.status.code(), Some(0), "{plan}");
+}
+
+/// `--refresh full` reads a folder judged not ours once: the identity read serves as its read.
+#[test]
+fn a_full_refresh_reads_a_folder_judged_not_ours_once() {
+    let (setup, _) = synced_then_renamed("Kept half", |rules| rules.truncate(3));
+    setup.emulator.reset_stats();
+    let output = setup.run(&["plan", "--refresh", "full"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stats = setup.emulator.stats();
+    // The folder list, the root, the renamed folder and the other managed folder: once each.
+    assert_eq!(
+        stats.by_route["GET /profiles/{profile}/rules/{group}"], 2,
+        "{stats:?}"
+    );
+    assert_eq!(stats.total, 4, "{stats:?}");
+}
+
+/// The folder at a managed folder's PK, judged not ours, can still be another desired folder's,
+/// adopted by its name: its hostnames are then managed, not held by someone else's folder.
+#[test]
+fn a_folder_judged_not_ours_and_adopted_by_another_folders_name_is_managed() {
+    let setup = Setup::with_profiles(&[P], two_folders());
+    setup.apply_ok(&[]);
+    // `Badware` deleted by hand, and `Ads` made into it: renamed, and given Badware's rules.
+    edit_in_dashboard(&setup, |folders| {
+        folders.retain(|f| f.name != "Badware");
+        let ads = folders.iter_mut().find(|f| f.name == "Ads").unwrap();
+        ads.name = "Badware".into();
+        ads.rules = hosts("bad", 0..5).iter().map(|h| rule(h)).collect();
+    });
+    let plan = stdout(&setup.run(&["plan"]));
+    assert!(plan.contains("and is not `ads`"), "{plan}");
+    assert!(!plan.contains("held by"), "{plan}");
+    apply_as_estimated(&setup);
+    setup.assert_converged(&[]);
+    assert_settled(&setup);
+}
+
 /// The other side of the rule: a renamed folder that kept only half of what the state records is
 /// not taken as ours. Its rules stay where the person left them; the managed folder is made again
 /// without the hostnames that folder holds.
@@ -313,6 +364,19 @@ fn a_stale_saved_plan_is_refused_in_words_before_any_request_and_writes_nothing(
 
 /// `apply --refresh none` reads the folder list still: a person's folder at a freed PK is never
 /// written to from the state's word alone.
+/// A first `apply --refresh none` on a profile with no folders: no state, and nothing in Control D
+/// it could disagree with, so nothing is said about the dashboard.
+#[test]
+fn a_first_apply_from_no_state_on_an_empty_profile_says_nothing_of_the_dashboard() {
+    let setup = Setup::with_profiles(&[P], two_folders());
+    let applied = setup.apply_ok(&["--refresh", "none"]);
+    assert!(
+        !applied.contains("not what the state files say"),
+        "{applied}"
+    );
+    setup.assert_converged(&[]);
+}
+
 #[test]
 fn apply_from_the_state_alone_checks_the_folder_list_first() {
     let mut setup = Setup::with_profiles(&[P], two_folders());
