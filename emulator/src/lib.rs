@@ -203,6 +203,14 @@ impl Emulator {
         self.shared.fail_next_requests(template, count);
     }
 
+    /// After `skip` requests to `template`, the next one finds folder `pk` of `profile` already
+    /// deleted with its rules, as if a person deleted it in the dashboard just before: a race no
+    /// timing needs to win.
+    pub fn delete_folder_before(&self, template: &'static str, skip: u32, profile: &str, pk: u64) {
+        self.shared
+            .delete_folder_before(template, skip, profile, pk);
+    }
+
     /// The next `skip` requests to `template` are answered normally; the one after is carried out
     /// and answered 502, its answer lost.
     pub fn lose_answer_after(&self, template: &'static str, skip: u32) {

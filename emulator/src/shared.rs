@@ -36,6 +36,9 @@ pub(crate) struct Shared {
     faults: Mutex<FaultInjector>,
     /// Per route template, the fates of its next requests (the random faults decide the rest).
     targeted: Mutex<BTreeMap<&'static str, VecDeque<Fault>>>,
+    /// Folders deleted "by hand" just before the next request to a route template arrives.
+    /// (requests to let through first, profile, folder PK).
+    deleted_first: Mutex<BTreeMap<&'static str, (u32, String, u64)>>,
 }
 
 /// One API request being answered; see [`Shared::in_flight`].
@@ -96,6 +99,7 @@ impl Shared {
             limiter,
             faults: Mutex::new(FaultInjector::new(config.fail_rate, config.seed)),
             targeted: Mutex::new(BTreeMap::new()),
+            deleted_first: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -176,6 +180,30 @@ impl Shared {
         self.target(template, skip, Fault::After, 1);
     }
 
+    /// After `skip` requests matching `template`, the next one finds folder `pk` of `profile`
+    /// deleted (with its rules), as if someone deleted it in the dashboard just before it arrived.
+    pub(crate) fn delete_folder_before(
+        &self,
+        template: &'static str,
+        skip: u32,
+        profile: &str,
+        pk: u64,
+    ) {
+        lock(&self.deleted_first).insert(template, (skip, profile.to_owned(), pk));
+    }
+
+    /// The folder to delete before this request, if its turn has come.
+    fn folder_to_delete(&self, route: &Route) -> Option<(String, u64)> {
+        let mut pending = lock(&self.deleted_first);
+        let (skip, _, _) = pending.get_mut(route.template())?;
+        if *skip > 0 {
+            *skip -= 1;
+            return None;
+        }
+        let (_, profile, pk) = pending.remove(route.template())?;
+        Some((profile, pk))
+    }
+
     /// Replaces what was targeted at `template`.
     fn target(&self, template: &'static str, skip: u32, fault: Fault, count: u32) {
         let fates = std::iter::repeat_n(Fault::None, skip as usize)
@@ -204,6 +232,10 @@ impl Shared {
         body: Result<Body, ApiError>,
     ) -> Result<Value, ApiError> {
         let mut store = lock(&self.store);
+        if let Some((profile, pk)) = self.folder_to_delete(route) {
+            // Whatever it answers, the folder is gone afterwards.
+            let _ = store.delete_folder(&profile, pk);
+        }
         let answer = dispatch(&mut store, route, body)?;
         if route.is_write() {
             self.save(&store);

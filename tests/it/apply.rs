@@ -332,33 +332,22 @@ fn a_folder_deleted_by_hand_before_its_delete_arrives_counts_as_deleted() {
         FolderSpec::domains("ads", "Ads", "block", &hosts("ads", 0..5)),
         FolderSpec::domains("allow", "Allowed", "allow", &hosts("allow", 0..5)),
     ];
-    let config = EmulatorConfig {
-        token: TOKEN.into(),
-        profiles: vec!["p1".into()],
-        // Each request waits this long before it is carried out: the time to delete the folder
-        // between the DELETE's arrival (counted at once) and its handling.
-        latency: Duration::from_millis(1_500),
-        ..EmulatorConfig::default()
-    };
-    let mut setup = Setup::new(config, folders.clone());
+    let mut setup = Setup::with_profiles(&["p1"], folders.clone());
     setup.apply_ok(&[]);
     setup.set_folders(folders[..1].to_vec());
+    let dump = setup.emulator.dump();
+    let allowed = dump.profiles["p1"]
+        .folders
+        .iter()
+        .find(|folder| folder.name == "Allowed")
+        .unwrap()
+        .pk;
+    // The DELETE finds the folder gone: 404, which is what the DELETE wanted.
+    setup
+        .emulator
+        .delete_folder_before(DELETE_FOLDER, 0, "p1", allowed);
     setup.emulator.reset_stats();
-    let mut child = setup.spawn(&["apply", "--allow-destroy"]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !setup.emulator.stats().by_route.contains_key(DELETE_FOLDER) {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "ended before its DELETE"
-        );
-        assert!(std::time::Instant::now() < deadline, "no DELETE sent");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let mut dump = setup.emulator.dump();
-    let p1 = dump.profiles.get_mut("p1").unwrap();
-    p1.folders.retain(|folder| folder.name != "Allowed");
-    setup.emulator.load(dump);
-    assert!(child.wait().unwrap().success());
+    setup.apply_ok(&["--allow-destroy"]);
     assert_eq!(setup.emulator.stats().by_route[DELETE_FOLDER], 1);
     assert!(!setup.remote_folders("p1").contains_key("Allowed"));
     assert_eq!(setup.plan_exit_code(), 0);

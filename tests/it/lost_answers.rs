@@ -254,7 +254,7 @@ fn a_move_refused_where_same_folder_puts_are_refused_is_split_and_done() {
     assert_eq!(stats.by_route[UPDATE_RULES], 4, "{stats:?}");
 }
 
-/// A split move whose target folder is deleted by hand before the move's PUT is carried out: the
+/// A split move whose target folder is deleted by hand just before the move's PUT arrives: the
 /// PUT's 404 fails the run at once; only a 40003 has the folder read again.
 #[test]
 fn a_split_move_into_a_folder_deleted_meanwhile_fails_without_reading_it_again() {
@@ -265,9 +265,6 @@ fn a_split_move_into_a_folder_deleted_meanwhile_fails_without_reading_it_again()
             same_folder_put: SameFolderPut::Refused,
             ..Behaviour::default()
         },
-        // Each request waits this long before it is carried out: the time to delete the folder
-        // between the move's arrival (counted at once) and its handling.
-        latency: std::time::Duration::from_millis(1_000),
         ..EmulatorConfig::default()
     };
     let trackers = |flipped: bool, moved: usize| {
@@ -284,19 +281,18 @@ fn a_split_move_into_a_folder_deleted_meanwhile_fails_without_reading_it_again()
     setup.apply_ok(&[]);
     setup.set_folders(vec![ads(3), trackers(true, 3)]);
     setup.emulator.reset_stats();
-    let mut child = setup.spawn(&["apply"]);
-    // The split's move is the run's fourth PUT.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while setup.emulator.stats().by_route.get(UPDATE_RULES) != Some(&4) {
-        assert!(child.try_wait().unwrap().is_none(), "ended before the move");
-        assert!(std::time::Instant::now() < deadline, "no move sent");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let mut dump = setup.emulator.dump();
-    let p1 = dump.profiles.get_mut("p1").unwrap();
-    p1.folders.retain(|folder| folder.name != "Trackers");
-    setup.emulator.load(dump);
-    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let dump = setup.emulator.dump();
+    let trackers_pk = dump.profiles["p1"]
+        .folders
+        .iter()
+        .find(|folder| folder.name == "Trackers")
+        .unwrap()
+        .pk;
+    // The split's move is the run's fourth PUT: the folder is gone when it arrives.
+    setup
+        .emulator
+        .delete_folder_before(UPDATE_RULES, 3, "p1", trackers_pk);
+    assert_eq!(setup.run(&["apply"]).status.code(), Some(1));
     let stats = setup.emulator.stats();
     assert_eq!(stats.by_route[UPDATE_RULES], 4, "{stats:?}");
     assert_eq!(
