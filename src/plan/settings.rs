@@ -333,6 +333,26 @@ mod tests {
     }
 
     #[test]
+    fn only_moving_away_from_an_enabled_block_lowers_the_default() {
+        let mut spoof = RuleAction::new(ActionKind::Spoof);
+        spoof.via = Some("10.0.0.1".into());
+        let lowers = |from: RuleAction, to: RuleAction| {
+            let desired = ProfileSettings {
+                default: Some(named("default", to)),
+                ..ProfileSettings::default()
+            };
+            let current = CurrentSettings {
+                default: Some(from),
+                ..CurrentSettings::default()
+            };
+            plan_settings(&desired, &current).0[0].lowers_protection
+        };
+        assert!(!lowers(RuleAction::allow(), spoof.clone()));
+        assert!(lowers(RuleAction::block(), spoof));
+        assert!(!lowers(RuleAction::allow(), RuleAction::block()));
+    }
+
+    #[test]
     fn a_service_turned_on_from_nothing_does_not_lower_protection() {
         let desired = ProfileSettings {
             services: vec![named("x", ServiceWant::Action(RuleAction::allow()))],

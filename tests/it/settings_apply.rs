@@ -163,6 +163,14 @@ fn the_plan_lists_each_setting_and_apply_sets_exactly_those_leaving_the_rest() {
     let applied = bench.ok(&["apply"]);
     assert!(applied.contains("settings: 9 changed"), "{applied}");
     let stats = bench.emulator.stats();
+    // The estimate counts every read the refresh made (catalogues included) and every write.
+    assert!(
+        plan.contains(&format!("~{} API calls", stats.total)),
+        "{} calls sent\n{plan}",
+        stats.total
+    );
+    assert_eq!(stats.by_route["GET /profiles/options"], 1);
+    assert_eq!(stats.by_route["GET /services/categories"], 1);
     // One batch write for the three filters, one write per other setting.
     assert_eq!(stats.by_route["PUT /profiles/{profile}/filters"], 1);
     assert_eq!(
