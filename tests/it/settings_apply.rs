@@ -441,3 +441,60 @@ fn a_write_that_keeps_failing_fails_the_run_naming_the_setting_after_reading_it_
     bench.ok(&["apply"]);
     assert_eq!(bench.settings().filters, ["ads_medium"]);
 }
+
+#[test]
+fn names_added_later_are_checked_and_a_listed_service_needs_no_catalogue() {
+    let bench = Bench::new(Behaviour::default(), CONFIG);
+    bench.edit(|settings| *settings = own_settings());
+    bench.ok(&["apply"]);
+    // netflix has a rule (the person's): the profile's listing vouches for the name.
+    let config = CONFIG.replace(
+        "zoom = \"bypass\"",
+        "zoom = \"bypass\", netflix = \"block\"",
+    );
+    std::fs::write(bench.config_path().join("ctrld-sync.toml"), &config).unwrap();
+    bench.emulator.reset_stats();
+    let plan = bench.ok(&["plan"]);
+    assert!(
+        plan.contains("~ service netflix: bypass -> block"),
+        "{plan}"
+    );
+    let stats = bench.emulator.stats();
+    assert!(
+        !stats.by_route.contains_key("GET /services/categories"),
+        "{stats:?}"
+    );
+    // A misspelt name added to a profile whose other names the state knows is still checked.
+    let config = CONFIG.replace("zoom = \"bypass\"", "zoom = \"bypass\", tiktk = \"block\"");
+    std::fs::write(bench.config_path().join("ctrld-sync.toml"), &config).unwrap();
+    let output = bench.run(&["plan"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("did you mean `tiktok`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn without_the_profile_rows_the_settings_are_read_and_the_run_goes_on() {
+    let bench = Bench::new(Behaviour::default(), CONFIG);
+    // GET /profiles fails past its retries: no mark, so every managed kind is read, options too.
+    bench.emulator.fail_next_requests("GET /profiles", 6);
+    let output = bench.run(&["plan", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let by_endpoint = &plan["estimate"]["by_endpoint"];
+    assert_eq!(
+        by_endpoint["GET /profiles/{profile}/options"], 1,
+        "{by_endpoint}"
+    );
+    assert_eq!(
+        by_endpoint["GET /profiles/{profile}/default"], 1,
+        "{by_endpoint}"
+    );
+    let stats = bench.emulator.stats();
+    assert_eq!(stats.by_route["GET /profiles/{profile}/options"], 1);
+    bench.ok(&["apply"]);
+    assert_eq!(bench.settings(), expected(&SettingsDump::default()));
+}
