@@ -306,8 +306,8 @@ fn check_option(option: &Named<OptionWant>, catalogue: &[OptionInfo]) -> Result<
         return Err(not_found("option", &option.name, names));
     };
     let name = &option.name;
+    // Any option can be turned off (`false`); that and what is not refused below is fine.
     match (&info.kind, &option.want) {
-        (_, OptionWant::Off) => Ok(()),
         (OptionKind::Toggle, OptionWant::On) => Ok(()),
         (OptionKind::Toggle, OptionWant::Value(_)) => {
             Err(format!("option `{name}` is a toggle: write true or false"))
@@ -390,6 +390,10 @@ mod tests {
         );
         let far = not_found("option", "qqqq", ["safesearch", "ttl_blck"].into_iter());
         assert!(far.ends_with("it lists `safesearch`, `ttl_blck`"), "{far}");
+        assert_eq!(
+            not_found("filter", "ads", std::iter::empty()),
+            "Control D lists no filter `ads` (it lists none)"
+        );
     }
 
     #[test]
