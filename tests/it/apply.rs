@@ -335,13 +335,7 @@ fn a_folder_deleted_by_hand_before_its_delete_arrives_counts_as_deleted() {
     let mut setup = Setup::with_profiles(&["p1"], folders.clone());
     setup.apply_ok(&[]);
     setup.set_folders(folders[..1].to_vec());
-    let dump = setup.emulator.dump();
-    let allowed = dump.profiles["p1"]
-        .folders
-        .iter()
-        .find(|folder| folder.name == "Allowed")
-        .unwrap()
-        .pk;
+    let allowed = setup.folder_pk("p1", "Allowed");
     // The DELETE finds the folder gone: 404, which is what the DELETE wanted.
     setup
         .emulator

@@ -218,10 +218,9 @@ fn a_lost_answer_to_a_split_move_is_read_back_where_same_folder_puts_are_refused
     assert_eq!(setup.plan_exit_code(), 0, "nothing left for a next run");
 }
 
-/// Where same-folder PUTs are refused, a move into a folder already holding some of the rules is
-/// split (their action changed in place, the others moved): done in the run, nothing read back.
-#[test]
-fn a_move_refused_where_same_folder_puts_are_refused_is_split_and_done() {
+/// Where same-folder PUTs are refused: `trackers` synced, then changed so that three rules of
+/// `ads` move into it, a move it must split (their action changed in place, the others moved).
+fn split_move_setup() -> Setup {
     let config = EmulatorConfig {
         token: TOKEN.into(),
         profiles: vec!["p1".into()],
@@ -245,6 +244,14 @@ fn a_move_refused_where_same_folder_puts_are_refused_is_split_and_done() {
     setup.apply_ok(&[]);
     setup.set_folders(vec![ads(3), trackers(true, 3)]);
     setup.emulator.reset_stats();
+    setup
+}
+
+/// Where same-folder PUTs are refused, a move into a folder already holding some of the rules is
+/// split (their action changed in place, the others moved): done in the run, nothing read back.
+#[test]
+fn a_move_refused_where_same_folder_puts_are_refused_is_split_and_done() {
+    let setup = split_move_setup();
     let output = setup.run(&["apply"]);
     assert_success(&output, "apply");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -258,36 +265,8 @@ fn a_move_refused_where_same_folder_puts_are_refused_is_split_and_done() {
 /// PUT's 404 fails the run at once; only a 40003 has the folder read again.
 #[test]
 fn a_split_move_into_a_folder_deleted_meanwhile_fails_without_reading_it_again() {
-    let config = EmulatorConfig {
-        token: TOKEN.into(),
-        profiles: vec!["p1".into()],
-        behaviour: Behaviour {
-            same_folder_put: SameFolderPut::Refused,
-            ..Behaviour::default()
-        },
-        ..EmulatorConfig::default()
-    };
-    let trackers = |flipped: bool, moved: usize| {
-        let mut rules: Vec<(String, bool)> = hosts("trk", 0..6)
-            .into_iter()
-            .enumerate()
-            .map(|(n, host)| (host, (n % 2 == 0) != flipped))
-            .collect();
-        rules.extend(hosts("ads", 0..moved).into_iter().map(|host| (host, true)));
-        FolderSpec::controld("trackers", "Trackers", &rules)
-    };
-    let ads = |from| FolderSpec::domains("ads", "Ads", "block", &hosts("ads", from..10));
-    let mut setup = Setup::new(config, vec![ads(0), trackers(false, 0)]);
-    setup.apply_ok(&[]);
-    setup.set_folders(vec![ads(3), trackers(true, 3)]);
-    setup.emulator.reset_stats();
-    let dump = setup.emulator.dump();
-    let trackers_pk = dump.profiles["p1"]
-        .folders
-        .iter()
-        .find(|folder| folder.name == "Trackers")
-        .unwrap()
-        .pk;
+    let setup = split_move_setup();
+    let trackers_pk = setup.folder_pk("p1", "Trackers");
     // The split's move is the run's fourth PUT: the folder is gone when it arrives.
     setup
         .emulator

@@ -229,6 +229,18 @@ impl Setup {
     }
 
     /// The managed folders by name -> hostname -> (do, status), as the emulator holds them.
+    /// The PK of the profile's folder of that name in the emulator.
+    pub fn folder_pk(&self, profile: &str, name: &str) -> u64 {
+        let dump = self.emulator.dump();
+        let folder = dump.profiles[profile]
+            .folders
+            .iter()
+            .find(|f| f.name == name);
+        folder
+            .unwrap_or_else(|| panic!("no folder {name} in {profile}"))
+            .pk
+    }
+
     pub fn remote_folders(&self, profile: &str) -> BTreeMap<String, BTreeMap<String, u8>> {
         let dump = self.emulator.dump();
         let Some(data) = dump.profiles.get(profile) else {
